@@ -1,0 +1,1 @@
+"""The consortium domain: events, decisions, services, projections, API, admin, reports."""

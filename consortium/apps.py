@@ -1,0 +1,9 @@
+"""Django app configuration for the consortium domain."""
+
+from django.apps import AppConfig
+
+
+class ConsortiumConfig(AppConfig):
+    name = "consortium"
+    verbose_name = "Consortia"
+    default_auto_field = "django.db.models.BigAutoField"

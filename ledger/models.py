@@ -1,0 +1,109 @@
+"""The ledger's tables: events (append-only), the head row that serialises appends, and
+the record of idempotent appends.
+
+Rows are written only by ``ledger.store.append``. The database refuses UPDATE, DELETE
+and TRUNCATE on events (triggers, see migration 0002); the model and its manager refuse
+too, so a mistake in Python fails before it reaches the database.
+"""
+
+from typing import Any, NoReturn
+
+from django.db import models
+
+
+class AppendOnlyError(Exception):
+    """An attempt to change or delete a ledger event."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Ledger events are append-only: correct a mistake by appending a new event "
+            "(an amendment or a reversal), never by changing or deleting one."
+        )
+
+
+class EventQuerySet(models.QuerySet["Event"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyError
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError
+
+    def update_or_create(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError
+
+
+class Event(models.Model):
+    """One immutable fact, at a gap-free global ``position``."""
+
+    position = models.BigIntegerField(primary_key=True)
+    stream = models.CharField(max_length=200)
+    version = models.PositiveIntegerField()
+    type = models.CharField(max_length=100)
+    schema_version = models.PositiveSmallIntegerField(default=1)
+    data = models.JSONField()
+    metadata = models.JSONField(default=dict)
+    effective_on = models.DateField(null=True, blank=True)
+    recorded_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        db_table = "ledger_event"
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["stream", "version"], name="ledger_event_stream_version"),
+            models.CheckConstraint(condition=models.Q(position__gte=1), name="ledger_event_position_positive"),
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="ledger_event_version_positive"),
+        ]
+        indexes = [models.Index(fields=["type", "position"], name="ledger_event_type_pos")]
+
+    def __str__(self) -> str:
+        return f"#{self.position} {self.stream} v{self.version} {self.type}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        raise AppendOnlyError
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError
+
+
+class Head(models.Model):
+    """The last position and hash of one ledger partition; appends lock this row.
+
+    There is one partition, ``default``, today. One head per partition (a consortium, say)
+    is the path past the single-ledger throughput ceiling.
+    """
+
+    partition = models.CharField(max_length=100, primary_key=True)
+    position = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+    recorded_at = models.DateTimeField(null=True)
+
+    class Meta:
+        db_table = "ledger_head"
+
+    def __str__(self) -> str:
+        return f"{self.partition} @ {self.position}"
+
+
+class IdempotentAppend(models.Model):
+    """An append made under an idempotency key: what was asked and what it produced."""
+
+    key = models.CharField(max_length=255, primary_key=True)
+    stream = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    first_position = models.BigIntegerField()
+    last_position = models.BigIntegerField()
+    version = models.PositiveIntegerField()
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "ledger_idempotent_append"
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,276 @@
+"""Contract tests for ledger.store: run unchanged on SQLite and on PostgreSQL."""
+
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.test import override_settings
+
+from ledger import upcasting
+from ledger.models import Event
+from ledger.store import (
+    IdempotencyConflict,
+    InvalidAppend,
+    NewEvent,
+    WrongExpectedVersion,
+    append,
+    head,
+    head_state,
+    read_all,
+    read_stream,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def ev(kind: str = "Thing", **data: object) -> NewEvent:
+    return NewEvent(kind, data)
+
+
+def test_empty_ledger_has_head_zero():
+    assert head() == 0
+    assert read_all() == []
+    assert read_stream("nothing-here") == []
+
+
+def test_append_assigns_contiguous_positions_and_per_stream_versions():
+    first = append("s-a", [ev(), ev()], expected_version=0)
+    second = append("s-b", [ev()], expected_version=0)
+    third = append("s-a", [ev()], expected_version=2)
+
+    assert first.positions == (1, 2) and first.version == 2
+    assert second.positions == (3,) and second.version == 1
+    assert third.positions == (4,) and third.version == 3
+    assert [e.position for e in read_all()] == [1, 2, 3, 4]
+    assert [(e.stream, e.version) for e in read_stream("s-a")] == [("s-a", 1), ("s-a", 2), ("s-a", 3)]
+    assert head() == 4
+
+
+def test_money_and_dates_round_trip_exactly():
+    data = {
+        "amount": Decimal("1250000000.00"),
+        "tiny": Decimal("0.0001"),
+        "big": Decimal("1E+3"),
+        "signed_on": dt.date(2025, 1, 15),
+        "at": dt.datetime(2025, 1, 20, 9, 30, tzinfo=dt.UTC),
+        "nested": {"list": [1, "two", None, True]},
+        "text": "Müller & Co — ünïcode",
+    }
+    append("s-money", [NewEvent("Signed", data, effective_on=dt.date(2025, 1, 15))], expected_version=0)
+
+    (event,) = read_stream("s-money")
+    assert event.data["amount"] == "1250000000.00"
+    assert Decimal(event.data["amount"]) == Decimal("1250000000.00")
+    assert event.data["tiny"] == "0.0001"
+    assert event.data["big"] == "1000"  # never exponent form
+    assert dt.date.fromisoformat(event.data["signed_on"]) == dt.date(2025, 1, 15)
+    assert dt.datetime.fromisoformat(event.data["at"]) == data["at"]
+    assert event.data["nested"] == {"list": [1, "two", None, True]}
+    assert event.data["text"] == "Müller & Co — ünïcode"
+    assert event.effective_on == dt.date(2025, 1, 15)
+    assert event.recorded_at.tzinfo is not None
+
+
+def test_metadata_is_stored_on_every_event_of_the_append():
+    meta = {"actor": "alice", "correlation_id": "c-1", "causation_id": None, "source": "api"}
+    append("s-meta", [ev(), ev()], expected_version=0, metadata=meta)
+    assert [e.metadata for e in read_stream("s-meta")] == [meta, meta]
+
+
+class TestExpectedVersion:
+    def test_zero_means_the_stream_must_not_exist(self):
+        append("s-new", [ev()], expected_version=0)
+        with pytest.raises(WrongExpectedVersion) as raised:
+            append("s-new", [ev()], expected_version=0)
+        assert raised.value.actual == 1 and raised.value.expected == 0
+        assert "changed since you read it" in str(raised.value)
+        assert head() == 1
+
+    def test_a_stale_version_is_refused_and_appends_nothing(self):
+        append("s-x", [ev(), ev()], expected_version=0)
+        with pytest.raises(WrongExpectedVersion):
+            append("s-x", [ev()], expected_version=1)
+        with pytest.raises(WrongExpectedVersion):
+            append("s-x", [ev()], expected_version=5)
+        assert head() == 2
+
+    def test_none_means_any_version(self):
+        append("s-any", [ev()], expected_version=None)
+        result = append("s-any", [ev()], expected_version=None)
+        assert result.version == 2
+
+
+class TestIdempotency:
+    def test_same_key_same_request_returns_the_original_and_appends_nothing(self):
+        first = append("s-i", [ev("Paid", amount=Decimal("10.00"))], expected_version=0, idempotency_key="k1")
+        again = append("s-i", [ev("Paid", amount=Decimal("10.00"))], expected_version=0, idempotency_key="k1")
+
+        assert again.positions == first.positions and again.version == first.version
+        assert again.replayed and not first.replayed
+        assert head() == 1
+
+    def test_replay_ignores_metadata_and_expected_version_of_the_retry(self):
+        first = append("s-i", [ev()], expected_version=0, idempotency_key="k", metadata={"correlation_id": "1"})
+        append("s-i", [ev()], expected_version=None)
+        again = append("s-i", [ev()], expected_version=0, idempotency_key="k", metadata={"correlation_id": "2"})
+        assert again.positions == first.positions and head() == 2
+
+    @pytest.mark.parametrize(
+        ("stream", "event"),
+        [
+            ("s-i", ev("Paid", amount=Decimal("10.01"))),
+            ("s-i", ev("Refunded", amount=Decimal("10.00"))),
+            ("s-other", ev("Paid", amount=Decimal("10.00"))),
+            ("s-i", NewEvent("Paid", {"amount": Decimal("10.00")}, effective_on=dt.date(2025, 1, 1))),
+        ],
+    )
+    def test_same_key_different_request_is_a_conflict(self, stream, event):
+        append("s-i", [ev("Paid", amount=Decimal("10.00"))], expected_version=0, idempotency_key="k2")
+        with pytest.raises(IdempotencyConflict, match="already used for a different request"):
+            append(stream, [event], expected_version=None, idempotency_key="k2")
+        assert head() == 1
+
+
+class TestBadInputAppendsNothing:
+    @pytest.mark.parametrize(
+        ("stream", "events", "kwargs", "message"),
+        [
+            ("", [ev()], {}, "stream name is required"),
+            ("has space", [ev()], {}, "not allowed"),
+            ("x" * 201, [ev()], {}, "not allowed"),
+            ("s", [], {}, "at least one event"),
+            ("s", ev(), {}, "not a single event"),
+            ("s", ["Thing"], {}, "not a NewEvent"),
+            ("s", [ev()], {"expected_version": -1}, "expected_version"),
+            ("s", [ev()], {"expected_version": True}, "expected_version"),
+            ("s", [ev()], {"expected_version": "1"}, "expected_version"),
+            ("s", [NewEvent("", {})], {}, "has type"),
+            ("s", [NewEvent("bad type!", {})], {}, "has type"),
+            ("s", [NewEvent("T", {}, schema_version=0)], {}, "schema_version"),
+            ("s", [NewEvent("T", ["not", "a", "mapping"])], {}, "must be a mapping"),  # type: ignore[arg-type]
+            ("s", [NewEvent("T", {"amount": 1.5})], {}, "float"),
+            ("s", [NewEvent("T", {"amount": Decimal("NaN")})], {}, "not a finite number"),
+            ("s", [NewEvent("T", {"amount": Decimal("Infinity")})], {}, "not a finite number"),
+            ("s", [NewEvent("T", {"name": "nul\x00byte"})], {}, "NUL"),
+            ("s", [NewEvent("T", {"name": "lone \ud800 surrogate"})], {}, "surrogate"),
+            ("s", [NewEvent("T", {1: "int key"})], {}, "not a string"),  # type: ignore[dict-item]
+            ("s", [NewEvent("T", {"x": object()})], {}, "not JSON data"),
+            ("s", [NewEvent("T", {"at": dt.datetime(2025, 1, 1)})], {}, "naive"),  # noqa: DTZ001
+            ("s", [NewEvent("T", {}, effective_on=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))], {}, "give a date"),
+            ("s", [ev()], {"idempotency_key": ""}, "idempotency key"),
+            ("s", [ev()], {"idempotency_key": "k" * 256}, "idempotency key"),
+            ("s", [ev()], {"metadata": {"actor": 0.5}}, "float"),
+        ],
+    )
+    def test_refused_with_a_clear_error(self, stream, events, kwargs, message):
+        kwargs.setdefault("expected_version", None)
+        with pytest.raises(InvalidAppend, match=message):
+            append(stream, events, **kwargs)
+        assert head() == 0 and Event.objects.count() == 0
+
+    @override_settings(LEDGER_MAX_EVENT_BYTES=1024 * 1024)
+    def test_oversized_payload_is_refused(self):
+        with pytest.raises(InvalidAppend, match="at most 1,048,576"):
+            append("s", [NewEvent("T", {"blob": "x" * (1024 * 1024)})], expected_version=None)
+        assert head() == 0
+
+    def test_read_arguments_are_checked(self):
+        with pytest.raises(InvalidAppend):
+            read_all(after=-1)
+        with pytest.raises(InvalidAppend):
+            read_all(limit=0)
+        with pytest.raises(InvalidAppend):
+            read_stream("")
+        with pytest.raises(InvalidAppend):
+            read_stream("s", upto_recorded_at=dt.datetime(2025, 1, 1))  # noqa: DTZ001
+
+
+def test_a_rolled_back_append_leaves_no_gap():
+    append("s-r", [ev()], expected_version=0)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        append("s-r", [ev(), ev()], expected_version=1)
+        raise RuntimeError("the caller's transaction fails after the append")
+    result = append("s-r", [ev()], expected_version=1)
+
+    assert result.positions == (2,)
+    assert [e.position for e in read_all()] == [1, 2]
+    assert head_state()[1] == read_all()[-1].hash
+
+
+def test_recorded_at_never_decreases_and_known_at_is_a_prefix():
+    for number in range(5):
+        append(f"s-{number % 2}", [ev(), ev()], expected_version=None)
+    events = read_all()
+    assert all(a.recorded_at <= b.recorded_at for a, b in zip(events, events[1:], strict=False))
+
+    cut = events[3].recorded_at
+    known = read_stream("s-1", upto_recorded_at=cut)
+    assert all(e.recorded_at <= cut for e in known)
+    assert [e.version for e in known] == list(range(1, len(known) + 1))
+
+
+def test_read_all_pages_and_filters_by_type():
+    for number in range(7):
+        append("s-p", [ev("Even" if number % 2 == 0 else "Odd")], expected_version=None)
+    page_one = read_all(after=0, limit=3)
+    page_two = read_all(after=page_one[-1].position, limit=3)
+    assert [e.position for e in page_one + page_two] == [1, 2, 3, 4, 5, 6]
+    assert [e.position for e in read_all(types=["Odd"])] == [2, 4, 6]
+    assert read_all(types=[]) == []
+
+
+def test_hash_chain_is_verifiable_by_an_auditors_own_code():
+    """Recompute the hashes from the published description, without ledger.canonical."""
+    append("s-audit", [NewEvent("Signed", {"amount": Decimal("5.00"), "who": "Ünï"}, dt.date(2025, 2, 1))],
+           expected_version=0, metadata={"actor": "alice"})
+    append("s-audit", [ev("Noted")], expected_version=1)
+
+    prev = "0" * 64
+    for event in read_all():
+        document = {
+            "data": event.data,
+            "effective_on": event.effective_on.isoformat() if event.effective_on else None,
+            "metadata": event.metadata,
+            "position": event.position,
+            "recorded_at": event.recorded_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "schema_version": event.schema_version,
+            "stream": event.stream,
+            "type": event.type,
+            "version": event.version,
+        }
+        encoded = json.dumps(document, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+        expected = hashlib.sha256(prev.encode() + encoded.encode("ascii")).hexdigest()
+        assert event.prev_hash == prev and event.hash == expected
+        prev = event.hash
+
+
+class TestUpcasting:
+    @pytest.fixture
+    def renamed(self):
+        @upcasting.register("PartnerJoined", 1)
+        def v1_to_v2(data):
+            return "PartnerAdmitted", 2, {**data, "role": data.get("role", "member")}
+
+        yield
+        upcasting.unregister("PartnerJoined", 1)
+
+    def test_old_shapes_are_upcast_on_read_and_stored_rows_are_untouched(self, renamed):
+        append("s-u", [NewEvent("PartnerJoined", {"organisation": "mgx"})], expected_version=0)
+
+        (event,) = read_stream("s-u")
+        assert (event.type, event.schema_version) == ("PartnerAdmitted", 2)
+        assert event.data == {"organisation": "mgx", "role": "member"}
+        stored = Event.objects.get(position=1)
+        assert (stored.type, stored.schema_version, stored.data) == ("PartnerJoined", 1, {"organisation": "mgx"})
+
+    def test_an_upcaster_that_does_not_advance_is_an_error(self):
+        upcasting.register("Loop", 1)(lambda data: ("Loop", 1, data))
+        try:
+            append("s-loop", [NewEvent("Loop", {})], expected_version=0)
+            with pytest.raises(ValueError, match="does not advance"):
+                read_all()
+        finally:
+            upcasting.unregister("Loop", 1)
