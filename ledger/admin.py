@@ -1,6 +1,7 @@
 """Read-only admin for the ledger: browse events by position, type and stream."""
 
 import json
+
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
@@ -8,6 +9,20 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from ledger.models import Event
+
+EVENT_FIELDS = (
+    "position",
+    "stream",
+    "version",
+    "type",
+    "schema_version",
+    "effective_on",
+    "recorded_at",
+    "pretty_data",
+    "pretty_metadata",
+    "prev_hash",
+    "hash",
+)
 
 
 @admin.register(Event)
@@ -20,20 +35,8 @@ class EventAdmin(admin.ModelAdmin[Event]):
     ordering = ["position"]
     list_per_page = 100
     show_full_result_count = False
-    fields = [
-        "position",
-        "stream",
-        "version",
-        "type",
-        "schema_version",
-        "effective_on",
-        "recorded_at",
-        "pretty_data",
-        "pretty_metadata",
-        "prev_hash",
-        "hash",
-    ]
-    readonly_fields = fields
+    fields = EVENT_FIELDS
+    readonly_fields = EVENT_FIELDS
 
     @admin.display(description="stream", ordering="stream")
     def stream_link(self, event: Event) -> SafeString:

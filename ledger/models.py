@@ -56,9 +56,15 @@ class Event(models.Model):
         db_table = "ledger_event"
         ordering = ["position"]
         constraints = [
-            models.UniqueConstraint(fields=["stream", "version"], name="ledger_event_stream_version"),
-            models.CheckConstraint(condition=models.Q(position__gte=1), name="ledger_event_position_positive"),
-            models.CheckConstraint(condition=models.Q(version__gte=1), name="ledger_event_version_positive"),
+            models.UniqueConstraint(
+                fields=["stream", "version"], name="ledger_event_stream_version"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(position__gte=1), name="ledger_event_position_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="ledger_event_version_positive"
+            ),
         ]
         indexes = [models.Index(fields=["type", "position"], name="ledger_event_type_pos")]
 

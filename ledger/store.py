@@ -155,46 +155,45 @@ def append(
     _check_size(prepared, meta_json)
     fingerprint = _fingerprint(stream, prepared) if idempotency_key else ""
 
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            head_position, head_hash, head_recorded = _lock_head(cursor)
-            if idempotency_key:
-                replay = _find_idempotent(cursor, idempotency_key, stream, fingerprint)
-                if replay:
-                    return replay
-            current, clock = _stream_version_and_clock(cursor, stream)
-            if expected_version is not None and expected_version != current:
-                raise WrongExpectedVersion(stream, expected_version, current)
-            recorded_at = max(clock, head_recorded) if head_recorded else clock
-            rows, last_hash = _rows(
-                stream, prepared, meta, meta_json, head_position, current, head_hash, recorded_at
-            )
-            _insert(cursor, rows)
-            last_position = head_position + len(rows)
+    with transaction.atomic(), connection.cursor() as cursor:
+        head_position, head_hash, head_recorded = _lock_head(cursor)
+        if idempotency_key:
+            replay = _find_idempotent(cursor, idempotency_key, stream, fingerprint)
+            if replay:
+                return replay
+        current, clock = _stream_version_and_clock(cursor, stream)
+        if expected_version is not None and expected_version != current:
+            raise WrongExpectedVersion(stream, expected_version, current)
+        recorded_at = max(clock, head_recorded) if head_recorded else clock
+        rows, last_hash = _rows(
+            stream, prepared, meta, meta_json, head_position, current, head_hash, recorded_at
+        )
+        _insert(cursor, rows)
+        last_position = head_position + len(rows)
+        cursor.execute(
+            "UPDATE ledger_head SET position = %s, hash = %s, recorded_at = %s "
+            "WHERE partition = %s",
+            [last_position, last_hash, _db_datetime(recorded_at), DEFAULT_PARTITION],
+        )
+        result = AppendResult(
+            positions=tuple(range(head_position + 1, last_position + 1)),
+            version=current + len(rows),
+        )
+        if idempotency_key:
             cursor.execute(
-                "UPDATE ledger_head SET position = %s, hash = %s, recorded_at = %s "
-                "WHERE partition = %s",
-                [last_position, last_hash, _db_datetime(recorded_at), DEFAULT_PARTITION],
+                "INSERT INTO ledger_idempotent_append (key, stream, fingerprint, "
+                "first_position, last_position, version, recorded_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [
+                    idempotency_key,
+                    stream,
+                    fingerprint,
+                    head_position + 1,
+                    last_position,
+                    result.version,
+                    _db_datetime(recorded_at),
+                ],
             )
-            result = AppendResult(
-                positions=tuple(range(head_position + 1, last_position + 1)),
-                version=current + len(rows),
-            )
-            if idempotency_key:
-                cursor.execute(
-                    "INSERT INTO ledger_idempotent_append (key, stream, fingerprint, "
-                    "first_position, last_position, version, recorded_at) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    [
-                        idempotency_key,
-                        stream,
-                        fingerprint,
-                        head_position + 1,
-                        last_position,
-                        result.version,
-                        _db_datetime(recorded_at),
-                    ],
-                )
     if signals.events_appended.has_listeners():
         transaction.on_commit(
             lambda: signals.events_appended.send(
@@ -351,7 +350,7 @@ def _check_size(prepared: list[_Prepared], meta_json: str) -> None:
 
 
 def _fingerprint(stream: str, prepared: list[_Prepared]) -> str:
-    request = {
+    request: canonical.JsonValue = {
         "stream": stream,
         "events": [
             {
@@ -370,11 +369,11 @@ def _fingerprint(stream: str, prepared: list[_Prepared]) -> str:
 
 
 def _lock_head(cursor: Any) -> tuple[int, str, dt.datetime | None]:
-    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
-    cursor.execute(
-        "SELECT position, hash, recorded_at FROM ledger_head WHERE partition = %s" + lock,
-        [DEFAULT_PARTITION],
-    )
+    # SQLite has no FOR UPDATE: its IMMEDIATE transaction already holds the write lock.
+    sql = "SELECT position, hash, recorded_at FROM ledger_head WHERE partition = %s"
+    if connection.vendor == "postgresql":
+        sql += " FOR UPDATE"
+    cursor.execute(sql, [DEFAULT_PARTITION])
     row = cursor.fetchone()
     if row is None:
         raise LedgerError("The ledger has no head row: run `manage.py migrate`.")
@@ -397,9 +396,7 @@ def _stream_version_and_clock(cursor: Any, stream: str) -> tuple[int, dt.datetim
     return int(cursor.fetchone()[0]), dt.datetime.now(dt.UTC)
 
 
-def _find_idempotent(
-    cursor: Any, key: str, stream: str, fingerprint: str
-) -> AppendResult | None:
+def _find_idempotent(cursor: Any, key: str, stream: str, fingerprint: str) -> AppendResult | None:
     cursor.execute(
         "SELECT stream, fingerprint, first_position, last_position, version "
         "FROM ledger_idempotent_append WHERE key = %s",
@@ -465,11 +462,8 @@ def _insert(cursor: Any, rows: list[tuple[Any, ...]]) -> None:
     for start in range(0, len(rows), _INSERT_CHUNK):
         chunk = rows[start : start + _INSERT_CHUNK]
         params = [value for row in chunk for value in row]
-        cursor.execute(
-            f"INSERT INTO ledger_event ({_COLUMNS}) VALUES "  # noqa: S608
-            + ", ".join([placeholder] * len(chunk)),
-            params,
-        )
+        values = ", ".join([placeholder] * len(chunk))
+        cursor.execute(f"INSERT INTO ledger_event ({_COLUMNS}) VALUES {values}", params)  # noqa: S608
 
 
 # --- the read path ---------------------------------------------------------------------

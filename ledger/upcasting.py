@@ -33,7 +33,9 @@ def unregister(event_type: str, schema_version: int) -> None:
     _registry.pop((event_type, schema_version), None)
 
 
-def upcast(event_type: str, schema_version: int, data: dict[str, Any]) -> tuple[str, int, dict[str, Any]]:
+def upcast(
+    event_type: str, schema_version: int, data: dict[str, Any]
+) -> tuple[str, int, dict[str, Any]]:
     """Apply registered upcasters until the shape is current."""
     if not _registry:
         return event_type, schema_version, data
@@ -43,6 +45,8 @@ def upcast(event_type: str, schema_version: int, data: dict[str, Any]) -> tuple[
             return event_type, schema_version, data
         new_type, new_version, data = fn(data)
         if (new_type, new_version) == (event_type, schema_version):
-            raise ValueError(f"The upcaster for {event_type} v{schema_version} does not advance it.")
+            raise ValueError(
+                f"The upcaster for {event_type} v{schema_version} does not advance it."
+            )
         event_type, schema_version = new_type, new_version
     raise ValueError(f"Upcasting {event_type} did not settle after {_MAX_STEPS} steps (a cycle?).")

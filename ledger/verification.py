@@ -65,8 +65,8 @@ def verify(
             head_position,
             head_hash,
             head_position if head_position > checked else checked,
-            f"head row says {head_position}:{head_hash} but the events end at "
-            f"{checked}:{prev_hash}",
+            f"is missing or differs: the head row says {head_position}:{head_hash} but the "
+            f"events end at {checked}:{prev_hash}",
         )
     return Report(checked, head_position, head_hash)
 
@@ -79,7 +79,9 @@ def _check(
     anchors: dict[int, str],
 ) -> str:
     if event.position != expected_position:
-        return f"follows position {expected_position - 1}: positions {expected_position}.. are missing"
+        return (
+            f"follows position {expected_position - 1}: positions {expected_position}.. are missing"
+        )
     if event.prev_hash != prev_hash:
         return "does not link to the previous event's hash"
     encoded = canonical.event_bytes(

@@ -4,8 +4,8 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-any-deployment")
 
-from config.settings.base import *  # noqa: E402,F403
-from config.settings.base import INSTALLED_APPS  # noqa: E402
+from config.settings.base import *  # noqa: F403
+from config.settings.base import INSTALLED_APPS
 
 # The only way to empty the append-only ledger: test flushes go through it.
 INSTALLED_APPS = ["ledger.testing", *INSTALLED_APPS]

@@ -4,60 +4,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Head',
+            name="Head",
             fields=[
-                ('partition', models.CharField(max_length=100, primary_key=True, serialize=False)),
-                ('position', models.BigIntegerField(default=0)),
-                ('hash', models.CharField(max_length=64)),
-                ('recorded_at', models.DateTimeField(null=True)),
+                ("partition", models.CharField(max_length=100, primary_key=True, serialize=False)),
+                ("position", models.BigIntegerField(default=0)),
+                ("hash", models.CharField(max_length=64)),
+                ("recorded_at", models.DateTimeField(null=True)),
             ],
             options={
-                'db_table': 'ledger_head',
+                "db_table": "ledger_head",
             },
         ),
         migrations.CreateModel(
-            name='IdempotentAppend',
+            name="IdempotentAppend",
             fields=[
-                ('key', models.CharField(max_length=255, primary_key=True, serialize=False)),
-                ('stream', models.CharField(max_length=200)),
-                ('fingerprint', models.CharField(max_length=64)),
-                ('first_position', models.BigIntegerField()),
-                ('last_position', models.BigIntegerField()),
-                ('version', models.PositiveIntegerField()),
-                ('recorded_at', models.DateTimeField()),
+                ("key", models.CharField(max_length=255, primary_key=True, serialize=False)),
+                ("stream", models.CharField(max_length=200)),
+                ("fingerprint", models.CharField(max_length=64)),
+                ("first_position", models.BigIntegerField()),
+                ("last_position", models.BigIntegerField()),
+                ("version", models.PositiveIntegerField()),
+                ("recorded_at", models.DateTimeField()),
             ],
             options={
-                'db_table': 'ledger_idempotent_append',
+                "db_table": "ledger_idempotent_append",
             },
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('position', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('stream', models.CharField(max_length=200)),
-                ('version', models.PositiveIntegerField()),
-                ('type', models.CharField(max_length=100)),
-                ('schema_version', models.PositiveSmallIntegerField(default=1)),
-                ('data', models.JSONField()),
-                ('metadata', models.JSONField(default=dict)),
-                ('effective_on', models.DateField(blank=True, null=True)),
-                ('recorded_at', models.DateTimeField()),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
+                ("position", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("stream", models.CharField(max_length=200)),
+                ("version", models.PositiveIntegerField()),
+                ("type", models.CharField(max_length=100)),
+                ("schema_version", models.PositiveSmallIntegerField(default=1)),
+                ("data", models.JSONField()),
+                ("metadata", models.JSONField(default=dict)),
+                ("effective_on", models.DateField(blank=True, null=True)),
+                ("recorded_at", models.DateTimeField()),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
             ],
             options={
-                'db_table': 'ledger_event',
-                'ordering': ['position'],
-                'indexes': [models.Index(fields=['type', 'position'], name='ledger_event_type_pos')],
-                'constraints': [models.UniqueConstraint(fields=('stream', 'version'), name='ledger_event_stream_version'), models.CheckConstraint(condition=models.Q(('position__gte', 1)), name='ledger_event_position_positive'), models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='ledger_event_version_positive')],
+                "db_table": "ledger_event",
+                "ordering": ["position"],
+                "indexes": [
+                    models.Index(fields=["type", "position"], name="ledger_event_type_pos")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("stream", "version"), name="ledger_event_stream_version"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("position__gte", 1)),
+                        name="ledger_event_position_positive",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("version__gte", 1)),
+                        name="ledger_event_version_positive",
+                    ),
+                ],
             },
         ),
     ]

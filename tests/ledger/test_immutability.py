@@ -19,7 +19,8 @@ def _trigger_names() -> set[str]:
             )
         else:
             cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ledger_event'"
+                "SELECT name FROM sqlite_master "
+                "WHERE type = 'trigger' AND tbl_name = 'ledger_event'"
             )
         return {row[0] for row in cursor.fetchall()}
 
@@ -44,14 +45,22 @@ def test_triggers_exist_after_all_migrations():
 )
 def test_the_database_refuses_changes_and_deletes(statement):
     append("s", [NewEvent("T", {"a": 1})], expected_version=0)
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(statement)
     assert [e.data for e in read_all()] == [{"a": 1}]
 
 
 def test_postgres_refuses_truncate(postgres_only):
     append("s", [NewEvent("T", {})], expected_version=0)
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute("TRUNCATE ledger_event")
     assert len(read_all()) == 1
 

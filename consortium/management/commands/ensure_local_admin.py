@@ -1,0 +1,33 @@
+"""``manage.py ensure_local_admin``: a login for the admin on a local, debug-mode install."""
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the superuser 'admin' with a random password kept in var/ (DEBUG only), and "
+        "print how to log in. Production creates users with createsuperuser instead."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError("ensure_local_admin is for local development (DJANGO_DEBUG=true).")
+        password_file = settings.VAR_DIR / "admin-password.txt"
+        users = get_user_model().objects
+        if not users.filter(username="admin").exists() or not password_file.exists():
+            password = secrets.token_urlsafe(12)
+            user = users.filter(username="admin").first() or users.create_superuser(
+                "admin", "admin@localhost", password
+            )
+            user.set_password(password)
+            user.save()
+            settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+            password_file.write_text(password + "\n")
+            password_file.chmod(0o600)
+        password = password_file.read_text().strip()
+        self.stdout.write(f"Admin: log in at /admin/ as 'admin' with password {password!r}")

@@ -1,0 +1,124 @@
+"""PostgreSQL under concurrent appends: positions stay gap-free, versions unique, and a
+tailing reader sees every position exactly once, in order."""
+
+import multiprocessing
+import random
+import time
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, connections
+
+from ledger.store import NewEvent, WrongExpectedVersion, append, head, read_all, read_stream
+
+WRITERS = 8
+EVENTS_EACH = 250
+
+
+def _writer(number: int, failures: "multiprocessing.Queue[str]") -> None:
+    connections.close_all()  # never share the parent's socket
+    try:
+        rng = random.Random(number)
+        for index in range(EVENTS_EACH):
+            append(
+                f"own-{number}",
+                [NewEvent("Own", {"writer": number, "i": index})],
+                expected_version=index,
+            )
+            for _attempt in range(1000):
+                current = len(read_stream("shared")) if rng.random() < 0.05 else _version("shared")
+                try:
+                    append(
+                        "shared",
+                        [NewEvent("Shared", {"writer": number, "i": index})],
+                        expected_version=current,
+                    )
+                    break
+                except WrongExpectedVersion:
+                    continue
+            else:
+                failures.put(f"writer {number} never got its shared append in")
+    except Exception as error:  # reported to the parent, which fails the test
+        failures.put(f"writer {number}: {error!r}")
+    finally:
+        connections.close_all()
+
+
+def _version(stream: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(MAX(version), 0) FROM ledger_event WHERE stream = %s", [stream]
+        )
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_concurrent_appends_with_a_tailing_reader(postgres_only):
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    failures = context.Queue()
+    writers = [context.Process(target=_writer, args=(n, failures)) for n in range(WRITERS)]
+    for process in writers:
+        process.start()
+
+    seen: list[int] = []
+    total = WRITERS * EVENTS_EACH * 2
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        batch = read_all(after=seen[-1] if seen else 0, limit=500)
+        seen.extend(event.position for event in batch)
+        if len(seen) >= total and not any(p.is_alive() for p in writers):
+            break
+        if not batch:
+            time.sleep(0.001)
+    for process in writers:
+        process.join(timeout=30)
+
+    problems = []
+    while not failures.empty():
+        problems.append(failures.get())
+    assert problems == []
+    assert all(process.exitcode == 0 for process in writers)
+    assert head() == total
+    assert seen == list(range(1, total + 1)), "the tailing reader missed, repeated or reordered"
+    events = read_all(limit=10_000)
+    assert [e.position for e in events] == list(range(1, total + 1))
+    by_stream: dict[str, list[int]] = {}
+    for event in events:
+        by_stream.setdefault(event.stream, []).append(event.version)
+    assert set(by_stream) == {"shared", *(f"own-{n}" for n in range(WRITERS))}
+    for stream, versions in by_stream.items():
+        expected = WRITERS * EVENTS_EACH if stream == "shared" else EVENTS_EACH
+        assert versions == list(range(1, expected + 1)), stream
+    out = StringIO()
+    call_command("verify_ledger", stdout=out)
+    assert f"{total:,} events, hash chain intact" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_racing_retries_with_one_idempotency_key_append_once(postgres_only):
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+
+    def retry(number: int) -> None:
+        connections.close_all()
+        result = append(
+            "paid",
+            [NewEvent("Paid", {"amount": "1.00"})],
+            expected_version=None,
+            idempotency_key="same-request",
+        )
+        results.put((number, result.positions))
+        connections.close_all()
+
+    racers = [context.Process(target=retry, args=(n,)) for n in range(6)]
+    for process in racers:
+        process.start()
+    for process in racers:
+        process.join(timeout=60)
+    positions = {results.get(timeout=5)[1] for _ in racers}
+    assert positions == {(1,)}
+    assert head() == 1
