@@ -113,3 +113,29 @@ class IdempotentAppend(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Snapshot(models.Model):
+    """A folded state of one stream at one version, for one version of the folding code.
+
+    A cache, never the truth: it is used only when its last event's hash still matches
+    the ledger, its signature checks out and the folding code is unchanged; otherwise the
+    state is folded again from the ledger and the snapshot rewritten.
+    """
+
+    stream = models.CharField(max_length=200)
+    code_version = models.CharField(max_length=100)
+    version = models.PositiveIntegerField()
+    last_hash = models.CharField(max_length=64)
+    state = models.BinaryField()
+    signature = models.CharField(max_length=64)
+    taken_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "ledger_snapshot"
+        constraints = [
+            models.UniqueConstraint(fields=["stream", "code_version"], name="ledger_snapshot_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stream} v{self.version} ({self.code_version})"

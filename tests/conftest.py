@@ -45,3 +45,11 @@ def postgres_only() -> None:
     """Skip on the embedded SQLite run; CI's PostgreSQL run always has it."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: runs when DATABASE_URL is set (CI's PostgreSQL run)")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_snapshot_cache() -> None:
+    """Each test starts with an empty in-process state cache (the database is fresh too)."""
+    from ledger import snapshots
+
+    snapshots.forget()
