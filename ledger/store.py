@@ -30,6 +30,7 @@ import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
@@ -39,7 +40,6 @@ from ledger.upcasting import upcast
 
 DEFAULT_PARTITION = "default"
 MAX_READ_LIMIT = 10_000
-_INSERT_CHUNK = 500
 
 _STREAM_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}")
 _TYPE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,99}")
@@ -155,45 +155,12 @@ def append(
     _check_size(prepared, meta_json)
     fingerprint = _fingerprint(stream, prepared) if idempotency_key else ""
 
-    with transaction.atomic(), connection.cursor() as cursor:
-        head_position, head_hash, head_recorded = _lock_head(cursor)
-        if idempotency_key:
-            replay = _find_idempotent(cursor, idempotency_key, stream, fingerprint)
-            if replay:
-                return replay
-        current, clock = _stream_version_and_clock(cursor, stream)
-        if expected_version is not None and expected_version != current:
-            raise WrongExpectedVersion(stream, expected_version, current)
-        recorded_at = max(clock, head_recorded) if head_recorded else clock
-        rows, last_hash = _rows(
-            stream, prepared, meta, meta_json, head_position, current, head_hash, recorded_at
-        )
-        _insert(cursor, rows)
-        last_position = head_position + len(rows)
-        cursor.execute(
-            "UPDATE ledger_head SET position = %s, hash = %s, recorded_at = %s "
-            "WHERE partition = %s",
-            [last_position, last_hash, _db_datetime(recorded_at), DEFAULT_PARTITION],
-        )
-        result = AppendResult(
-            positions=tuple(range(head_position + 1, last_position + 1)),
-            version=current + len(rows),
-        )
-        if idempotency_key:
-            cursor.execute(
-                "INSERT INTO ledger_idempotent_append (key, stream, fingerprint, "
-                "first_position, last_position, version, recorded_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                [
-                    idempotency_key,
-                    stream,
-                    fingerprint,
-                    head_position + 1,
-                    last_position,
-                    result.version,
-                    _db_datetime(recorded_at),
-                ],
-            )
+    request = _Request(stream, prepared, meta_json, expected_version, idempotency_key, fingerprint)
+    if connection.vendor == "postgresql":
+        result = _append_postgres(request)
+    else:
+        with transaction.atomic():
+            result = _append_sqlite(request)
     if signals.events_appended.has_listeners():
         transaction.on_commit(
             lambda: signals.events_appended.send(
@@ -201,6 +168,30 @@ def append(
             )
         )
     return result
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class IdempotentAppendRecord:
+    """What an earlier append under an idempotency key produced."""
+
+    stream: str
+    positions: tuple[int, ...]
+    version: int
+
+
+def find_idempotent(key: str) -> IdempotentAppendRecord | None:
+    """The append made under ``key``, if any (committed ones only)."""
+    _check_idempotency_key(key)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT stream, first_position, last_position, version "
+            "FROM ledger_idempotent_append WHERE key = %s",
+            [key],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return IdempotentAppendRecord(str(row[0]), tuple(range(row[1], row[2] + 1)), int(row[3]))
 
 
 def read_stream(
@@ -366,104 +357,195 @@ def _fingerprint(stream: str, prepared: list[_Prepared]) -> str:
 
 
 # --- the write path --------------------------------------------------------------------
+#
+# Both backends: lock the head, check idempotency and the stream's version under the lock,
+# hash the new events onto the chain, insert them and move the head, in one transaction.
+# PostgreSQL does it in two prepared, server-bound statements after BEGIN (the lock, then
+# one statement that checks the version, inserts every event from arrays, records the
+# idempotency key and moves the head); SQLite in plain statements, its IMMEDIATE
+# transaction being the lock.
 
 
-def _lock_head(cursor: Any) -> tuple[int, str, dt.datetime | None]:
-    # SQLite has no FOR UPDATE: its IMMEDIATE transaction already holds the write lock.
-    sql = "SELECT position, hash, recorded_at FROM ledger_head WHERE partition = %s"
-    if connection.vendor == "postgresql":
-        sql += " FOR UPDATE"
-    cursor.execute(sql, [DEFAULT_PARTITION])
-    row = cursor.fetchone()
-    if row is None:
-        raise LedgerError("The ledger has no head row: run `manage.py migrate`.")
-    recorded = _to_datetime(row[2]) if row[2] is not None else None
-    return int(row[0]), str(row[1]), recorded
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Request:
+    stream: str
+    events: list[_Prepared]
+    meta_json: str
+    expected_version: int | None
+    idempotency_key: str | None
+    fingerprint: str
 
 
-def _stream_version_and_clock(cursor: Any, stream: str) -> tuple[int, dt.datetime]:
-    if connection.vendor == "postgresql":
-        # clock_timestamp() is the wall clock now, after the lock was granted; now() would
-        # be the transaction's start, possibly before an earlier holder's events.
-        cursor.execute(
-            "SELECT COALESCE(MAX(version), 0), clock_timestamp() FROM ledger_event "
-            "WHERE stream = %s",
-            [stream],
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Chained:
+    positions: list[int]
+    versions: list[int]
+    prev_hashes: list[str]
+    hashes: list[str]
+
+
+def _chain(
+    request: _Request, head_position: int, version: int, prev_hash: str, recorded_at: dt.datetime
+) -> _Chained:
+    recorded_text = canonical.format_recorded_at(recorded_at)
+    chained = _Chained([], [], [], [])
+    for offset, event in enumerate(request.events, start=1):
+        position, event_version = head_position + offset, version + offset
+        encoded = canonical.encoded_event_bytes(
+            position=position,
+            stream=request.stream,
+            version=event_version,
+            type=event.type,
+            schema_version=event.schema_version,
+            data_json=event.data_json,
+            metadata_json=request.meta_json,
+            effective_on=event.effective_on,
+            recorded_at_text=recorded_text,
         )
-        version, clock = cursor.fetchone()
-        return int(version), clock
-    cursor.execute("SELECT COALESCE(MAX(version), 0) FROM ledger_event WHERE stream = %s", [stream])
-    return int(cursor.fetchone()[0]), dt.datetime.now(dt.UTC)
+        event_hash = canonical.chain_hash(prev_hash, encoded)
+        chained.positions.append(position)
+        chained.versions.append(event_version)
+        chained.prev_hashes.append(prev_hash)
+        chained.hashes.append(event_hash)
+        prev_hash = event_hash
+    return chained
 
 
-def _find_idempotent(cursor: Any, key: str, stream: str, fingerprint: str) -> AppendResult | None:
-    cursor.execute(
-        "SELECT stream, fingerprint, first_position, last_position, version "
-        "FROM ledger_idempotent_append WHERE key = %s",
-        [key],
+_SELECT_VERSION = "SELECT COALESCE(MAX(version), 0) FROM ledger_event WHERE stream = %s"
+_SELECT_IDEMPOTENT = (
+    "SELECT stream, fingerprint, first_position, last_position, version "
+    "FROM ledger_idempotent_append WHERE key = %s"
+)
+_PG_APPEND = (
+    "SELECT status, first_position, last_position, version FROM ledger_append("
+    "%s::text, %s::text, %s::integer, %s::text[], %s::integer[], %s::text, %s::date[], "
+    "%s::text, %s::text, %s::text)"
+)
+
+
+def _append_postgres(request: _Request) -> AppendResult:
+    """One prepared statement: ``ledger_append`` (migration 0004) does the whole append.
+
+    At the top level it runs in autocommit, so the statement is its own transaction: one
+    round trip in all. Inside a caller's transaction it runs in a savepoint.
+    """
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:  # Django disables preparing; this cursor prepares
+        raw.prepare_threshold = 5
+    events = request.events
+    params = (
+        DEFAULT_PARTITION,
+        request.stream,
+        request.expected_version,
+        [event.type for event in events],
+        [event.schema_version for event in events],
+        "[" + ",".join(event.data_json for event in events) + "]",
+        [event.effective_on for event in events],
+        request.meta_json,
+        request.idempotency_key,
+        request.fingerprint,
     )
-    row = cursor.fetchone()
+    # A server-binding cursor on Django's connection: the SQL text is sent once and
+    # prepared, parameters travel apart from it.
+    with psycopg.Cursor(raw) as cursor:
+        if connection.in_atomic_block:
+            with transaction.atomic():
+                cursor.execute(_PG_APPEND, params, prepare=True)
+        else:
+            cursor.execute(_PG_APPEND, params, prepare=True)
+        status, first, last, version = cursor.fetchone()  # type: ignore[misc]
+    if status == "wrong_version":
+        raise WrongExpectedVersion(request.stream, int(request.expected_version or 0), version)
+    if status == "conflict":
+        raise IdempotencyConflict(str(request.idempotency_key))
+    return AppendResult(tuple(range(first, last + 1)), version, replayed=status == "replayed")
+
+
+def _append_sqlite(request: _Request) -> AppendResult:
+    with connection.cursor() as cursor:
+        # No FOR UPDATE in SQLite: the IMMEDIATE transaction already holds the write lock.
+        cursor.execute(
+            "SELECT position, hash, recorded_at FROM ledger_head WHERE partition = %s",
+            [DEFAULT_PARTITION],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            raise LedgerError("The ledger has no head row: run `manage.py migrate`.")
+        head_position, head_hash = int(row[0]), str(row[1])
+        head_recorded = _to_datetime(row[2]) if row[2] is not None else None
+        if request.idempotency_key:
+            cursor.execute(_SELECT_IDEMPOTENT, [request.idempotency_key])
+            replay = _replay(cursor.fetchone(), request)
+            if replay:
+                return replay
+        cursor.execute(_SELECT_VERSION, [request.stream])
+        current = int(cursor.fetchone()[0])
+        if request.expected_version is not None and request.expected_version != current:
+            raise WrongExpectedVersion(request.stream, request.expected_version, current)
+        clock = dt.datetime.now(dt.UTC)
+        recorded_at = max(clock, head_recorded) if head_recorded else clock
+        chained = _chain(request, head_position, current, head_hash, recorded_at)
+        stored_at = _db_datetime(recorded_at)
+        cursor.executemany(
+            f"INSERT INTO ledger_event ({_COLUMNS}) VALUES "  # noqa: S608
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    position,
+                    request.stream,
+                    version,
+                    event.type,
+                    event.schema_version,
+                    event.data_json,
+                    request.meta_json,
+                    event.effective_on,
+                    stored_at,
+                    prev,
+                    digest,
+                )
+                for position, version, prev, digest, event in zip(
+                    chained.positions,
+                    chained.versions,
+                    chained.prev_hashes,
+                    chained.hashes,
+                    request.events,
+                    strict=True,
+                )
+            ],
+        )
+        cursor.execute(
+            "UPDATE ledger_head SET position = %s, hash = %s, recorded_at = %s "
+            "WHERE partition = %s",
+            [chained.positions[-1], chained.hashes[-1], stored_at, DEFAULT_PARTITION],
+        )
+        if request.idempotency_key:
+            cursor.execute(
+                "INSERT INTO ledger_idempotent_append (key, stream, fingerprint, "
+                "first_position, last_position, version, recorded_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [
+                    request.idempotency_key,
+                    request.stream,
+                    request.fingerprint,
+                    chained.positions[0],
+                    chained.positions[-1],
+                    chained.versions[-1],
+                    stored_at,
+                ],
+            )
+    return AppendResult(tuple(chained.positions), chained.versions[-1])
+
+
+def _replay(row: Any, request: _Request) -> AppendResult | None:
+    """The original result of an append under the same key, or a conflict."""
     if row is None:
         return None
-    if row[0] != stream or row[1] != fingerprint:
-        raise IdempotencyConflict(key)
+    if row[0] != request.stream or row[1] != request.fingerprint:
+        raise IdempotencyConflict(str(request.idempotency_key))
     return AppendResult(
         positions=tuple(range(int(row[2]), int(row[3]) + 1)), version=int(row[4]), replayed=True
     )
-
-
-def _rows(
-    stream: str,
-    prepared: list[_Prepared],
-    meta: canonical.JsonValue,
-    meta_json: str,
-    head_position: int,
-    current_version: int,
-    prev_hash: str,
-    recorded_at: dt.datetime,
-) -> tuple[list[tuple[Any, ...]], str]:
-    stored_at = _db_datetime(recorded_at)
-    rows = []
-    for offset, event in enumerate(prepared, start=1):
-        position, version = head_position + offset, current_version + offset
-        encoded = canonical.event_bytes(
-            position=position,
-            stream=stream,
-            version=version,
-            type=event.type,
-            schema_version=event.schema_version,
-            data=event.data,
-            metadata=meta,
-            effective_on=event.effective_on,
-            recorded_at=recorded_at,
-        )
-        event_hash = canonical.chain_hash(prev_hash, encoded)
-        rows.append(
-            (
-                position,
-                stream,
-                version,
-                event.type,
-                event.schema_version,
-                event.data_json,
-                meta_json,
-                event.effective_on,
-                stored_at,
-                prev_hash,
-                event_hash,
-            )
-        )
-        prev_hash = event_hash
-    return rows, prev_hash
-
-
-def _insert(cursor: Any, rows: list[tuple[Any, ...]]) -> None:
-    placeholder = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-    for start in range(0, len(rows), _INSERT_CHUNK):
-        chunk = rows[start : start + _INSERT_CHUNK]
-        params = [value for row in chunk for value in row]
-        values = ", ".join([placeholder] * len(chunk))
-        cursor.execute(f"INSERT INTO ledger_event ({_COLUMNS}) VALUES {values}", params)  # noqa: S608
 
 
 # --- the read path ---------------------------------------------------------------------
