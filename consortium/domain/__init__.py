@@ -1,0 +1,1 @@
+"""Pure-Python domain of consortium deal tracking: events, state, rules and decisions."""

@@ -1,0 +1,220 @@
+"""Commands: what a deal team or finance system asks for, each with its effective date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from consortium.domain.money import Money, Percent
+from consortium.domain.values import Holder, Tranche
+
+# Vocabulary fields (role, instrument, stage, kind) are plain `str` here: the decision
+# checks them against vocabulary.py, so callers can pass what a form or an API posted.
+
+
+@dataclass(frozen=True, slots=True)
+class FormConsortium:
+    name: str
+    slug: str
+    base_currency: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class SetFundraisingTarget:
+    instrument: str
+    amount: Money
+    effective_on: date
+    deadline: date | None = None
+    tranches: tuple[Tranche, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AdmitPartner:
+    organisation_id: str
+    name: str
+    role: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePartnerRole:
+    organisation_id: str
+    role: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawPartner:
+    organisation_id: str
+    effective_on: date
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCommitment:
+    commitment_id: str
+    organisation_id: str
+    instrument: str
+    amount: Money
+    stage: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class AdvanceCommitmentStage:
+    commitment_id: str
+    stage: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class AmendCommitment:
+    commitment_id: str
+    amount: Money
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class PrepareCapitalCall:
+    call_id: str
+    amount: Money
+    due_on: date
+    purpose: str
+    prepared_by: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ApproveCapitalCall:
+    call_id: str
+    approved_by: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class IssueCapitalCall:
+    call_id: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class CancelCapitalCall:
+    call_id: str
+    reason: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveContribution:
+    """`effective_on` is the day the cash was received (the event's `received_on`)."""
+
+    contribution_id: str
+    call_id: str
+    organisation_id: str
+    amount: Money
+    bank_reference: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ReverseContribution:
+    contribution_id: str
+    reason: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ArrangeDebtFacility:
+    facility_id: str
+    lender: str
+    amount: Money
+    maturity_on: date
+    revolving: bool
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class DrawDebtFacility:
+    facility_id: str
+    draw_id: str
+    amount: Money
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class RepayDebtFacility:
+    facility_id: str
+    repayment_id: str
+    amount: Money
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFxRate:
+    """`rate` is base-currency units per one unit of `currency`, in force from `effective_on`."""
+
+    currency: str
+    rate: Decimal
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterAsset:
+    asset_id: str
+    sponsor: str
+    kind: str
+    name: str
+    location: str
+    capacity_mw: Decimal
+    estimated_cost: Money
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class AcquireStake:
+    asset_id: str
+    holder: Holder
+    percent: Percent
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class TransferStake:
+    asset_id: str
+    from_holder: Holder
+    to_holder: Holder
+    percent: Percent
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class SellStake:
+    asset_id: str
+    holder: Holder
+    percent: Percent
+    effective_on: date
+
+
+ConsortiumCommand = (
+    FormConsortium
+    | SetFundraisingTarget
+    | AdmitPartner
+    | ChangePartnerRole
+    | WithdrawPartner
+    | RecordCommitment
+    | AdvanceCommitmentStage
+    | AmendCommitment
+    | PrepareCapitalCall
+    | ApproveCapitalCall
+    | IssueCapitalCall
+    | CancelCapitalCall
+    | ReceiveContribution
+    | ReverseContribution
+    | ArrangeDebtFacility
+    | DrawDebtFacility
+    | RepayDebtFacility
+    | RecordFxRate
+)
+AssetCommand = RegisterAsset | AcquireStake | TransferStake | SellStake

@@ -1,0 +1,601 @@
+"""Decisions: a command and the current state give new events, or a named DomainError."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any, Final
+
+from consortium.domain.allocation import allocate_call
+from consortium.domain.commands import (
+    AcquireStake,
+    AdmitPartner,
+    AdvanceCommitmentStage,
+    AmendCommitment,
+    ApproveCapitalCall,
+    ArrangeDebtFacility,
+    AssetCommand,
+    CancelCapitalCall,
+    ChangePartnerRole,
+    ConsortiumCommand,
+    DrawDebtFacility,
+    FormConsortium,
+    IssueCapitalCall,
+    PrepareCapitalCall,
+    ReceiveContribution,
+    RecordCommitment,
+    RecordFxRate,
+    RegisterAsset,
+    RepayDebtFacility,
+    ReverseContribution,
+    SellStake,
+    SetFundraisingTarget,
+    TransferStake,
+    WithdrawPartner,
+)
+from consortium.domain.errors import (
+    AlreadyExists,
+    DateBeforeDependency,
+    InvalidDate,
+    InvalidInput,
+    InvalidPercent,
+    InvalidTransition,
+    NotAPartner,
+)
+from consortium.domain.events import (
+    AssetRegistered,
+    CapitalCallApproved,
+    CapitalCallCancelled,
+    CapitalCallIssued,
+    CapitalCallPrepared,
+    CommitmentAmended,
+    CommitmentRecorded,
+    CommitmentStageAdvanced,
+    ConsortiumFormed,
+    ContributionReceived,
+    ContributionReversed,
+    DebtFacilityArranged,
+    DebtFacilityDrawn,
+    DebtFacilityRepaid,
+    Event,
+    FundraisingTargetSet,
+    FxRateRecorded,
+    PartnerAdmitted,
+    PartnerRoleChanged,
+    PartnerWithdrew,
+    StakeAcquired,
+    StakeSold,
+    StakeTransferred,
+)
+from consortium.domain.fx import to_base
+from consortium.domain.identifiers import (
+    check_choice,
+    check_date,
+    check_identifier,
+    check_person,
+    check_slug,
+    check_text,
+)
+from consortium.domain.money import Money, Percent, minor_digits
+from consortium.domain.positions import signed_equity_by_partner, unfunded_by_partner
+from consortium.domain.rules import (
+    check_advisor_role_allowed,
+    check_amend_not_below_called,
+    check_approver,
+    check_base_currency,
+    check_call,
+    check_call_status,
+    check_call_within_unfunded,
+    check_capacity,
+    check_commitment,
+    check_contribution,
+    check_draw_within_available,
+    check_effective_on,
+    check_facility,
+    check_formed,
+    check_holding,
+    check_new_id,
+    check_no_open_positions,
+    check_not_advisor,
+    check_not_before,
+    check_not_in_future,
+    check_not_matured,
+    check_not_withdrawn,
+    check_partner,
+    check_positive,
+    check_rate,
+    check_registered,
+    check_repayment_within_drawn,
+    check_same_currency,
+    check_stage_move,
+    check_stakes_total,
+    check_tranches,
+    check_unfunded_of,
+    check_within_owed,
+)
+from consortium.domain.state import AssetState, ConsortiumState
+from consortium.domain.values import Allocation, Holder
+from consortium.domain.vocabulary import (
+    ASSET_KINDS,
+    INSTRUMENTS,
+    ROLES,
+    STAGES,
+    TARGET_INSTRUMENTS,
+    TECHNICAL_ADVISOR,
+    Instrument,
+    Stage,
+    label,
+)
+
+RECORDABLE_STAGES: Final[tuple[Stage, ...]] = ("indicated", "soft_circled", "signed")
+
+
+def _start(state: ConsortiumState, on: object) -> date:
+    """The consortium exists and `on` is not before its formation."""
+    formed_on = check_formed(state)
+    return check_effective_on(on, formed_on, f"{state.name}'s formation")
+
+
+def _in_base(state: ConsortiumState, amount: Money, on: date) -> tuple[Money, Decimal | None]:
+    return to_base(state.fx_rates, state.base_currency, amount, on)
+
+
+# --- consortium and targets -------------------------------------------------------------
+
+
+def decide_form_consortium(state: ConsortiumState, command: FormConsortium) -> list[Event]:
+    if state.formed_on is not None:
+        raise AlreadyExists(
+            f"Consortium {state.slug!r} was already formed on {state.formed_on}.", field="slug"
+        )
+    name = check_text(command.name, field="name", what="The consortium's name", max_length=200)
+    slug = check_slug(command.slug, field="slug", what="The consortium's slug")
+    minor_digits(command.base_currency)
+    on = check_effective_on(command.effective_on, None, "")
+    return [ConsortiumFormed(name, slug, command.base_currency, on)]
+
+
+def decide_set_fundraising_target(
+    state: ConsortiumState, command: SetFundraisingTarget
+) -> list[Event]:
+    on = _start(state, command.effective_on)
+    instrument = check_choice(
+        command.instrument, TARGET_INSTRUMENTS, field="instrument", what="A target's instrument"
+    )
+    amount = check_base_currency(state, command.amount, "A fundraising target")
+    if command.deadline is not None:
+        deadline = check_date(command.deadline, field="deadline", what="The deadline")
+        check_not_before(deadline, on, "the date the target is set", field="deadline")
+    check_tranches(state, amount, command.tranches)
+    return [FundraisingTargetSet(instrument, amount, command.deadline, tuple(command.tranches))]
+
+
+# --- partners ---------------------------------------------------------------------------
+
+
+def decide_admit_partner(state: ConsortiumState, command: AdmitPartner) -> list[Event]:
+    on = _start(state, command.effective_on)
+    org = check_slug(command.organisation_id, field="organisation_id", what="An organisation id")
+    existing = state.partners.get(org)
+    if existing is not None and existing.is_active:
+        raise AlreadyExists(
+            f"{existing.name} is already a partner of {state.name}, as {label(existing.role)}.",
+            field="organisation_id",
+        )
+    if existing is not None:
+        check_not_before(on, existing.withdrew_on, f"{existing.name}'s withdrawal")
+    name = check_text(command.name, field="name", what="The partner's name", max_length=200)
+    role = check_choice(command.role, ROLES, field="role", what="A partner's role")
+    return [PartnerAdmitted(org, name, role)]
+
+
+def decide_change_partner_role(state: ConsortiumState, command: ChangePartnerRole) -> list[Event]:
+    on = _start(state, command.effective_on)
+    partner = check_partner(state, command.organisation_id)
+    role = check_choice(command.role, ROLES, field="role", what="A partner's role")
+    if role == partner.role:
+        raise InvalidTransition(f"{partner.name} is already a {label(role)}.", field="role")
+    check_not_before(on, partner.role_changed_on, f"{partner.name}'s current role took effect")
+    if role == TECHNICAL_ADVISOR:
+        check_advisor_role_allowed(state, partner)
+    return [PartnerRoleChanged(partner.organisation_id, role)]
+
+
+def decide_withdraw_partner(state: ConsortiumState, command: WithdrawPartner) -> list[Event]:
+    on = _start(state, command.effective_on)
+    partner = check_partner(state, command.organisation_id)
+    check_not_before(on, partner.role_changed_on, f"{partner.name}'s current role took effect")
+    check_no_open_positions(state, partner)
+    reason = command.reason.strip() if isinstance(command.reason, str) else ""
+    return [PartnerWithdrew(partner.organisation_id, reason)]
+
+
+# --- commitments ------------------------------------------------------------------------
+
+
+def decide_record_commitment(state: ConsortiumState, command: RecordCommitment) -> list[Event]:
+    on = _start(state, command.effective_on)
+    commitment_id = check_identifier(
+        command.commitment_id, field="commitment_id", what="A commitment id"
+    )
+    check_new_id(state.commitments, commitment_id, "Commitment", field="commitment_id")
+    partner = check_partner(state, command.organisation_id)
+    check_not_before(on, partner.admitted_on, f"{partner.name}'s admission")
+    check_not_advisor(partner, "hold a commitment")
+    instrument = check_choice(
+        command.instrument, INSTRUMENTS, field="instrument", what="A commitment's instrument"
+    )
+    stage = check_choice(
+        command.stage, RECORDABLE_STAGES, field="stage", what="A new commitment's stage"
+    )
+    base_amount, rate = _commitment_in_base(state, instrument, command.amount, on)
+    return [
+        CommitmentRecorded(
+            commitment_id,
+            partner.organisation_id,
+            instrument,
+            command.amount,
+            stage,
+            base_amount,
+            rate,
+        )
+    ]
+
+
+def _commitment_in_base(
+    state: ConsortiumState, instrument: Instrument, amount: Money, on: date
+) -> tuple[Money, Decimal | None]:
+    """Equity is in base currency; other instruments convert at the rate in force on `on`."""
+    if instrument == "equity":
+        check_base_currency(state, amount, "An equity commitment")
+    else:
+        check_positive(amount, f"An {label(instrument)} commitment")
+    return _in_base(state, amount, on)
+
+
+def decide_advance_commitment_stage(
+    state: ConsortiumState, command: AdvanceCommitmentStage
+) -> list[Event]:
+    on = _start(state, command.effective_on)
+    commitment = check_commitment(state, command.commitment_id)
+    stage = check_choice(command.stage, STAGES, field="stage", what="A commitment's stage")
+    check_stage_move(commitment, stage)
+    check_not_before(
+        on, commitment.stage_on, f"commitment {commitment.commitment_id!r} reached its stage"
+    )
+    return [CommitmentStageAdvanced(commitment.commitment_id, stage)]
+
+
+def decide_amend_commitment(state: ConsortiumState, command: AmendCommitment) -> list[Event]:
+    on = _start(state, command.effective_on)
+    commitment = check_commitment(state, command.commitment_id)
+    check_not_withdrawn(commitment)
+    last_change = commitment.amended_on or commitment.recorded_on
+    check_not_before(on, last_change, f"commitment {commitment.commitment_id!r} last changed")
+    amount = check_positive(command.amount, "The amended commitment")
+    check_same_currency(amount, commitment.currency, f"Commitment {commitment.commitment_id!r}")
+    if amount.to_minor() == commitment.amount_minor:
+        raise InvalidTransition(
+            f"Commitment {commitment.commitment_id!r} is already {amount}.", field="amount"
+        )
+    check_amend_not_below_called(commitment, amount)
+    base_amount, rate = _in_base(state, amount, on)
+    return [CommitmentAmended(commitment.commitment_id, amount, base_amount, rate)]
+
+
+# --- capital calls ----------------------------------------------------------------------
+
+
+def decide_prepare_capital_call(state: ConsortiumState, command: PrepareCapitalCall) -> list[Event]:
+    on = _start(state, command.effective_on)
+    call_id = check_identifier(command.call_id, field="call_id", what="A capital call id")
+    check_new_id(state.calls, call_id, "Capital call", field="call_id")
+    amount = check_base_currency(state, command.amount, "A capital call")
+    due_on = check_date(command.due_on, field="due_on", what="The due date")
+    check_not_before(due_on, on, "the call's own date", field="due_on")
+    purpose = check_text(command.purpose, field="purpose", what="The purpose", max_length=1000)
+    preparer = check_person(command.prepared_by, field="prepared_by", what="The preparer")
+    check_call_within_unfunded(state, amount)
+    return [CapitalCallPrepared(call_id, amount, due_on, purpose, preparer)]
+
+
+def decide_approve_capital_call(state: ConsortiumState, command: ApproveCapitalCall) -> list[Event]:
+    on = _start(state, command.effective_on)
+    call = check_call(state, command.call_id)
+    check_call_status(call, ("draft",), "approved")
+    check_not_before(on, call.prepared_on, f"capital call {call.call_id!r} was prepared")
+    approver = check_approver(call, command.approved_by)
+    return [CapitalCallApproved(call.call_id, approver)]
+
+
+def decide_issue_capital_call(state: ConsortiumState, command: IssueCapitalCall) -> list[Event]:
+    on = _start(state, command.effective_on)
+    call = check_call(state, command.call_id)
+    check_call_status(call, ("approved",), "issued")
+    check_not_before(on, call.approved_on, f"capital call {call.call_id!r} was approved")
+    check_not_before(on, state.signed_equity_changed_on, "the last change to signed equity")
+    if on > call.due_on:
+        raise InvalidDate(
+            f"Capital call {call.call_id!r} is due on {call.due_on}; it cannot be issued "
+            f"after that ({on}). Cancel it and prepare a new one.",
+            field="effective_on",
+        )
+    amount = Money.from_minor(call.amount_minor, state.base_currency)
+    check_call_within_unfunded(state, amount)
+    shares = allocate_call(
+        call.amount_minor, signed_equity_by_partner(state), unfunded_by_partner(state)
+    )
+    for org, share in shares.items():
+        check_unfunded_of(state, org, share)
+    allocations = tuple(
+        Allocation(org, Money.from_minor(share, state.base_currency))
+        for org, share in sorted(shares.items())
+        if share > 0
+    )
+    return [CapitalCallIssued(call.call_id, allocations)]
+
+
+def decide_cancel_capital_call(state: ConsortiumState, command: CancelCapitalCall) -> list[Event]:
+    on = _start(state, command.effective_on)
+    call = check_call(state, command.call_id)
+    check_call_status(call, ("draft", "approved"), "cancelled")
+    last_change = call.approved_on or call.prepared_on
+    check_not_before(on, last_change, f"capital call {call.call_id!r} was last changed")
+    reason = check_text(command.reason, field="reason", what="The reason for cancelling")
+    return [CapitalCallCancelled(call.call_id, reason)]
+
+
+# --- contributions ----------------------------------------------------------------------
+
+
+def decide_receive_contribution(
+    state: ConsortiumState, command: ReceiveContribution
+) -> list[Event]:
+    on = _start(state, command.effective_on)
+    contribution_id = check_identifier(
+        command.contribution_id, field="contribution_id", what="A contribution id"
+    )
+    check_new_id(state.contributions, contribution_id, "Contribution", field="contribution_id")
+    call = check_call(state, command.call_id)
+    check_call_status(call, ("issued",), "paid into")
+    check_not_before(on, call.issued_on, f"capital call {call.call_id!r} was issued")
+    org = command.organisation_id
+    if org not in state.partners:
+        raise NotAPartner(f"{org!r} is not a partner of {state.name}.", field="organisation_id")
+    amount = check_base_currency(state, command.amount, "A contribution")
+    check_within_owed(state, call, org, amount)
+    reference = check_text(
+        command.bank_reference, field="bank_reference", what="The bank reference", max_length=200
+    )
+    return [ContributionReceived(contribution_id, call.call_id, org, amount, on, reference)]
+
+
+def decide_reverse_contribution(
+    state: ConsortiumState, command: ReverseContribution
+) -> list[Event]:
+    on = _start(state, command.effective_on)
+    contribution = check_contribution(state, command.contribution_id)
+    check_not_before(
+        on, contribution.received_on, f"contribution {contribution.contribution_id!r} was received"
+    )
+    reason = check_text(command.reason, field="reason", what="The reason for the reversal")
+    return [ContributionReversed(contribution.contribution_id, reason)]
+
+
+# --- debt facilities --------------------------------------------------------------------
+
+
+def decide_arrange_debt_facility(
+    state: ConsortiumState, command: ArrangeDebtFacility
+) -> list[Event]:
+    on = _start(state, command.effective_on)
+    facility_id = check_identifier(
+        command.facility_id, field="facility_id", what="A debt facility id"
+    )
+    check_new_id(state.facilities, facility_id, "Debt facility", field="facility_id")
+    lender = check_partner(state, command.lender)
+    check_not_before(on, lender.admitted_on, f"{lender.name}'s admission")
+    check_not_advisor(lender, "lend to the consortium")
+    amount = check_positive(command.amount, "A debt facility")
+    maturity_on = check_date(command.maturity_on, field="maturity_on", what="The maturity date")
+    if maturity_on <= on:
+        raise DateBeforeDependency(
+            f"The maturity date {maturity_on} must be after the date the facility is arranged "
+            f"({on}).",
+            field="maturity_on",
+        )
+    if not isinstance(command.revolving, bool):
+        raise InvalidInput("Say whether the facility is revolving (yes or no).", field="revolving")
+    base_amount, rate = _in_base(state, amount, on)
+    return [
+        DebtFacilityArranged(
+            facility_id,
+            lender.organisation_id,
+            amount,
+            maturity_on,
+            command.revolving,
+            base_amount,
+            rate,
+        )
+    ]
+
+
+def decide_draw_debt_facility(state: ConsortiumState, command: DrawDebtFacility) -> list[Event]:
+    on = _start(state, command.effective_on)
+    facility = check_facility(state, command.facility_id)
+    draw_id = check_identifier(command.draw_id, field="draw_id", what="A draw id")
+    check_new_id(facility.draws, draw_id, "Draw", field="draw_id")
+    check_not_before(on, facility.arranged_on, f"facility {facility.facility_id!r} was arranged")
+    check_not_matured(facility, on)
+    amount = check_positive(command.amount, "A draw")
+    check_same_currency(amount, facility.currency, f"Debt facility {facility.facility_id!r}")
+    check_draw_within_available(facility, amount)
+    base_amount, rate = _in_base(state, amount, on)
+    return [DebtFacilityDrawn(facility.facility_id, draw_id, amount, base_amount, rate)]
+
+
+def decide_repay_debt_facility(state: ConsortiumState, command: RepayDebtFacility) -> list[Event]:
+    on = _start(state, command.effective_on)
+    facility = check_facility(state, command.facility_id)
+    repayment_id = check_identifier(
+        command.repayment_id, field="repayment_id", what="A repayment id"
+    )
+    check_new_id(facility.repayments, repayment_id, "Repayment", field="repayment_id")
+    amount = check_positive(command.amount, "A repayment")
+    check_same_currency(amount, facility.currency, f"Debt facility {facility.facility_id!r}")
+    check_repayment_within_drawn(facility, amount)
+    first_draw = facility.first_draw_on
+    check_not_before(on, first_draw, f"the first draw on facility {facility.facility_id!r}")
+    base_amount, rate = _in_base(state, amount, on)
+    return [DebtFacilityRepaid(facility.facility_id, repayment_id, amount, base_amount, rate)]
+
+
+# --- FX ---------------------------------------------------------------------------------
+
+
+def decide_record_fx_rate(state: ConsortiumState, command: RecordFxRate) -> list[Event]:
+    on = _start(state, command.effective_on)
+    minor_digits(command.currency)
+    rate = check_rate(state, command.currency, command.rate)
+    series = state.fx_rates.get(command.currency)
+    if series is not None and series.has_rate_dated(on):
+        raise AlreadyExists(
+            f"A {command.currency}/{state.base_currency} rate in force from {on} is already "
+            "recorded; a recorded rate is never changed.",
+            field="effective_on",
+        )
+    return [FxRateRecorded(command.currency, rate, on)]
+
+
+# --- assets and stakes ------------------------------------------------------------------
+
+
+def decide_register_asset(
+    asset: AssetState, command: RegisterAsset, sponsor: ConsortiumState
+) -> list[Event]:
+    """`sponsor` is the state of the consortium registering the asset (for its FX rates)."""
+    asset_id = check_identifier(command.asset_id, field="asset_id", what="An asset id")
+    if asset.registered_on is not None:
+        raise AlreadyExists(f"Asset {asset_id!r} is already registered.", field="asset_id")
+    formed_on = check_formed(sponsor)
+    if sponsor.slug != command.sponsor:
+        raise InvalidInput(
+            f"The sponsor {command.sponsor!r} is not the consortium {sponsor.slug!r}.",
+            field="sponsor",
+        )
+    on = check_effective_on(command.effective_on, formed_on, f"{sponsor.name}'s formation")
+    kind = check_choice(command.kind, ASSET_KINDS, field="kind", what="An asset's kind")
+    name = check_text(command.name, field="name", what="The asset's name", max_length=200)
+    location = check_text(command.location, field="location", what="The location", max_length=200)
+    capacity = check_capacity(command.capacity_mw)
+    cost = check_positive(command.estimated_cost, "The estimated cost", field="estimated_cost")
+    base_cost, rate = _in_base(sponsor, cost, on)
+    return [
+        AssetRegistered(
+            asset_id, command.sponsor, kind, name, location, capacity, cost, base_cost, rate
+        )
+    ]
+
+
+def _asset_start(asset: AssetState, asset_id: str, on: object) -> date:
+    registered_on = check_registered(asset, asset_id)
+    return check_effective_on(on, registered_on, f"{asset.name}'s registration")
+
+
+def _check_stake(holder: object, percent: object, field: str = "holder") -> tuple[Holder, Percent]:
+    if not isinstance(holder, Holder):
+        raise InvalidInput("A holder is a consortium or an organisation.", field=field)
+    if not isinstance(percent, Percent):
+        raise InvalidPercent("A stake must be a percentage.", field="percent")
+    return holder, percent
+
+
+def decide_acquire_stake(asset: AssetState, command: AcquireStake) -> list[Event]:
+    _asset_start(asset, command.asset_id, command.effective_on)
+    holder, percent = _check_stake(command.holder, command.percent)
+    check_stakes_total(asset, percent)
+    return [StakeAcquired(command.asset_id, holder, percent)]
+
+
+def decide_transfer_stake(asset: AssetState, command: TransferStake) -> list[Event]:
+    on = _asset_start(asset, command.asset_id, command.effective_on)
+    seller, percent = _check_stake(command.from_holder, command.percent, "from_holder")
+    buyer, _ = _check_stake(command.to_holder, command.percent, "to_holder")
+    if seller == buyer:
+        raise InvalidInput(f"The {seller} cannot transfer a stake to itself.", field="to_holder")
+    held_since = check_holding(asset, seller, percent)
+    check_not_before(on, held_since, f"the {seller} acquired its stake")
+    return [StakeTransferred(command.asset_id, seller, buyer, percent)]
+
+
+def decide_sell_stake(asset: AssetState, command: SellStake) -> list[Event]:
+    on = _asset_start(asset, command.asset_id, command.effective_on)
+    holder, percent = _check_stake(command.holder, command.percent)
+    held_since = check_holding(asset, holder, percent)
+    check_not_before(on, held_since, f"the {holder} acquired its stake")
+    return [StakeSold(command.asset_id, holder, percent)]
+
+
+# --- dispatch ---------------------------------------------------------------------------
+
+_CONSORTIUM_DECIDERS: Final[dict[type[Any], Callable[[ConsortiumState, Any], list[Event]]]] = {
+    FormConsortium: decide_form_consortium,
+    SetFundraisingTarget: decide_set_fundraising_target,
+    AdmitPartner: decide_admit_partner,
+    ChangePartnerRole: decide_change_partner_role,
+    WithdrawPartner: decide_withdraw_partner,
+    RecordCommitment: decide_record_commitment,
+    AdvanceCommitmentStage: decide_advance_commitment_stage,
+    AmendCommitment: decide_amend_commitment,
+    PrepareCapitalCall: decide_prepare_capital_call,
+    ApproveCapitalCall: decide_approve_capital_call,
+    IssueCapitalCall: decide_issue_capital_call,
+    CancelCapitalCall: decide_cancel_capital_call,
+    ReceiveContribution: decide_receive_contribution,
+    ReverseContribution: decide_reverse_contribution,
+    ArrangeDebtFacility: decide_arrange_debt_facility,
+    DrawDebtFacility: decide_draw_debt_facility,
+    RepayDebtFacility: decide_repay_debt_facility,
+    RecordFxRate: decide_record_fx_rate,
+}
+
+
+def decide(
+    state: ConsortiumState, command: ConsortiumCommand, *, today: date | None = None
+) -> list[Event]:
+    """Decide a consortium command; every event takes effect on `command.effective_on`.
+
+    With `today`, an effective date after today is refused. The state is never changed.
+    """
+    decider = _CONSORTIUM_DECIDERS.get(type(command))
+    if decider is None:
+        raise TypeError(f"{type(command).__name__} is not a consortium command.")
+    check_not_in_future(_effective_on(command), today)
+    return decider(state, command)
+
+
+def decide_for_asset(
+    asset: AssetState,
+    command: AssetCommand,
+    *,
+    sponsor: ConsortiumState | None = None,
+    today: date | None = None,
+) -> list[Event]:
+    """Decide an asset command; RegisterAsset also needs the sponsor consortium's state."""
+    check_not_in_future(_effective_on(command), today)
+    if isinstance(command, RegisterAsset):
+        if sponsor is None:
+            raise TypeError("RegisterAsset needs the sponsoring consortium's state.")
+        return decide_register_asset(asset, command, sponsor)
+    if isinstance(command, AcquireStake):
+        return decide_acquire_stake(asset, command)
+    if isinstance(command, TransferStake):
+        return decide_transfer_stake(asset, command)
+    if isinstance(command, SellStake):
+        return decide_sell_stake(asset, command)
+    raise TypeError(f"{type(command).__name__} is not an asset command.")
+
+
+def _effective_on(command: ConsortiumCommand | AssetCommand) -> date:
+    return check_date(command.effective_on, field="effective_on", what="The effective date")

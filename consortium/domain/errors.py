@@ -1,0 +1,142 @@
+"""Named domain errors: each says, in a deal team's words, why a command was refused."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class DomainError(Exception):
+    """A refused command: `message` is for people, `field` names the input at fault."""
+
+    code: ClassVar[str] = "domain_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), self.message, self.field))
+
+
+def _rebuild(cls: type[DomainError], message: str, field: str | None) -> DomainError:
+    return cls(message, field=field)
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+
+
+class InvalidAmount(InvalidInput):
+    code = "invalid_amount"
+
+
+class InvalidCurrency(InvalidAmount):
+    code = "invalid_currency"
+
+
+class CurrencyMismatch(InvalidAmount):
+    code = "currency_mismatch"
+
+
+class InvalidPercent(InvalidInput):
+    code = "invalid_percent"
+
+
+class NotAPerson(InvalidInput):
+    code = "not_a_person"
+
+
+class TranchesDoNotMatchTarget(InvalidInput):
+    code = "tranches_do_not_match_target"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class NotAPartner(NotFound):
+    code = "not_a_partner"
+
+
+class AlreadyExists(DomainError):
+    code = "already_exists"
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+
+
+class AlreadyReversed(InvalidTransition):
+    code = "already_reversed"
+
+
+class WithdrawAfterCalled(InvalidTransition):
+    code = "withdraw_after_called"
+
+
+class PartnerHasOpenCommitments(InvalidTransition):
+    code = "partner_has_open_commitments"
+
+
+class AdvisorCannotCommit(DomainError):
+    code = "advisor_cannot_commit"
+
+
+class AmendBelowCalled(DomainError):
+    code = "amend_below_called"
+
+
+class CallExceedsUnfunded(DomainError):
+    code = "call_exceeds_unfunded"
+
+
+class ContributionExceedsOwed(DomainError):
+    code = "contribution_exceeds_owed"
+
+
+class SamePersonCannotApprove(DomainError):
+    code = "same_person_cannot_approve"
+
+
+class DrawExceedsAvailable(DomainError):
+    code = "draw_exceeds_available"
+
+
+class RepaymentExceedsDrawn(DomainError):
+    code = "repayment_exceeds_drawn"
+
+
+class StakesExceed100Percent(DomainError):
+    code = "stakes_exceed_100_percent"
+
+
+class StakeExceedsHolding(DomainError):
+    code = "stake_exceeds_holding"
+
+
+class MissingFxRate(DomainError):
+    code = "missing_fx_rate"
+
+
+class InvalidDate(DomainError):
+    code = "invalid_date"
+
+
+class DateBeforeFormation(InvalidDate):
+    code = "date_before_formation"
+
+
+class DateBeforeDependency(InvalidDate):
+    code = "date_before_dependency"
+
+
+class DateInFuture(InvalidDate):
+    code = "date_in_future"
+
+
+class FacilityMatured(InvalidDate):
+    code = "facility_matured"
