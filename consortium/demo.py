@@ -1,0 +1,377 @@
+"""The demo data set: the AI Infrastructure Partnership and Stargate, as public reporting
+in early 2025 describes them. Partner amounts are invented but plausible, and labelled
+illustrative wherever a person reads them.
+
+Every step is a real command through ``consortium.services`` with its own idempotency
+key, so loading the demo twice appends nothing the second time, and the demo obeys every
+rule a user's own data does.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+
+from consortium import services as s
+from consortium.domain.money import Money, Percent
+from consortium.domain.values import Holder, Tranche
+
+ILLUSTRATIVE = "(illustrative)"
+KEY_PREFIX = "seed-demo:v1:"
+
+# Two people, so that a call is approved by someone other than its preparer.
+DEMO_USERS = {
+    "alice.deal": ("Alice", "Deal lead"),
+    "bob.finance": ("Bob", "Finance controller"),
+}
+
+
+def usd(amount: str) -> Money:
+    return Money.of(Decimal(amount), "USD")
+
+
+def bn(amount: str) -> Money:
+    """USD billions, written as in the press: bn("30") is USD 30,000,000,000.00."""
+    return usd(str(Decimal(amount) * 1_000_000_000))
+
+
+def demo_users() -> dict[str, AbstractBaseUser]:
+    """The demo's two people (no password: they act only through this loader)."""
+    users: dict[str, AbstractBaseUser] = {}
+    for username, (first_name, last_name) in DEMO_USERS.items():
+        user, created = get_user_model().objects.get_or_create(
+            username=username, defaults={"first_name": first_name, "last_name": last_name}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save()
+        users[username] = user
+    return users
+
+
+Step = tuple[str, Callable[..., s.CommandResult], dict[str, Any]]
+
+
+def aip_steps() -> Iterator[Step]:
+    """The AI Infrastructure Partnership (BlackRock, GIP, Microsoft, MGX; Nvidia, xAI)."""
+    slug, d = "aip", dt.date
+    yield (
+        "alice.deal",
+        s.consortium_form,
+        {
+            "slug": slug,
+            "name": "AI Infrastructure Partnership",
+            "base_currency": "USD",
+            "formed_on": d(2024, 9, 17),
+        },
+    )
+    yield (
+        "alice.deal",
+        s.consortium_set_target,
+        {"slug": slug, "instrument": "equity", "amount": bn("30"), "effective_on": d(2024, 9, 17)},
+    )
+    yield (
+        "alice.deal",
+        s.consortium_set_target,
+        {"slug": slug, "instrument": "total", "amount": bn("100"), "effective_on": d(2024, 9, 17)},
+    )
+    for org, name, role, on in [
+        ("blackrock-gip", "BlackRock / GIP", "founding_member", d(2024, 9, 17)),
+        ("microsoft", "Microsoft", "founding_member", d(2024, 9, 17)),
+        ("mgx", "MGX", "founding_member", d(2024, 9, 17)),
+        ("senior-lenders", f"Senior lender syndicate {ILLUSTRATIVE}", "lender", d(2024, 11, 1)),
+        ("nvidia", "Nvidia", "technical_advisor", d(2025, 3, 19)),
+        ("xai", "xAI", "member", d(2025, 3, 19)),
+    ]:
+        yield (
+            "alice.deal",
+            s.partner_admit,
+            {"slug": slug, "organisation_id": org, "name": name, "role": role, "effective_on": on},
+        )
+    for cid, org, amount, stage, on in [
+        ("aip-eq-blackrock", "blackrock-gip", "8", "signed", d(2024, 10, 15)),
+        ("aip-eq-microsoft", "microsoft", "8", "signed", d(2024, 10, 15)),
+        ("aip-eq-mgx", "mgx", "6", "signed", d(2024, 10, 30)),
+        ("aip-eq-xai", "xai", "3", "soft_circled", d(2025, 4, 1)),
+    ]:
+        yield (
+            "alice.deal",
+            s.commitment_record,
+            {
+                "slug": slug,
+                "commitment_id": cid,
+                "organisation_id": org,
+                "instrument": "equity",
+                "amount": bn(amount),
+                "stage": stage,
+                "effective_on": on,
+            },
+        )
+    yield (
+        "bob.finance",
+        s.fx_rate_record,
+        {
+            "slug": slug,
+            "currency": "AED",
+            "rate": Decimal("0.2723"),
+            "effective_on": d(2024, 10, 1),
+        },
+    )
+    yield (
+        "alice.deal",
+        s.commitment_record,
+        {
+            "slug": slug,
+            "commitment_id": "aip-site-mgx",
+            "organisation_id": "mgx",
+            "instrument": "asset_contribution",
+            "amount": Money.of("3672500000.00", "AED"),
+            "stage": "signed",
+            "effective_on": d(2024, 11, 20),
+        },
+    )
+    yield (
+        "alice.deal",
+        s.commitment_record,
+        {
+            "slug": slug,
+            "commitment_id": "aip-cp-microsoft",
+            "organisation_id": "microsoft",
+            "instrument": "corporate_partnership",
+            "amount": bn("2"),
+            "stage": "indicated",
+            "effective_on": d(2025, 2, 3),
+        },
+    )
+    yield (
+        "bob.finance",
+        s.facility_arrange,
+        {
+            "slug": slug,
+            "facility_id": "aip-senior-term-loan",
+            "lender": "senior-lenders",
+            "amount": bn("20"),
+            "maturity_on": d(2032, 12, 31),
+            "revolving": False,
+            "effective_on": d(2024, 12, 10),
+        },
+    )
+    yield (
+        "bob.finance",
+        s.facility_draw,
+        {
+            "slug": slug,
+            "facility_id": "aip-senior-term-loan",
+            "draw_id": "aip-draw-1",
+            "amount": bn("5"),
+            "effective_on": d(2025, 2, 14),
+        },
+    )
+    yield from _aip_first_call(slug)
+
+
+def _aip_first_call(slug: str) -> Iterator[Step]:
+    d, call = dt.date, "aip-call-1"
+    yield (
+        "bob.finance",
+        s.capital_call_prepare,
+        {
+            "slug": slug,
+            "call_id": call,
+            "amount": bn("4.4"),
+            "due_on": d(2025, 3, 14),
+            "purpose": f"First close: land and power for two campuses {ILLUSTRATIVE}",
+            "effective_on": d(2025, 2, 10),
+        },
+    )
+    yield (
+        "alice.deal",
+        s.capital_call_approve,
+        {"slug": slug, "call_id": call, "effective_on": d(2025, 2, 11)},
+    )
+    yield (
+        "alice.deal",
+        s.capital_call_issue,
+        {"slug": slug, "call_id": call, "effective_on": d(2025, 2, 12)},
+    )
+    for contribution, org, amount, on, reference in [
+        ("aip-c1-microsoft", "microsoft", "1600000000.00", d(2025, 3, 3), "MSFT-WIRE-0303"),
+        ("aip-c1-mgx", "mgx", "1200000000.00", d(2025, 3, 10), "MGX-SWIFT-2281"),
+        ("aip-c1-blackrock", "blackrock-gip", "1000000000.00", d(2025, 3, 12), "BLK-FED-7781"),
+    ]:
+        yield (
+            "bob.finance",
+            s.contribution_receive,
+            {
+                "slug": slug,
+                "contribution_id": contribution,
+                "call_id": call,
+                "organisation_id": org,
+                "amount": usd(amount),
+                "bank_reference": reference,
+                "received_on": on,
+            },
+        )
+
+
+def stargate_steps() -> Iterator[Step]:
+    """Stargate (SoftBank, OpenAI, Oracle, MGX): USD 500 bn, 100 bn now, 400 bn over four years."""
+    slug, d = "stargate", dt.date
+    yield (
+        "alice.deal",
+        s.consortium_form,
+        {"slug": slug, "name": "Stargate", "base_currency": "USD", "formed_on": d(2025, 1, 21)},
+    )
+    tranches = [Tranche(bn("100"), d(2025, 1, 21))] + [
+        Tranche(bn("100"), d(year, 1, 21)) for year in (2026, 2027, 2028, 2029)
+    ]
+    yield (
+        "alice.deal",
+        s.consortium_set_target,
+        {
+            "slug": slug,
+            "instrument": "total",
+            "amount": bn("500"),
+            "tranches": tranches,
+            "deadline": d(2029, 12, 31),
+            "effective_on": d(2025, 1, 21),
+        },
+    )
+    for org, name, role in [
+        ("softbank", "SoftBank", "founding_member"),
+        ("openai", "OpenAI", "founding_member"),
+        ("oracle", "Oracle", "member"),
+        ("mgx", "MGX", "member"),
+    ]:
+        yield (
+            "alice.deal",
+            s.partner_admit,
+            {
+                "slug": slug,
+                "organisation_id": org,
+                "name": name,
+                "role": role,
+                "effective_on": d(2025, 1, 21),
+            },
+        )
+    for cid, org, amount, stage in [
+        ("sg-eq-softbank", "softbank", "19", "signed"),
+        ("sg-eq-openai", "openai", "19", "signed"),
+        ("sg-eq-oracle", "oracle", "7", "signed"),
+        ("sg-eq-mgx", "mgx", "7", "soft_circled"),
+    ]:
+        yield (
+            "alice.deal",
+            s.commitment_record,
+            {
+                "slug": slug,
+                "commitment_id": cid,
+                "organisation_id": org,
+                "instrument": "equity",
+                "amount": bn(amount),
+                "stage": stage,
+                "effective_on": d(2025, 1, 21),
+            },
+        )
+
+
+def asset_steps() -> Iterator[Step]:
+    """Two data centres and an energy facility, with direct and consortium stakes."""
+    d = dt.date
+    aip, stargate = Holder.consortium("aip"), Holder.consortium("stargate")
+    for asset_id, sponsor, kind, name, location, mw, cost, on in [
+        (
+            "aip-dc-virginia",
+            "aip",
+            "data_centre",
+            "AIP Campus Virginia",
+            "Loudoun County, VA, US",
+            "1000",
+            "12",
+            d(2025, 1, 15),
+        ),
+        (
+            "aip-power-texas",
+            "aip",
+            "energy_facility",
+            "AIP Combined-Cycle Plant",
+            "Permian Basin, TX, US",
+            "1500",
+            "2.5",
+            d(2025, 2, 1),
+        ),
+        (
+            "sg-dc-abilene",
+            "stargate",
+            "data_centre",
+            "Stargate Abilene",
+            "Abilene, TX, US",
+            "1200",
+            "15",
+            d(2025, 1, 21),
+        ),
+    ]:
+        yield (
+            "alice.deal",
+            s.asset_register,
+            {
+                "asset_id": asset_id,
+                "sponsor": sponsor,
+                "kind": kind,
+                "name": f"{name} {ILLUSTRATIVE}",
+                "location": location,
+                "capacity_mw": Decimal(mw),
+                "estimated_cost": bn(cost),
+                "effective_on": on,
+            },
+        )
+    for asset_id, holder, percent, on in [
+        ("aip-dc-virginia", aip, "80", d(2025, 1, 20)),
+        ("aip-dc-virginia", Holder.organisation("microsoft"), "20", d(2025, 1, 20)),
+        ("aip-power-texas", aip, "51", d(2025, 2, 5)),
+        ("sg-dc-abilene", stargate, "100", d(2025, 1, 22)),
+    ]:
+        yield (
+            "alice.deal",
+            s.stake_acquire,
+            {
+                "asset_id": asset_id,
+                "holder": holder,
+                "percent": Percent.of(percent),
+                "effective_on": on,
+            },
+        )
+    yield (
+        "alice.deal",
+        s.stake_transfer,
+        {
+            "asset_id": "sg-dc-abilene",
+            "from_holder": stargate,
+            "to_holder": Holder.organisation("oracle"),
+            "percent": Percent.of("15"),
+            "effective_on": d(2025, 6, 1),
+        },
+    )
+
+
+def load_demo(progress: Callable[[str], None] | None = None) -> tuple[int, int]:
+    """Load the demo; returns (commands that appended, commands already loaded)."""
+    users = demo_users()
+    appended = replayed = 0
+    steps = [*aip_steps(), *stargate_steps(), *asset_steps()]
+    for number, (username, service, arguments) in enumerate(steps, start=1):
+        actor = s.Actor(
+            users[username], source="seed_demo", idempotency_key=f"{KEY_PREFIX}{number:03d}"
+        )
+        result = service(actor=actor, **arguments)
+        replayed += result.replayed
+        appended += not result.replayed
+        if progress:
+            progress(
+                f"{number:3d}/{len(steps)} {service.__name__}: {result.stream} "
+                f"v{result.version}{' (already loaded)' if result.replayed else ''}"
+            )
+    return appended, replayed

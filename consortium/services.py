@@ -1,0 +1,533 @@
+"""Commands: one function per thing a deal team or finance system asks to do.
+
+Each service loads the stream's state (through the snapshot cache), lets the pure domain
+decide (``consortium.domain.decisions``), and appends the resulting events with the
+version it decided on. Nothing else is written on the write path.
+
+Concurrency: a caller that passes ``Actor.expected_version`` (the API's ``If-Match``) gets
+``StaleVersion`` when the stream has moved on, and nothing is retried. Without it, a
+concurrent change is retried once against the fresh state, then reported as
+``ConcurrentChange``. Either way nothing is appended.
+
+Idempotency: with ``Actor.idempotency_key``, a key already used on the same stream returns
+the original result without deciding again (so a retry after a timeout is safe even if
+the command would now be refused as a duplicate); a key used on another stream raises
+``ledger.store.IdempotencyConflict``. The key is also recorded by the append itself, under
+the ledger lock, so two racing retries append once.
+"""
+
+import dataclasses
+import datetime as dt
+import uuid
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils import timezone
+
+from consortium.domain import commands as c
+from consortium.domain.decisions import decide, decide_for_asset
+from consortium.domain.errors import DateBeforeFormation, NotAPerson, NotFound
+from consortium.domain.events import Event, asset_stream_id, consortium_stream_id, event_to_stored
+from consortium.domain.identifiers import check_person
+from consortium.domain.money import Money, Percent
+from consortium.domain.values import Holder, Tranche
+from consortium.streams import load_asset, load_consortium
+from ledger.store import (
+    AppendResult,
+    IdempotencyConflict,
+    NewEvent,
+    WrongExpectedVersion,
+    append,
+    find_idempotent,
+)
+
+
+class StaleVersion(Exception):
+    """The caller decided on a version the stream has moved past (HTTP 412)."""
+
+    def __init__(self, stream: str, expected: int, actual: int) -> None:
+        self.stream, self.expected, self.actual = stream, expected, actual
+        super().__init__(
+            f"{stream} has changed since you read it (you had version {expected}, it is now "
+            f"at {actual}). Reload it, check your change still makes sense, and try again."
+        )
+
+
+class ConcurrentChange(Exception):
+    """Someone else changed the stream twice while this command was deciding (HTTP 409)."""
+
+    def __init__(self, stream: str) -> None:
+        self.stream = stream
+        super().__init__(
+            f"{stream} was changed by someone else while your command was being recorded. "
+            "Nothing was recorded; try again."
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Actor:
+    """Who issues a command, and how: the user, and the request's concurrency controls."""
+
+    user: AbstractBaseUser | AnonymousUser
+    source: str = "python"
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+    @property
+    def username(self) -> str:
+        """The acting person; anonymous or inactive users may not command anything."""
+        user = self.user
+        if not user.is_authenticated or not user.is_active:
+            raise NotAPerson("Commands must come from a signed-in, active user.", field="actor")
+        return check_person(user.get_username(), field="actor", what="The acting user")
+
+
+@dataclasses.dataclass(frozen=True)
+class CommandResult:
+    """What a command recorded: its stream, the stream's new version, the positions."""
+
+    stream: str
+    version: int
+    positions: tuple[int, ...]
+    events: tuple[Event, ...]
+    replayed: bool = False
+
+
+def _today() -> dt.date:
+    return timezone.now().date()
+
+
+def _execute(
+    actor: Actor,
+    stream: str,
+    load: Callable[[], Any],
+    decide_on: Callable[[Any], list[Event]],
+    effective_on: dt.date,
+) -> CommandResult:
+    """Load, decide, append with the decided version; retry once on a concurrent change."""
+    username = actor.username
+    replay = _replay(actor, stream)
+    if replay is not None:
+        return replay
+    metadata = {
+        "actor": username,
+        "correlation_id": actor.correlation_id or str(uuid.uuid4()),
+        "causation_id": actor.causation_id,
+        "source": actor.source,
+    }
+    for attempt in (1, 2):
+        loaded = load()
+        if actor.expected_version is not None and actor.expected_version != loaded.version:
+            raise StaleVersion(stream, actor.expected_version, loaded.version)
+        events = decide_on(loaded.state)
+        try:
+            result = append(
+                stream,
+                [_new_event(event, effective_on) for event in events],
+                expected_version=loaded.version,
+                idempotency_key=actor.idempotency_key,
+                metadata=metadata,
+            )
+        except WrongExpectedVersion as error:
+            if actor.expected_version is not None:
+                raise StaleVersion(stream, actor.expected_version, error.actual) from None
+            if attempt == 2:
+                raise ConcurrentChange(stream) from None
+            continue
+        return _result(stream, result, events)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _replay(actor: Actor, stream: str) -> CommandResult | None:
+    if actor.idempotency_key is None:
+        return None
+    previous = find_idempotent(actor.idempotency_key)
+    if previous is None:
+        return None
+    if previous.stream != stream:
+        raise IdempotencyConflict(actor.idempotency_key)
+    return CommandResult(stream, previous.version, previous.positions, (), replayed=True)
+
+
+def _new_event(event: Event, effective_on: dt.date) -> NewEvent:
+    kind, data = event_to_stored(event)
+    return NewEvent(kind, data, effective_on=effective_on)
+
+
+def _result(stream: str, result: AppendResult, events: Sequence[Event]) -> CommandResult:
+    return CommandResult(stream, result.version, result.positions, tuple(events), result.replayed)
+
+
+def _consortium_command(actor: Actor, slug: str, command: c.ConsortiumCommand) -> CommandResult:
+    today = _today()
+    return _execute(
+        actor,
+        consortium_stream_id(slug),
+        lambda: load_consortium(slug),
+        lambda state: decide(state, command, today=today),
+        command.effective_on,
+    )
+
+
+# --- consortium, targets, partners -----------------------------------------------------
+
+
+def consortium_form(
+    *, actor: Actor, slug: str, name: str, base_currency: str, formed_on: dt.date | None = None
+) -> CommandResult:
+    """Form a consortium (its stream must not exist yet)."""
+    command = c.FormConsortium(name, slug, base_currency, formed_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
+def consortium_set_target(
+    *,
+    actor: Actor,
+    slug: str,
+    instrument: str,
+    amount: Money,
+    deadline: dt.date | None = None,
+    tranches: Sequence[Tranche] = (),
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Set a fundraising target for ``equity``, ``debt`` or the ``total``."""
+    command = c.SetFundraisingTarget(
+        instrument, amount, effective_on or _today(), deadline, tuple(tranches)
+    )
+    return _consortium_command(actor, slug, command)
+
+
+def partner_admit(
+    *,
+    actor: Actor,
+    slug: str,
+    organisation_id: str,
+    name: str,
+    role: str,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Admit an organisation as a partner with a role."""
+    command = c.AdmitPartner(organisation_id, name, role, effective_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
+def partner_change_role(
+    *,
+    actor: Actor,
+    slug: str,
+    organisation_id: str,
+    role: str,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Change a partner's role (a technical advisor becoming a member, say)."""
+    command = c.ChangePartnerRole(organisation_id, role, effective_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
+def partner_withdraw(
+    *,
+    actor: Actor,
+    slug: str,
+    organisation_id: str,
+    reason: str = "",
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Record that a partner left the consortium."""
+    command = c.WithdrawPartner(organisation_id, effective_on or _today(), reason)
+    return _consortium_command(actor, slug, command)
+
+
+# --- commitments ----------------------------------------------------------------------
+
+
+def commitment_record(
+    *,
+    actor: Actor,
+    slug: str,
+    commitment_id: str,
+    organisation_id: str,
+    instrument: str,
+    amount: Money,
+    stage: str,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Record a partner's commitment through equity, an asset or a corporate partnership."""
+    command = c.RecordCommitment(
+        commitment_id, organisation_id, instrument, amount, stage, effective_on or _today()
+    )
+    return _consortium_command(actor, slug, command)
+
+
+def commitment_advance_stage(
+    *,
+    actor: Actor,
+    slug: str,
+    commitment_id: str,
+    stage: str,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Move a commitment along indicated -> soft_circled -> signed, or withdraw it."""
+    command = c.AdvanceCommitmentStage(commitment_id, stage, effective_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
+def commitment_amend(
+    *,
+    actor: Actor,
+    slug: str,
+    commitment_id: str,
+    amount: Money,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Increase or reduce a commitment (never below what was already called)."""
+    command = c.AmendCommitment(commitment_id, amount, effective_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
+# --- capital calls and contributions -------------------------------------------------
+
+
+def capital_call_prepare(
+    *,
+    actor: Actor,
+    slug: str,
+    call_id: str,
+    amount: Money,
+    due_on: dt.date,
+    purpose: str,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Prepare a draft capital call; the acting user is its preparer."""
+    command = c.PrepareCapitalCall(
+        call_id, amount, due_on, purpose, actor.username, effective_on or _today()
+    )
+    return _consortium_command(actor, slug, command)
+
+
+def capital_call_approve(
+    *, actor: Actor, slug: str, call_id: str, effective_on: dt.date | None = None
+) -> CommandResult:
+    """Approve a draft call; the acting user must not be the one who prepared it."""
+    command = c.ApproveCapitalCall(call_id, actor.username, effective_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
+def capital_call_issue(
+    *, actor: Actor, slug: str, call_id: str, effective_on: dt.date | None = None
+) -> CommandResult:
+    """Issue an approved call: allocations are fixed now, pro rata to signed equity."""
+    command = c.IssueCapitalCall(call_id, effective_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
+def capital_call_cancel(
+    *, actor: Actor, slug: str, call_id: str, reason: str, effective_on: dt.date | None = None
+) -> CommandResult:
+    """Cancel a call while it is a draft or approved (never once issued)."""
+    command = c.CancelCapitalCall(call_id, reason, effective_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
+def contribution_receive(
+    *,
+    actor: Actor,
+    slug: str,
+    contribution_id: str,
+    call_id: str,
+    organisation_id: str,
+    amount: Money,
+    bank_reference: str,
+    received_on: dt.date | None = None,
+) -> CommandResult:
+    """Record cash received from a partner against an issued call."""
+    command = c.ReceiveContribution(
+        contribution_id, call_id, organisation_id, amount, bank_reference, received_on or _today()
+    )
+    return _consortium_command(actor, slug, command)
+
+
+def contribution_reverse(
+    *,
+    actor: Actor,
+    slug: str,
+    contribution_id: str,
+    reason: str,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Reverse a contribution recorded in error or returned by the bank."""
+    command = c.ReverseContribution(contribution_id, reason, effective_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
+# --- debt facilities and FX ---------------------------------------------------------------
+
+
+def facility_arrange(
+    *,
+    actor: Actor,
+    slug: str,
+    facility_id: str,
+    lender: str,
+    amount: Money,
+    maturity_on: dt.date,
+    revolving: bool,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Record a committed credit line from a lender (counts as signed debt)."""
+    command = c.ArrangeDebtFacility(
+        facility_id, lender, amount, maturity_on, revolving, effective_on or _today()
+    )
+    return _consortium_command(actor, slug, command)
+
+
+def facility_draw(
+    *,
+    actor: Actor,
+    slug: str,
+    facility_id: str,
+    draw_id: str,
+    amount: Money,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Draw on a facility (counts as debt funded)."""
+    command = c.DrawDebtFacility(facility_id, draw_id, amount, effective_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
+def facility_repay(
+    *,
+    actor: Actor,
+    slug: str,
+    facility_id: str,
+    repayment_id: str,
+    amount: Money,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Repay drawn debt (restores availability only on a revolving facility)."""
+    command = c.RepayDebtFacility(facility_id, repayment_id, amount, effective_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
+def fx_rate_record(
+    *,
+    actor: Actor,
+    slug: str,
+    currency: str,
+    rate: Decimal,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Record a rate: base units per one unit of ``currency``, in force from its date."""
+    command = c.RecordFxRate(currency, rate, effective_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
+# --- assets and stakes --------------------------------------------------------------------
+
+
+def _asset_command(
+    actor: Actor,
+    asset_id: str,
+    command: c.AssetCommand,
+    sponsor: Any = None,
+) -> CommandResult:
+    today = _today()
+    return _execute(
+        actor,
+        asset_stream_id(asset_id),
+        lambda: load_asset(asset_id),
+        lambda state: decide_for_asset(state, command, sponsor=sponsor, today=today),
+        command.effective_on,
+    )
+
+
+def asset_register(
+    *,
+    actor: Actor,
+    asset_id: str,
+    sponsor: str,
+    kind: str,
+    name: str,
+    location: str,
+    capacity_mw: Decimal,
+    estimated_cost: Money,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Register a data centre or energy facility sponsored by a consortium."""
+    sponsor_state = load_consortium(sponsor).state
+    if not sponsor_state.is_formed:
+        raise NotFound(
+            f"There is no consortium {sponsor!r} to sponsor this asset.", field="sponsor"
+        )
+    command = c.RegisterAsset(
+        asset_id,
+        sponsor,
+        kind,
+        name,
+        location,
+        capacity_mw,
+        estimated_cost,
+        effective_on or _today(),
+    )
+    return _asset_command(actor, asset_id, command, sponsor=sponsor_state)
+
+
+def _check_holder(holder: Holder, on: dt.date) -> None:
+    """A consortium holder must exist and have been formed by the stake's date."""
+    if holder.kind != "consortium":
+        return
+    state = load_consortium(holder.id).state
+    if state.formed_on is None:
+        raise NotFound(f"There is no consortium {holder.id!r} to hold this stake.", field="holder")
+    if on < state.formed_on:
+        raise DateBeforeFormation(
+            f"{state.name} was formed on {state.formed_on.isoformat()}; it cannot hold a stake "
+            f"from {on.isoformat()}.",
+            field="effective_on",
+        )
+
+
+def stake_acquire(
+    *,
+    actor: Actor,
+    asset_id: str,
+    holder: Holder,
+    percent: Percent,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """A consortium or organisation acquires a stake (stakes never exceed 100 % in total)."""
+    on = effective_on or _today()
+    _check_holder(holder, on)
+    return _asset_command(actor, asset_id, c.AcquireStake(asset_id, holder, percent, on))
+
+
+def stake_transfer(
+    *,
+    actor: Actor,
+    asset_id: str,
+    from_holder: Holder,
+    to_holder: Holder,
+    percent: Percent,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Move part or all of a stake from one holder to another."""
+    on = effective_on or _today()
+    _check_holder(to_holder, on)
+    command = c.TransferStake(asset_id, from_holder, to_holder, percent, on)
+    return _asset_command(actor, asset_id, command)
+
+
+def stake_sell(
+    *,
+    actor: Actor,
+    asset_id: str,
+    holder: Holder,
+    percent: Percent,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """A holder sells part or all of its stake out of the recorded holders."""
+    on = effective_on or _today()
+    return _asset_command(actor, asset_id, c.SellStake(asset_id, holder, percent, on))

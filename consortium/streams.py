@@ -1,0 +1,68 @@
+"""Load a consortium's or an asset's state from the ledger, through the snapshot cache.
+
+The folding code's version is part of the snapshot key: bump ``STATE_CODE_VERSION`` in
+``consortium.domain.state`` whenever folding changes, and every stored snapshot is
+ignored and rebuilt from the ledger.
+"""
+
+from consortium.domain.events import (
+    DatedEvent,
+    asset_stream_id,
+    consortium_stream_id,
+    event_from_stored,
+)
+from consortium.domain.state import STATE_CODE_VERSION, AssetState, ConsortiumState
+from ledger import snapshots
+from ledger.store import RecordedEvent, read_stream
+
+CODE_VERSION = f"consortium-state-{STATE_CODE_VERSION}"
+
+
+def to_dated(recorded: RecordedEvent) -> DatedEvent:
+    """A ledger event as the domain folds it."""
+    if recorded.effective_on is None:
+        raise ValueError(f"Event {recorded.position} has no effective date.")
+    return DatedEvent(
+        event=event_from_stored(recorded.type, recorded.data),
+        effective_on=recorded.effective_on,
+        recorded_at=recorded.recorded_at,
+        version=recorded.version,
+    )
+
+
+def _apply_consortium(state: ConsortiumState, recorded: RecordedEvent) -> None:
+    state.apply(to_dated(recorded))
+
+
+def _apply_asset(state: AssetState, recorded: RecordedEvent) -> None:
+    state.apply(to_dated(recorded))
+
+
+def load_consortium(slug: str) -> snapshots.Loaded[ConsortiumState]:
+    """The consortium's current state and stream version (0 and empty if not formed)."""
+    return snapshots.load(
+        consortium_stream_id(slug),
+        code_version=CODE_VERSION,
+        initial=ConsortiumState,
+        apply=_apply_consortium,
+    )
+
+
+def load_asset(asset_id: str) -> snapshots.Loaded[AssetState]:
+    """The asset's current state and stream version (0 and empty if not registered)."""
+    return snapshots.load(
+        asset_stream_id(asset_id),
+        code_version=CODE_VERSION,
+        initial=AssetState,
+        apply=_apply_asset,
+    )
+
+
+def consortium_history(slug: str) -> list[DatedEvent]:
+    """Every event of the consortium's stream, in order (for as-of folds and tests)."""
+    return [to_dated(event) for event in read_stream(consortium_stream_id(slug))]
+
+
+def asset_history(asset_id: str) -> list[DatedEvent]:
+    """Every event of the asset's stream, in order."""
+    return [to_dated(event) for event in read_stream(asset_stream_id(asset_id))]

@@ -1,0 +1,599 @@
+"""Commands through the services, one scenario per rule of shared/DOMAIN.md: each tries to
+break the rule, and asserts the refusal, its words, and that nothing was appended."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+
+from consortium import services as s
+from consortium.domain import errors
+from consortium.domain.money import Money, Percent
+from consortium.domain.state import fold_consortium
+from consortium.domain.values import Holder
+from consortium.streams import consortium_history, load_asset, load_consortium
+from ledger.store import IdempotencyConflict, head, read_stream
+from tests.consortium.conftest import FORMED, usd
+
+pytestmark = pytest.mark.django_db
+
+
+class RefusedAndNothingAppended:
+    """Context manager: the block raises ``error`` matching ``words``; the ledger is unchanged."""
+
+    def __init__(self, error: type[Exception], words: str) -> None:
+        self.error, self.words = error, words
+
+    def __enter__(self) -> None:
+        self.before = head()
+        self.raises = pytest.raises(self.error, match=self.words or None)
+        self.raises.__enter__()
+
+    def __exit__(self, *exc: object) -> bool:
+        handled = self.raises.__exit__(*exc)  # type: ignore[arg-type]
+        assert head() == self.before, "a refused command appended events"
+        return bool(handled)
+
+
+refused = RefusedAndNothingAppended
+
+
+def test_rule_1_a_mistake_is_corrected_by_a_new_event_never_by_changing_one(issued_call, bob):
+    s.contribution_receive(
+        actor=bob,
+        slug="aip",
+        contribution_id="c-1",
+        call_id=issued_call,
+        organisation_id="mgx",
+        amount=usd("300.00"),
+        bank_reference="WIRE-1",
+        received_on=dt.date(2025, 2, 10),
+    )
+    before = [e.hash for e in read_stream("consortium-aip")]
+
+    s.contribution_reverse(
+        actor=bob,
+        slug="aip",
+        contribution_id="c-1",
+        reason="Returned by the bank",
+        effective_on=dt.date(2025, 2, 11),
+    )
+
+    after = read_stream("consortium-aip")
+    assert [e.hash for e in after[: len(before)]] == before
+    assert after[-1].type == "ContributionReversed"
+    assert load_consortium("aip").state.calls[issued_call].contributed.get("mgx", 0) == 0
+    with refused(errors.AlreadyReversed, "already"):
+        s.contribution_reverse(
+            actor=bob,
+            slug="aip",
+            contribution_id="c-1",
+            reason="again",
+            effective_on=dt.date(2025, 2, 12),
+        )
+
+
+@pytest.mark.parametrize(
+    ("amount", "error", "words"),
+    [
+        (lambda: usd("-5.00"), errors.InvalidAmount, "positive"),
+        (lambda: usd("0.00"), errors.InvalidAmount, "positive"),
+        (lambda: Money.of("1.001", "USD"), errors.InvalidAmount, "decimal"),
+        (lambda: Money.of(1.5, "USD"), errors.InvalidAmount, ""),  # type: ignore[arg-type]
+        (lambda: Money.of("NaN", "USD"), errors.InvalidAmount, ""),
+        (lambda: Money.of("10.00", "XYZ"), errors.InvalidCurrency, "XYZ"),
+    ],
+)
+def test_rule_2_money_is_exact_positive_and_in_a_real_currency(formed, alice, amount, error, words):
+    formed()
+    with refused(error, words):
+        s.commitment_record(
+            actor=alice,
+            slug="aip",
+            commitment_id="c-new",
+            organisation_id="mgx",
+            instrument="equity",
+            amount=amount(),
+            stage="signed",
+            effective_on=FORMED,
+        )
+
+
+def test_rule_3_a_technical_advisor_cannot_commit_until_its_role_changes(formed, alice):
+    formed()
+    s.partner_admit(
+        actor=alice,
+        slug="aip",
+        organisation_id="nvidia",
+        name="Nvidia",
+        role="technical_advisor",
+        effective_on=dt.date(2025, 3, 19),
+    )
+    commit = {
+        "actor": alice,
+        "slug": "aip",
+        "commitment_id": "aip-nvidia",
+        "organisation_id": "nvidia",
+        "instrument": "equity",
+        "amount": usd("100.00"),
+        "stage": "signed",
+        "effective_on": dt.date(2025, 4, 1),
+    }
+    with refused(errors.AdvisorCannotCommit, "Nvidia.*technical advisor"):
+        s.commitment_record(**commit)
+
+    s.partner_change_role(
+        actor=alice,
+        slug="aip",
+        organisation_id="nvidia",
+        role="member",
+        effective_on=dt.date(2025, 3, 30),
+    )
+    s.commitment_record(**commit)
+    assert load_consortium("aip").state.commitments["aip-nvidia"].stage == "signed"
+
+
+def test_rule_4_a_call_never_exceeds_unfunded_and_allocations_sum_exactly(formed, alice, bob):
+    formed(signed={"a-org": "333.33", "b-org": "333.33", "c-org": "333.34"})
+    with refused(errors.CallExceedsUnfunded, "1,000.00"):
+        s.capital_call_prepare(
+            actor=alice,
+            slug="aip",
+            call_id="too-big",
+            amount=usd("1000.01"),
+            due_on=dt.date(2025, 3, 1),
+            purpose="x",
+            effective_on=dt.date(2025, 2, 1),
+        )
+
+    s.capital_call_prepare(
+        actor=alice,
+        slug="aip",
+        call_id="odd",
+        amount=usd("100.00"),
+        due_on=dt.date(2025, 3, 1),
+        purpose="x",
+        effective_on=dt.date(2025, 2, 1),
+    )
+    s.capital_call_approve(actor=bob, slug="aip", call_id="odd", effective_on=dt.date(2025, 2, 1))
+    s.capital_call_issue(actor=bob, slug="aip", call_id="odd", effective_on=dt.date(2025, 2, 1))
+
+    allocations = load_consortium("aip").state.calls["odd"].allocations
+    assert sum(allocations.values()) == 10000  # minor units: exactly USD 100.00
+    # 33.333/33.333/33.334 -> largest remainder in cents, ties by organisation id
+    assert allocations == {"a-org": 3333, "b-org": 3333, "c-org": 3334}
+
+
+def test_rule_5_a_contribution_never_exceeds_what_the_partner_owes(issued_call, bob):
+    with refused(errors.ContributionExceedsOwed, "200.00"):
+        s.contribution_receive(
+            actor=bob,
+            slug="aip",
+            contribution_id="c-x",
+            call_id=issued_call,
+            organisation_id="microsoft",
+            amount=usd("200.01"),
+            bank_reference="W",
+            received_on=dt.date(2025, 2, 10),
+        )
+    s.contribution_receive(
+        actor=bob,
+        slug="aip",
+        contribution_id="c-1",
+        call_id=issued_call,
+        organisation_id="microsoft",
+        amount=usd("150.00"),
+        bank_reference="W1",
+        received_on=dt.date(2025, 2, 10),
+    )
+    with refused(errors.ContributionExceedsOwed, "50.00"):
+        s.contribution_receive(
+            actor=bob,
+            slug="aip",
+            contribution_id="c-2",
+            call_id=issued_call,
+            organisation_id="microsoft",
+            amount=usd("50.01"),
+            bank_reference="W2",
+            received_on=dt.date(2025, 2, 11),
+        )
+
+
+def test_a_contribution_cannot_precede_the_issue_of_its_call(issued_call, bob):
+    with refused(errors.DateBeforeDependency, "issued"):
+        s.contribution_receive(
+            actor=bob,
+            slug="aip",
+            contribution_id="c-early",
+            call_id=issued_call,
+            organisation_id="mgx",
+            amount=usd("1.00"),
+            bank_reference="W",
+            received_on=dt.date(2025, 2, 2),
+        )
+
+
+def test_rule_6_stakes_in_one_asset_never_exceed_100_percent(formed, alice):
+    formed()
+    s.asset_register(
+        actor=alice,
+        asset_id="dc-1",
+        sponsor="aip",
+        kind="data_centre",
+        name="DC 1",
+        location="Virginia",
+        capacity_mw=Decimal("1000"),
+        estimated_cost=usd("1000000.00"),
+        effective_on=dt.date(2025, 2, 1),
+    )
+    s.stake_acquire(
+        actor=alice,
+        asset_id="dc-1",
+        holder=Holder.consortium("aip"),
+        percent=Percent.of("80"),
+        effective_on=dt.date(2025, 2, 2),
+    )
+    with refused(errors.StakesExceed100Percent, "100"):
+        s.stake_acquire(
+            actor=alice,
+            asset_id="dc-1",
+            holder=Holder.organisation("microsoft"),
+            percent=Percent.of("20.0001"),
+            effective_on=dt.date(2025, 2, 3),
+        )
+    s.stake_acquire(
+        actor=alice,
+        asset_id="dc-1",
+        holder=Holder.organisation("microsoft"),
+        percent=Percent.of("20"),
+        effective_on=dt.date(2025, 2, 3),
+    )
+    assert load_asset("dc-1").state.total_percent == Decimal("100")
+
+
+def test_a_stake_holder_consortium_must_exist(formed, alice):
+    formed()
+    s.asset_register(
+        actor=alice,
+        asset_id="dc-1",
+        sponsor="aip",
+        kind="data_centre",
+        name="DC 1",
+        location="Virginia",
+        capacity_mw=Decimal("10"),
+        estimated_cost=usd("10.00"),
+        effective_on=dt.date(2025, 2, 1),
+    )
+    with refused(errors.NotFound, "no consortium 'ghost'"):
+        s.stake_acquire(
+            actor=alice,
+            asset_id="dc-1",
+            holder=Holder.consortium("ghost"),
+            percent=Percent.of("1"),
+            effective_on=dt.date(2025, 2, 3),
+        )
+
+
+def test_rule_7_the_approver_is_a_named_person_other_than_the_preparer(formed, alice):
+    formed()
+    s.capital_call_prepare(
+        actor=alice,
+        slug="aip",
+        call_id="call-1",
+        amount=usd("10.00"),
+        due_on=dt.date(2025, 3, 1),
+        purpose="x",
+        effective_on=dt.date(2025, 2, 1),
+    )
+    with refused(errors.SamePersonCannotApprove, "alice"):
+        s.capital_call_approve(
+            actor=alice, slug="aip", call_id="call-1", effective_on=dt.date(2025, 2, 2)
+        )
+    with refused(errors.NotAPerson, "signed-in"):
+        s.capital_call_approve(actor=s.Actor(AnonymousUser()), slug="aip", call_id="call-1")
+    inactive = get_user_model().objects.create_user("carol", is_active=False)
+    with refused(errors.NotAPerson, "signed-in"):
+        s.capital_call_approve(actor=s.Actor(inactive), slug="aip", call_id="call-1")
+    system = get_user_model().objects.create_user("system")
+    with refused(errors.NotAPerson, "system"):
+        s.capital_call_approve(actor=s.Actor(system), slug="aip", call_id="call-1")
+
+
+def test_rule_8_refusals_speak_a_deal_teams_language(formed, alice):
+    formed()
+    with refused(errors.NotAPartner, "not a partner"):
+        s.commitment_record(
+            actor=alice,
+            slug="aip",
+            commitment_id="c-z",
+            organisation_id="zeta",
+            instrument="equity",
+            amount=usd("1.00"),
+            stage="signed",
+            effective_on=FORMED,
+        )
+    with refused(errors.DateBeforeFormation, "2025-01-06"):
+        s.partner_admit(
+            actor=alice,
+            slug="aip",
+            organisation_id="late",
+            name="Late",
+            role="member",
+            effective_on=dt.date(2024, 12, 31),
+        )
+    with refused(errors.AlreadyExists, ""):
+        s.consortium_form(
+            actor=alice, slug="aip", name="Again", base_currency="USD", formed_on=FORMED
+        )
+    with refused(errors.DateInFuture, ""):
+        s.partner_admit(
+            actor=alice,
+            slug="aip",
+            organisation_id="soon",
+            name="Soon",
+            role="member",
+            effective_on=dt.date.today() + dt.timedelta(days=2),
+        )
+
+
+def test_a_foreign_amount_needs_a_rate_in_force_and_keeps_its_historical_rate(formed, alice, bob):
+    formed()
+    commit = {
+        "actor": alice,
+        "slug": "aip",
+        "organisation_id": "mgx",
+        "instrument": "asset_contribution",
+        "stage": "signed",
+    }
+    with refused(errors.MissingFxRate, "AED"):
+        s.commitment_record(
+            commitment_id="site-1",
+            amount=Money.of("3672.50", "AED"),
+            effective_on=dt.date(2025, 2, 1),
+            **commit,
+        )
+    s.fx_rate_record(
+        actor=bob,
+        slug="aip",
+        currency="AED",
+        rate=Decimal("0.2723"),
+        effective_on=dt.date(2025, 1, 10),
+    )
+    s.commitment_record(
+        commitment_id="site-1",
+        amount=Money.of("3672.50", "AED"),
+        effective_on=dt.date(2025, 2, 1),
+        **commit,
+    )
+    s.fx_rate_record(
+        actor=bob,
+        slug="aip",
+        currency="AED",
+        rate=Decimal("0.3000"),
+        effective_on=dt.date(2025, 1, 20),
+    )  # later-recorded, earlier in force
+    state = load_consortium("aip").state
+    assert state.commitments["site-1"].base_amount_minor == 100002  # 3672.50 x 0.2723, at its time
+
+
+def test_a_back_dated_event_is_accepted_and_shows_as_of_its_date(formed, alice):
+    formed()
+    s.partner_admit(
+        actor=alice,
+        slug="aip",
+        organisation_id="xai",
+        name="xAI",
+        role="member",
+        effective_on=dt.date(2025, 3, 1),
+    )
+    # Recorded now, effective earlier than events already in the ledger:
+    s.commitment_record(
+        actor=alice,
+        slug="aip",
+        commitment_id="aip-xai",
+        organisation_id="xai",
+        instrument="equity",
+        amount=usd("50.00"),
+        stage="signed",
+        effective_on=dt.date(2025, 3, 2),
+    )
+    s.partner_admit(
+        actor=alice,
+        slug="aip",
+        organisation_id="oracle",
+        name="Oracle",
+        role="member",
+        effective_on=dt.date(2025, 6, 1),
+    )
+    s.commitment_record(
+        actor=alice,
+        slug="aip",
+        commitment_id="aip-xai-2",
+        organisation_id="xai",
+        instrument="equity",
+        amount=usd("5.00"),
+        stage="indicated",
+        effective_on=dt.date(2025, 4, 1),
+    )
+
+    history = consortium_history("aip")
+    in_march = fold_consortium(history, as_of=dt.date(2025, 3, 31))
+    assert "aip-xai" in in_march.commitments and "aip-xai-2" not in in_march.commitments
+    assert "oracle" not in in_march.partners
+    assert "aip-xai-2" in fold_consortium(history, as_of=dt.date(2025, 4, 1)).commitments
+
+
+class TestConcurrencyControls:
+    def test_a_stale_if_match_version_is_refused_and_never_retried(self, formed, alice):
+        formed()
+        version = load_consortium("aip").version
+        s.partner_admit(
+            actor=alice,
+            slug="aip",
+            organisation_id="xai",
+            name="xAI",
+            role="member",
+            effective_on=FORMED,
+        )
+        stale = s.Actor(alice.user, expected_version=version)
+        with refused(s.StaleVersion, f"version {version}"):
+            s.partner_admit(
+                actor=stale,
+                slug="aip",
+                organisation_id="oracle",
+                name="Oracle",
+                role="member",
+                effective_on=FORMED,
+            )
+
+    def test_a_current_if_match_version_succeeds(self, formed, alice):
+        formed()
+        version = load_consortium("aip").version
+        result = s.partner_admit(
+            actor=s.Actor(alice.user, expected_version=version),
+            slug="aip",
+            organisation_id="xai",
+            name="xAI",
+            role="member",
+            effective_on=FORMED,
+        )
+        assert result.version == version + 1
+
+    def test_a_concurrent_change_is_retried_once(self, formed, alice, monkeypatch):
+        formed()
+        real_load = s.load_consortium  # type: ignore[attr-defined]
+        calls = {"n": 0}
+
+        def load_then_someone_else_writes(slug):
+            loaded = real_load(slug)
+            calls["n"] += 1
+            # Another user's command lands between our read and our write (their own
+            # load is call 2).
+            if calls["n"] == 1:
+                s.partner_admit(
+                    actor=alice,
+                    slug="aip",
+                    organisation_id="other",
+                    name="Other",
+                    role="member",
+                    effective_on=FORMED,
+                )
+            return loaded
+
+        monkeypatch.setattr(s, "load_consortium", load_then_someone_else_writes)
+        s.partner_admit(
+            actor=alice,
+            slug="aip",
+            organisation_id="xai",
+            name="xAI",
+            role="member",
+            effective_on=FORMED,
+        )
+        assert {"other", "xai"} <= set(real_load("aip").state.partners)
+
+    def test_two_concurrent_changes_are_reported_as_a_conflict(self, formed, alice, monkeypatch):
+        formed()
+        real_load = s.load_consortium  # type: ignore[attr-defined]
+        counter = iter(range(100))
+        busy: list[int] = []
+
+        def always_overtaken(slug):
+            loaded = real_load(slug)
+            if not busy:  # someone else's command lands after every read of ours
+                busy.append(1)
+                s.partner_admit(
+                    actor=alice,
+                    slug="aip",
+                    organisation_id=f"other-{next(counter)}",
+                    name="Other",
+                    role="member",
+                    effective_on=FORMED,
+                )
+                busy.pop()
+            return loaded
+
+        monkeypatch.setattr(s, "load_consortium", always_overtaken)
+        with pytest.raises(s.ConcurrentChange, match="try again"):
+            s.partner_admit(
+                actor=alice,
+                slug="aip",
+                organisation_id="xai",
+                name="xAI",
+                role="member",
+                effective_on=FORMED,
+            )
+        assert "xai" not in real_load("aip").state.partners
+
+
+class TestIdempotency:
+    def test_a_retried_command_returns_the_original_result(self, formed, alice):
+        formed()
+        keyed = s.Actor(alice.user, idempotency_key="finance-42")
+        first = s.partner_admit(
+            actor=keyed,
+            slug="aip",
+            organisation_id="xai",
+            name="xAI",
+            role="member",
+            effective_on=FORMED,
+        )
+        before = head()
+        again = s.partner_admit(
+            actor=keyed,
+            slug="aip",
+            organisation_id="xai",
+            name="xAI",
+            role="member",
+            effective_on=FORMED,
+        )
+        assert (again.positions, again.version, again.replayed) == (
+            first.positions,
+            first.version,
+            True,
+        )
+        assert head() == before
+
+    def test_a_key_reused_on_another_stream_is_a_conflict(self, formed, alice):
+        formed("aip")
+        formed("stargate")
+        keyed = s.Actor(alice.user, idempotency_key="k-1")
+        s.partner_admit(
+            actor=keyed,
+            slug="aip",
+            organisation_id="xai",
+            name="xAI",
+            role="member",
+            effective_on=FORMED,
+        )
+        with refused(IdempotencyConflict, "k-1"):
+            s.partner_admit(
+                actor=keyed,
+                slug="stargate",
+                organisation_id="xai",
+                name="xAI",
+                role="member",
+                effective_on=FORMED,
+            )
+
+
+def test_every_event_carries_actor_correlation_and_effective_date(formed, alice):
+    formed()
+    actor = s.Actor(alice.user, correlation_id="corr-9", source="api")
+    s.partner_admit(
+        actor=actor,
+        slug="aip",
+        organisation_id="xai",
+        name="xAI",
+        role="member",
+        effective_on=dt.date(2025, 2, 1),
+    )
+    event = read_stream("consortium-aip")[-1]
+    assert event.metadata == {
+        "actor": "alice",
+        "correlation_id": "corr-9",
+        "causation_id": None,
+        "source": "api",
+    }
+    assert event.effective_on == dt.date(2025, 2, 1)
