@@ -392,6 +392,7 @@ def test_the_health_probe_sends_an_allowed_host() -> None:
     assert module.host_header("consortium.example.com") == "consortium.example.com"
 
 
+@pytest.mark.django_db  # the WSGI handler closes stale database connections per request
 def test_the_wsgi_target_serves_healthz() -> None:
     module_name, attribute = wsgi_target(
         next(w[1:] for w in script_commands(SCRIPTS / "web.sh") if w[0] == "gunicorn")
