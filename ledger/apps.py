@@ -7,3 +7,11 @@ class LedgerConfig(AppConfig):
     name = "ledger"
     verbose_name = "Ledger"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ledger import signals
+        from ledger.projections import triggers
+
+        signals.events_appended.connect(
+            triggers.on_events_appended, dispatch_uid="ledger-projection-catch-up"
+        )

@@ -139,3 +139,25 @@ class Snapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stream} v{self.version} ({self.code_version})"
+
+
+class ProjectionState(models.Model):
+    """Where one projection stands: its checkpoint, live generation, last error, rebuild."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    checkpoint = models.BigIntegerField(default=0)
+    generation = models.PositiveIntegerField(default=1)
+    last_error = models.TextField(blank=True)
+    error_position = models.BigIntegerField(null=True, blank=True)
+    error_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    rebuild_generation = models.PositiveIntegerField(null=True, blank=True)
+    rebuild_checkpoint = models.BigIntegerField(default=0)
+    rebuild_started_at = models.DateTimeField(null=True, blank=True)
+    rebuild_heartbeat = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "ledger_projection_state"
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.checkpoint} (generation {self.generation})"

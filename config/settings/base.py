@@ -118,6 +118,15 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker killed mid-task leaves its message unacknowledged; Redis redelivers it after
+# this many seconds (rebuilds also resume from their saved progress via the sweep).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300)}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-projections": {
+        "task": "ledger.tasks.sweep_projections",
+        "schedule": float(env_int("PROJECTION_SWEEP_SECONDS", 5)),
+    },
+}
 
 # --- Auth, i18n, static ---------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -7,3 +7,9 @@ class LedgerTestingConfig(AppConfig):
     name = "ledger.testing"
     label = "ledger_testing"
     verbose_name = "Ledger (test support)"
+
+    def ready(self) -> None:
+        from ledger.projections import registry
+        from ledger.testing.models import TallyProjection
+
+        registry.register(TallyProjection())

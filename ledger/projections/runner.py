@@ -1,0 +1,279 @@
+"""The projection runner: catch up, rebuild beside the live generation, report status.
+
+- **Catch-up** reads the events after the checkpoint in position order, in batches, and
+  applies them in the same transaction that advances the checkpoint, holding the
+  projection's state row lock: one runner per projection at a time, any number of
+  workers, and a retried or duplicated task changes nothing twice.
+- **A failing event stops the projection at its position**: the batch is retried one
+  event at a time, everything before the failing event is kept, and the error is
+  recorded and shown (``projections_status``); it is never skipped.
+- **Rebuild** writes a new generation from position 0, with a fresh projection instance
+  (its own caches), committing its progress every batch, so a crash leaves the live
+  generation untouched and the rebuild resumable; once caught up with the head it
+  switches the live generation in one transaction and deletes the old rows. Readers see
+  the old generation until the switch.
+"""
+
+import dataclasses
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ledger import store
+from ledger.models import ProjectionState
+from ledger.projections import registry
+from ledger.projections.base import Projection
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 1000
+REBUILD_BATCH = 5000
+STALE_REBUILD = dt.timedelta(seconds=30)
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """A rebuild's progress, for a progress line or a task's state."""
+
+    name: str
+    done: int
+    head: int
+    per_second: float
+
+    @property
+    def seconds_left(self) -> float | None:
+        if self.per_second <= 0:
+            return None
+        return max(self.head - self.done, 0) / self.per_second
+
+
+@dataclasses.dataclass(frozen=True)
+class Status:
+    """One projection's standing against the ledger head."""
+
+    name: str
+    checkpoint: int
+    head: int
+    generation: int
+    lag_events: int
+    lag_seconds: float
+    last_error: str
+    error_position: int | None
+    rebuilding: bool
+    rebuild_checkpoint: int
+
+
+def _state(name: str) -> ProjectionState:
+    """The projection's state row, locked for this transaction (created if missing)."""
+    ProjectionState.objects.get_or_create(name=name)
+    return ProjectionState.objects.select_for_update().get(name=name)
+
+
+def live_generation(name: str) -> int:
+    """The generation readers should see."""
+    row = ProjectionState.objects.filter(name=name).values_list("generation", flat=True).first()
+    return row or 1
+
+
+def _batch(
+    projection: Projection, after: int, limit: int
+) -> tuple[list[store.RecordedEvent], int, bool]:
+    """The next events to apply, the checkpoint after them, and whether more remain."""
+    ceiling = store.head()
+    events = [
+        event
+        for event in store.read_all(after=after, limit=limit, types=projection.event_types)
+        if event.position <= ceiling
+    ]
+    if len(events) == limit:
+        return events, events[-1].position, True
+    return events, ceiling, False
+
+
+def catch_up(name: str, *, batch: int = DEFAULT_BATCH) -> int:
+    """Apply every event after the checkpoint; returns how many were applied."""
+    projection = registry.get(name)
+    applied = 0
+    while True:
+        count, more = _catch_up_batch(projection, batch)
+        applied += count
+        if not more:
+            return applied
+
+
+def catch_up_all(*, batch: int = DEFAULT_BATCH) -> dict[str, int]:
+    """Catch up every registered projection; a failing one does not hold up the others."""
+    return {name: catch_up(name, batch=batch) for name in registry.names()}
+
+
+def _catch_up_batch(projection: Projection, limit: int) -> tuple[int, bool]:
+    with transaction.atomic():
+        state = _state(projection.name)
+        events, checkpoint, more = _batch(projection, state.checkpoint, limit)
+        if checkpoint <= state.checkpoint:
+            return 0, False
+        failed = _apply(projection, events, state.generation, state.checkpoint)
+        if failed is None:
+            _advance(state, checkpoint)
+            return len(events), more
+    _record_failure(projection, state.generation, state.checkpoint, events)
+    return 0, False
+
+
+def _apply(
+    projection: Projection, events: Sequence[store.RecordedEvent], generation: int, after: int
+) -> Exception | None:
+    try:
+        with transaction.atomic():
+            if events:
+                projection.apply(events, generation=generation, after=after)
+    except Exception as error:  # any failure stops the projection; it is recorded below
+        projection.forget()
+        return error
+    return None
+
+
+def _advance(state: ProjectionState, checkpoint: int) -> None:
+    state.checkpoint = checkpoint
+    if state.last_error or state.error_position is not None:
+        state.last_error, state.error_position, state.error_at = "", None, None
+    state.save()
+
+
+def _record_failure(
+    projection: Projection, generation: int, after: int, events: Sequence[store.RecordedEvent]
+) -> None:
+    """Apply the failed batch one event at a time: keep what works, stop at what fails."""
+    for event in events:
+        with transaction.atomic():
+            state = _state(projection.name)
+            if state.checkpoint != after or state.generation != generation:
+                return  # another runner moved on; it will meet the error itself
+            error = _apply(projection, [event], generation, after)
+            if error is None:
+                _advance(state, event.position)
+                after = event.position
+                continue
+            state.last_error = f"{type(error).__name__}: {error}"
+            state.error_position, state.error_at = event.position, timezone.now()
+            state.save()
+            log.error(
+                "Projection %s stopped at position %s: %s", projection.name, event.position, error
+            )
+            return
+
+
+def rebuild(
+    name: str, *, batch: int = REBUILD_BATCH, progress: Callable[[Progress], None] | None = None
+) -> int:
+    """Build a new generation from position 0 and switch to it; resumes an interrupted one.
+
+    Returns the number of events applied by this call.
+    """
+    live = registry.get(name)
+    builder = type(live)()  # its own in-memory caches, apart from the live generation's
+    generation = _start_rebuild(name, builder)
+    started, applied = time.monotonic(), 0
+    while True:
+        with transaction.atomic():
+            state = _state(name)
+            if state.rebuild_generation != generation:
+                raise RuntimeError(f"The rebuild of {name} was superseded; nothing switched.")
+            events, checkpoint, more = _batch(builder, state.rebuild_checkpoint, batch)
+            if events:
+                builder.apply(events, generation=generation, after=state.rebuild_checkpoint)
+            applied += len(events)
+            state.rebuild_checkpoint = checkpoint
+            state.rebuild_heartbeat = timezone.now()
+            old = state.generation
+            if not more:
+                state.generation, state.checkpoint = generation, checkpoint
+                state.rebuild_generation = None
+                state.last_error, state.error_position, state.error_at = "", None, None
+            state.save()
+        if progress:
+            rate = applied / max(time.monotonic() - started, 1e-9)
+            progress(Progress(name, checkpoint, store.head(), rate))
+        if not more:
+            break
+    with transaction.atomic():
+        live.reset(old)
+    live.forget()
+    return applied
+
+
+def _start_rebuild(name: str, builder: Projection) -> int:
+    with transaction.atomic():
+        state = _state(name)
+        if state.rebuild_generation is None:
+            state.rebuild_generation = state.generation + 1
+            state.rebuild_checkpoint = 0
+            state.rebuild_started_at = timezone.now()
+            builder.reset(state.rebuild_generation)  # leftovers of an abandoned attempt
+        state.rebuild_heartbeat = timezone.now()
+        state.save()
+        return state.rebuild_generation
+
+
+def stale_rebuilds() -> list[str]:
+    """Rebuilds whose runner stopped (no progress for a while): the sweep resumes them."""
+    cutoff = timezone.now() - STALE_REBUILD
+    return list(
+        ProjectionState.objects.filter(
+            rebuild_generation__isnull=False, rebuild_heartbeat__lt=cutoff
+        ).values_list("name", flat=True)
+    )
+
+
+def status() -> list[Status]:
+    """Every registered projection against the ledger head."""
+    head = store.head()
+    rows = {row.name: row for row in ProjectionState.objects.all()}
+    result = []
+    for name in registry.names():
+        row = rows.get(name) or ProjectionState(name=name)
+        result.append(
+            Status(
+                name=name,
+                checkpoint=row.checkpoint,
+                head=head,
+                generation=row.generation,
+                lag_events=max(head - row.checkpoint, 0),
+                lag_seconds=_lag_seconds(row.checkpoint, head),
+                last_error=row.last_error,
+                error_position=row.error_position,
+                rebuilding=row.rebuild_generation is not None,
+                rebuild_checkpoint=row.rebuild_checkpoint,
+            )
+        )
+    return result
+
+
+def _lag_seconds(checkpoint: int, head: int) -> float:
+    """How long the oldest event not yet applied has been waiting."""
+    if checkpoint >= head:
+        return 0.0
+    (oldest,) = store.read_all(after=checkpoint, limit=1)
+    return max((timezone.now() - oldest.recorded_at).total_seconds(), 0.0)
+
+
+def wait_for(position: int, *, names: Sequence[str] | None = None, timeout: float = 1.0) -> bool:
+    """Wait until the projections have applied ``position``; False on timeout.
+
+    Read-your-writes for the API: pass the position a write returned.
+    """
+    wanted = list(names or registry.names())
+    deadline = time.monotonic() + timeout
+    while True:
+        reached = ProjectionState.objects.filter(name__in=wanted, checkpoint__gte=position).count()
+        if reached == len(wanted):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        if connection.in_atomic_block:
+            return False  # inside a transaction nothing new can become visible
+        time.sleep(0.01)

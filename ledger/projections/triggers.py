@@ -1,0 +1,64 @@
+"""After each append commits, make sure a catch-up is on its way, without waiting on it.
+
+- **Coalesced**: a burst of appends queues one catch-up, not one per append. A Redis key
+  (``SET NX`` with a short expiry) says "a catch-up is queued"; the task clears it when it
+  starts, so appends that land while it runs queue exactly one more.
+- **Never in the way**: the append is already committed when this runs. The broker is
+  asked once, with a short timeout and no retries; if Redis is down the miss is logged
+  and the periodic sweep (Celery beat) catches up once it is back.
+- **Embedded default** (no broker): the catch-up runs in-process right after the commit,
+  so a deal team on the SQLite demo reads its own writes.
+"""
+
+import logging
+from typing import Any
+
+import redis
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+PENDING_KEY = "ledger:projections:catch-up-queued"
+PENDING_SECONDS = 5
+
+_client: "redis.Redis | None" = None
+
+
+def _redis() -> "redis.Redis":
+    global _client
+    if _client is None:
+        _client = redis.Redis.from_url(
+            settings.CELERY_BROKER_URL,
+            socket_connect_timeout=0.25,
+            socket_timeout=0.25,
+            retry_on_timeout=False,
+        )
+    return _client
+
+
+def on_events_appended(sender: Any, **kwargs: Any) -> None:
+    """Receiver of ``ledger.signals.events_appended`` (sent after commit)."""
+    request_catch_up()
+
+
+def request_catch_up() -> None:
+    """Queue one catch-up of every projection unless one is already queued."""
+    from ledger import tasks
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        tasks.catch_up_projections()
+        return
+    try:
+        if not _redis().set(PENDING_KEY, b"1", nx=True, ex=PENDING_SECONDS):
+            return  # already queued; that task will see these events too
+        tasks.catch_up_projections.apply_async(retry=False)
+    except Exception as error:  # the broker is down: the sweep will catch up later
+        log.warning("Could not queue a projection catch-up (%s); the sweep will.", error)
+
+
+def clear_pending() -> None:
+    """Called by the catch-up task as it starts: later appends must queue another."""
+    try:
+        _redis().delete(PENDING_KEY)
+    except Exception as error:
+        log.warning("Could not clear the catch-up marker (%s).", error)

@@ -1,0 +1,40 @@
+"""Celery tasks of the ledger: they take names, not objects, and call the runner."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from ledger.projections import runner, triggers
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True)
+def catch_up_projections() -> None:
+    """Catch up every projection (queued, coalesced, after appends)."""
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        triggers.clear_pending()
+    runner.catch_up_all()
+
+
+@shared_task(ignore_result=True)
+def sweep_projections() -> None:
+    """The periodic safety net: catch up, and resume rebuilds whose runner died."""
+    runner.catch_up_all()
+    for name in runner.stale_rebuilds():
+        log.warning("Resuming the interrupted rebuild of %s", name)
+        runner.rebuild(name)
+
+
+@shared_task(bind=True, ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def rebuild_projection(self: object, name: str) -> None:
+    """Rebuild one projection beside its live generation (resumes an interrupted one)."""
+
+    def progress(p: runner.Progress) -> None:
+        left = f", about {p.seconds_left:.0f} s left" if p.seconds_left is not None else ""
+        log.info(
+            "Rebuilding %s: %s of %s events (%.0f/s%s)", p.name, p.done, p.head, p.per_second, left
+        )
+
+    runner.rebuild(name, progress=progress)
