@@ -411,7 +411,10 @@ def _chain(
     return chained
 
 
-_SELECT_VERSION = "SELECT COALESCE(MAX(version), 0) FROM ledger_event WHERE stream = %s"
+_SELECT_VERSION = (
+    "SELECT COALESCE((SELECT version FROM ledger_event WHERE stream = %s "
+    "ORDER BY version DESC LIMIT 1), 0)"
+)
 _SELECT_IDEMPOTENT = (
     "SELECT stream, fingerprint, first_position, last_position, version "
     "FROM ledger_idempotent_append WHERE key = %s"

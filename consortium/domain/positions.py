@@ -42,10 +42,8 @@ class DebtFigures:
 
 
 def signed_equity_minor(state: ConsortiumState, organisation_id: str) -> int:
-    """The partner's signed equity commitments, in base minor units."""
-    partner = state.partners[organisation_id]
-    commitments = (state.commitments[cid] for cid in partner.commitment_ids)
-    return sum(c.amount_minor for c in commitments if c.is_signed_equity)
+    """The partner's signed equity commitments, in base minor units (kept running)."""
+    return state.partners[organisation_id].signed_equity_minor
 
 
 def unfunded_minor(state: ConsortiumState, organisation_id: str) -> int:

@@ -66,8 +66,11 @@ BEGIN
             RETURN;
         END IF;
     END IF;
-    SELECT coalesce(max(e.version), 0) INTO current_version
-    FROM ledger_event e WHERE e.stream = p_stream;
+    -- One index probe whatever plan PL/pgSQL has cached (a generic max() plan made
+    -- while the table was small scans the whole stream).
+    SELECT e.version INTO current_version
+    FROM ledger_event e WHERE e.stream = p_stream ORDER BY e.version DESC LIMIT 1;
+    current_version := coalesce(current_version, 0);
     IF p_expected IS NOT NULL AND p_expected <> current_version THEN
         RETURN QUERY SELECT 'wrong_version'::text, 0::bigint, 0::bigint, current_version;
         RETURN;

@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consortium.domain.commands import (
+    AdvanceCommitmentStage,
     AmendCommitment,
+    RecordCommitment,
     ReverseContribution,
     SetFundraisingTarget,
 )
@@ -92,7 +94,7 @@ def test_stargate_target_with_tranches_must_add_up(empty, make) -> None:
 
 operations = st.lists(
     st.tuples(
-        st.sampled_from(["call", "pay", "reverse", "amend"]),
+        st.sampled_from(["call", "pay", "reverse", "amend", "unsign", "sign"]),
         st.sampled_from(["blackrock", "microsoft", "mgx"]),
         st.integers(min_value=1, max_value=4_000_000_000_00),
     ),
@@ -125,10 +127,18 @@ def _operation(make, kind: str, n: int, org: str, amount: str) -> list[object]:
         return [make.pay(f"p-{n}", f"call-{n - 1}", org, amount, on=day)]
     if kind == "reverse":
         return [ReverseContribution(f"p-{n - 1}", "Bank return", day)]
+    if kind in ("unsign", "sign"):  # withdrawn (refused once called) or a new signed one
+        if kind == "unsign":
+            return [AdvanceCommitmentStage(f"c-{org}", "withdrawn", day)]
+        return [RecordCommitment(f"c-{org}-{n}", org, "equity", make.usd(amount), "signed", day)]
     return [AmendCommitment(f"c-{org}", make.usd(amount), day)]
 
 
 def _assert_invariants(state: ConsortiumState) -> None:
+    for partner in state.partners.values():  # the running figure equals a fresh sum
+        commitments = (state.commitments[cid] for cid in partner.commitment_ids)
+        fresh = sum(c.amount_minor for c in commitments if c.is_signed_equity)
+        assert partner.signed_equity_minor == fresh
     for position in partner_positions(state):
         equity = position.equity
         assert unfunded_minor(state, position.organisation_id) >= 0
