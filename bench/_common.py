@@ -101,12 +101,26 @@ def setup_django(url: str) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
     os.environ["DJANGO_SECRET_KEY"] = BENCH_SECRET_KEY
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.pop("CELERY_BROKER_URL", None)  # no broker: nothing here publishes tasks
+    # The production path: after each append a coalesced catch-up is published to Redis
+    # (a bench-owned database number; no worker consumes it unless a benchmark starts one).
+    os.environ["CELERY_BROKER_URL"] = bench_broker_url()
     import django
     from django.core.management import call_command
 
     django.setup()
     call_command("migrate", verbosity=0)
+
+
+def bench_broker_url() -> str:
+    """Redis for the benchmarks: ``BENCH_BROKER_URL``, else database 13 on the local server."""
+    return os.environ.get("BENCH_BROKER_URL", "").strip() or "redis://127.0.0.1:6379/13"
+
+
+def flush_bench_broker() -> None:
+    """Empty the bench-owned Redis database (queued tasks of earlier runs)."""
+    import redis
+
+    redis.Redis.from_url(bench_broker_url()).flushdb()
 
 
 def server_settings(conn: psycopg.Connection[Any], names: Sequence[str]) -> dict[str, str]:

@@ -28,13 +28,25 @@ def sweep_projections() -> None:
 
 
 @shared_task(bind=True, ignore_result=True, acks_late=True, reject_on_worker_lost=True)
-def rebuild_projection(self: object, name: str) -> None:
-    """Rebuild one projection beside its live generation (resumes an interrupted one)."""
+def rebuild_projection(self: object, name: str, generation: int | None = None) -> None:
+    """Rebuild one projection beside its live generation (resumes an interrupted one).
+
+    ``generation`` is the one the request was for: a message redelivered after its rebuild
+    was finished (by the sweep, say) finds it live and does nothing.
+    """
+    if generation is not None and runner.live_generation(name) >= generation:
+        log.info("Rebuild of %s to generation %s is already done.", name, generation)
+        return
 
     def progress(p: runner.Progress) -> None:
         left = f", about {p.seconds_left:.0f} s left" if p.seconds_left is not None else ""
         log.info(
-            "Rebuilding %s: %s of %s events (%.0f/s%s)", p.name, p.done, p.head, p.per_second, left
+            "Rebuilding %s: %s of %s events (%.0f/s%s)",
+            p.name,
+            p.done,
+            p.head,
+            p.per_second,
+            left,
         )
 
     runner.rebuild(name, progress=progress)

@@ -121,12 +121,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A worker killed mid-task leaves its message unacknowledged; Redis redelivers it after
 # this many seconds (rebuilds also resume from their saved progress via the sweep).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300)}
+# Rebuilds keep their progress in the database, so a task cut off by a lost broker
+# connection may be cancelled and redelivered (Celery 6's default).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BEAT_SCHEDULE = {
     "sweep-projections": {
         "task": "ledger.tasks.sweep_projections",
         "schedule": float(env_int("PROJECTION_SWEEP_SECONDS", 5)),
     },
 }
+# The sweep resumes a rebuild whose runner has saved no progress for this many seconds
+# (its worker died); keep it well above the time one rebuild batch takes.
+PROJECTION_STALE_REBUILD_SECONDS = env_int("PROJECTION_STALE_REBUILD_SECONDS", 30)
 
 # --- Auth, i18n, static ---------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

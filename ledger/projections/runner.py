@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -32,7 +33,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 1000
 REBUILD_BATCH = 5000
-STALE_REBUILD = dt.timedelta(seconds=30)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +73,14 @@ def _state(name: str) -> ProjectionState:
     return ProjectionState.objects.select_for_update().get(name=name)
 
 
+def next_generation(name: str) -> int:
+    """The generation a rebuild requested now will produce (the one in progress, if any)."""
+    row = ProjectionState.objects.filter(name=name).first()
+    if row is None:
+        return 2
+    return row.rebuild_generation or row.generation + 1
+
+
 def live_generation(name: str) -> int:
     """The generation readers should see."""
     row = ProjectionState.objects.filter(name=name).values_list("generation", flat=True).first()
@@ -83,15 +91,7 @@ def _batch(
     projection: Projection, after: int, limit: int
 ) -> tuple[list[store.RecordedEvent], int, bool]:
     """The next events to apply, the checkpoint after them, and whether more remain."""
-    ceiling = store.head()
-    events = [
-        event
-        for event in store.read_all(after=after, limit=limit, types=projection.event_types)
-        if event.position <= ceiling
-    ]
-    if len(events) == limit:
-        return events, events[-1].position, True
-    return events, ceiling, False
+    return _batch_of(projection.event_types, after, limit)
 
 
 def catch_up(name: str, *, batch: int = DEFAULT_BATCH) -> int:
@@ -174,36 +174,91 @@ def rebuild(
 
     Returns the number of events applied by this call.
     """
-    live = registry.get(name)
-    builder = type(live)()  # its own in-memory caches, apart from the live generation's
-    generation = _start_rebuild(name, builder)
-    started, applied = time.monotonic(), 0
+    return rebuild_many([name], batch=batch, progress=progress)
+
+
+def rebuild_many(
+    names: Sequence[str],
+    *,
+    batch: int = REBUILD_BATCH,
+    progress: Callable[[Progress], None] | None = None,
+) -> int:
+    """Rebuild several projections reading the ledger once: each batch feeds them all.
+
+    Each keeps its own checkpoint and switches in the same transaction as the others once
+    all have reached the head. Returns the number of events read.
+    """
+    names = sorted(set(names))  # a fixed lock order: two rebuilds never deadlock
+    lives = {name: registry.get(name) for name in names}
+    builders = {name: type(live)() for name, live in lives.items()}
+    generations = {name: _start_rebuild(name, builders[name]) for name in names}
+    wanted: frozenset[str] | None = frozenset()
+    for live in lives.values():
+        kinds = live.event_types
+        wanted = None if wanted is None or kinds is None else wanted | kinds
+    started, read, old = time.monotonic(), 0, {}
     while True:
         with transaction.atomic():
-            state = _state(name)
-            if state.rebuild_generation != generation:
-                raise RuntimeError(f"The rebuild of {name} was superseded; nothing switched.")
-            events, checkpoint, more = _batch(builder, state.rebuild_checkpoint, batch)
-            if events:
-                builder.apply(events, generation=generation, after=state.rebuild_checkpoint)
-            applied += len(events)
-            state.rebuild_checkpoint = checkpoint
-            state.rebuild_heartbeat = timezone.now()
-            old = state.generation
-            if not more:
-                state.generation, state.checkpoint = generation, checkpoint
-                state.rebuild_generation = None
-                state.last_error, state.error_position, state.error_at = "", None, None
-            state.save()
+            states = {name: _state(name) for name in names}
+            for name, state in states.items():
+                if state.rebuild_generation != generations[name]:
+                    raise RuntimeError(f"The rebuild of {name} was superseded; nothing switched.")
+            after = min(state.rebuild_checkpoint for state in states.values())
+            events, checkpoint, more = _batch_of(wanted, after, batch)
+            read += len(events)
+            for name, state in states.items():
+                _feed(builders[name], state, events, checkpoint)
+                if not more:
+                    old[name] = state.generation
+                    state.generation, state.checkpoint = generations[name], checkpoint
+                    state.rebuild_generation = None
+                    state.last_error, state.error_position, state.error_at = "", None, None
+                state.save()
         if progress:
-            rate = applied / max(time.monotonic() - started, 1e-9)
-            progress(Progress(name, checkpoint, store.head(), rate))
+            rate = read / max(time.monotonic() - started, 1e-9)
+            progress(Progress(", ".join(names), checkpoint, store.head(), rate))
         if not more:
             break
-    with transaction.atomic():
-        live.reset(old)
-    live.forget()
-    return applied
+    for name, live in lives.items():
+        with transaction.atomic():
+            live.reset(old[name])
+        live.forget()
+    return read
+
+
+def _batch_of(
+    types: frozenset[str] | None, after: int, limit: int
+) -> tuple[list[store.RecordedEvent], int, bool]:
+    ceiling = store.head()
+    events = [
+        event
+        for event in store.read_all(after=after, limit=limit, types=types)
+        if event.position <= ceiling
+    ]
+    if len(events) == limit:
+        return events, events[-1].position, True
+    return events, ceiling, False
+
+
+def _feed(
+    builder: Projection,
+    state: ProjectionState,
+    events: Sequence[store.RecordedEvent],
+    checkpoint: int,
+) -> None:
+    """Apply to one builder the events past its own rebuild checkpoint."""
+    types = builder.event_types
+    mine = [
+        event
+        for event in events
+        if event.position > state.rebuild_checkpoint and (types is None or event.type in types)
+    ]
+    if mine:
+        builder.apply(
+            mine, generation=state.rebuild_generation or 0, after=state.rebuild_checkpoint
+        )
+    state.rebuild_checkpoint = max(checkpoint, state.rebuild_checkpoint)
+    state.rebuild_heartbeat = timezone.now()
 
 
 def _start_rebuild(name: str, builder: Projection) -> int:
@@ -221,7 +276,7 @@ def _start_rebuild(name: str, builder: Projection) -> int:
 
 def stale_rebuilds() -> list[str]:
     """Rebuilds whose runner stopped (no progress for a while): the sweep resumes them."""
-    cutoff = timezone.now() - STALE_REBUILD
+    cutoff = timezone.now() - dt.timedelta(seconds=settings.PROJECTION_STALE_REBUILD_SECONDS)
     return list(
         ProjectionState.objects.filter(
             rebuild_generation__isnull=False, rebuild_heartbeat__lt=cutoff

@@ -156,3 +156,14 @@ def test_wait_for_a_position():
     assert runner.wait_for(1, names=[NAME], timeout=0.05) is False
     runner.catch_up(NAME)
     assert runner.wait_for(1, names=[NAME], timeout=0.05) is True
+
+
+def test_a_redelivered_rebuild_request_that_is_already_done_does_nothing():
+    from ledger.tasks import rebuild_projection
+
+    add("a", 1)
+    target = runner.next_generation(NAME)
+    rebuild_projection(NAME, target)
+    assert runner.live_generation(NAME) == target
+    rebuild_projection(NAME, target)  # the same message again, after the work was done
+    assert runner.live_generation(NAME) == target

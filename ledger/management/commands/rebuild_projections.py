@@ -31,7 +31,7 @@ class Command(BaseCommand):
             from ledger.tasks import rebuild_projection
 
             for name in names:
-                rebuild_projection.delay(name)
+                rebuild_projection.delay(name, runner.next_generation(name))
                 self.stdout.write(f"{name}: rebuild queued for the workers.")
             return
         for name in names:

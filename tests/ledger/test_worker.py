@@ -1,0 +1,292 @@
+"""The projection machinery against real Celery processes, a private Redis and PostgreSQL.
+
+Each test starts its own ``redis-server`` on a free port (the shared one on 6379 is never
+stopped or flushed) and its own ``celery worker`` (solo pool: the process we start is the
+one that runs the task, so SIGKILL lands mid-task) and, where the sweep matters, a
+``celery beat`` sweeping every second. The worker reads the pytest-django test database,
+so the tests commit (``transaction=True``). PostgreSQL only: skipped on the SQLite run.
+"""
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings as django_settings
+
+from config.celery import app as celery_app
+from ledger import tasks
+from ledger.models import ProjectionState
+from ledger.projections import runner, triggers
+from ledger.store import NewEvent, append, head, iter_stored
+from ledger.testing.models import Tally
+from tests.ledger.worker_support import (
+    BEAT_READY,
+    READY,
+    WORKER_ARGS,
+    CeleryProcess,
+    RedisServer,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+NAME = "test_tally"
+CATCH_UP_RECEIVED = "Task ledger.tasks.catch_up_projections["
+SWEEP_RECEIVED = "Task ledger.tasks.sweep_projections["
+SWEEP_SECONDS = 1
+STALE_REBUILD_SECONDS = 2
+
+
+def add(stream: str, *numbers: int) -> None:
+    """One committed append (autocommit): its on-commit trigger runs right away."""
+    append(stream, [NewEvent("Added", {"n": n}) for n in numbers], expected_version=None)
+
+
+def tallies() -> dict[str, tuple[int, int, int]]:
+    return {row.stream: (row.count, row.total, row.position) for row in Tally.live()}
+
+
+def expected_tallies() -> dict[str, tuple[int, int, int]]:
+    """What a clean rebuild must produce, folded straight from the ledger."""
+    result: dict[str, tuple[int, int, int]] = {}
+    for event in iter_stored():
+        if event.type == "Added":
+            count, total, _ = result.get(event.stream, (0, 0, 0))
+            result[event.stream] = (count + 1, total + int(event.data["n"]), event.position)
+    return result
+
+
+def state() -> ProjectionState:
+    return ProjectionState.objects.get_or_create(name=NAME)[0]
+
+
+def _point_celery_at(url: str | None, *, eager: bool) -> None:
+    """Make this process's Celery app publish to ``url`` from its next message on."""
+    app: Any = celery_app  # the connection pools are private attributes
+    app.conf.update(broker_url=url, task_always_eager=eager)
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    amqp = vars(app).get("amqp")  # a cached property: reset only once created
+    if amqp is not None:
+        amqp._producer_pool = None
+
+
+def _drop_trigger_client() -> None:
+    if triggers._client is not None:
+        triggers._client.close()
+    triggers._client = None
+
+
+@pytest.fixture
+def broker(
+    postgres_only: None,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[RedisServer]:
+    """A private redis-server, and this process's triggers and Celery app pointed at it."""
+    assert shutil.which("redis-server"), "these tests start their own redis-server"
+    logs = tmp_path_factory.mktemp("worker-logs")
+    server = RedisServer(logs / "redis.log")
+    server.start()
+    saved = (celery_app.conf.get("broker_url"), celery_app.conf.get("task_always_eager"))
+    monkeypatch.setenv("CELERY_BROKER_URL", server.url)  # Celery prefers it to its conf
+    settings.CELERY_BROKER_URL = server.url
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    _point_celery_at(server.url, eager=False)
+    _drop_trigger_client()
+    try:
+        yield server
+    finally:
+        _drop_trigger_client()
+        _point_celery_at(saved[0], eager=bool(saved[1]))
+        server.stop()
+
+
+class Processes:
+    """The worker and beat processes of one test; all stopped (by pid) at teardown."""
+
+    def __init__(self, broker: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.logs = tmp_path_factory.mktemp("celery")
+        database = django_settings.DATABASES["default"]
+        password = database.get("PASSWORD") or ""
+        credentials = quote(str(database.get("USER") or "postgres"))
+        if password:
+            credentials += ":" + quote(str(password))
+        host = database.get("HOST") or "127.0.0.1"
+        port = database.get("PORT") or 5432
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            # The test database pytest-django created, where this test commits.
+            "DATABASE_URL": f"postgres://{credentials}@{host}:{port}/{database['NAME']}",
+            "CELERY_BROKER_URL": broker.url,
+            "PROJECTION_SWEEP_SECONDS": str(SWEEP_SECONDS),
+            "PROJECTION_STALE_REBUILD_SECONDS": str(STALE_REBUILD_SECONDS),
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.all: list[CeleryProcess] = []
+
+    def worker(self) -> CeleryProcess:
+        process = CeleryProcess(WORKER_ARGS, self.env, self.logs / "worker.log")
+        self.all.append(process)
+        return process.start(READY)
+
+    def beat(self) -> CeleryProcess:
+        schedule = self.logs / "celerybeat-schedule"
+        args = ("beat", "--loglevel=info", f"--schedule={schedule}")
+        process = CeleryProcess(args, self.env, self.logs / "beat.log")
+        self.all.append(process)
+        return process.start(BEAT_READY)
+
+    def stop_all(self) -> None:
+        for process in reversed(self.all):
+            process.stop()
+
+    def report(self) -> str:
+        seen = {process.log_path for process in self.all}
+        return "\n".join(f"--- {path.name} ---\n{path.read_text()}" for path in sorted(seen))
+
+
+@pytest.fixture
+def celery(broker: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Processes]:
+    processes = Processes(broker, tmp_path_factory)
+    try:
+        yield processes
+    finally:
+        processes.stop_all()  # before pytest-django flushes the database
+        print(processes.report())  # shown by pytest when the test failed
+        print(f"--- redis.log ---\n{broker.output()}")
+
+
+def test_appends_reach_the_projection_through_the_broker_coalesced(
+    broker: RedisServer, celery: Processes
+) -> None:
+    # A burst of 300 committed appends while no worker consumes: the queue shows how many
+    # catch-ups they asked for (one per expiry of the "queued" marker, not one per append).
+    started = time.monotonic()
+    for index in range(300):
+        add(f"burst-{index % 7}", index)
+    burst_seconds = time.monotonic() - started
+    queued = broker.queued()
+    print(f"first burst: 300 appends in {burst_seconds:.2f} s queued {queued} catch-ups")
+    assert 1 <= queued <= 2 + int(burst_seconds / triggers.PENDING_SECONDS), (
+        f"300 appends in {burst_seconds:.1f} s queued {queued} catch-ups"
+    )
+
+    worker = celery.worker()
+    assert runner.wait_for(head(), names=[NAME], timeout=15), "the queued catch-up never ran"
+    assert tallies() == expected_tallies()
+
+    # One append with the worker running reaches the projection by the broker alone.
+    add("single", 42)
+    assert runner.wait_for(head(), names=[NAME], timeout=10)
+    assert tallies()["single"] == (1, 42, head())
+
+    # A second burst with the worker running: a task clears the marker as it starts, so
+    # at most one more is queued per catch-up run, far fewer than one per append.
+    before = worker.count(CATCH_UP_RECEIVED)
+    for index in range(300):
+        add(f"live-{index % 7}", index)
+    assert runner.wait_for(head(), names=[NAME], timeout=15)
+    received = worker.count(CATCH_UP_RECEIVED) - before
+    print(f"second burst: {received} catch-up tasks for 300 appends")
+    # How many depends on how long a catch-up takes against the append rate (about a
+    # dozen here); the bound leaves room for a loaded machine.
+    assert 1 <= received < 75
+    assert tallies() == expected_tallies()
+
+
+def test_a_worker_killed_mid_rebuild_resumes_to_the_clean_rebuild(
+    broker: RedisServer, celery: Processes
+) -> None:
+    # 10,000 events (two rebuild batches) in a few large appends, with the live
+    # generation caught up in-process: the rebuild is the only work the worker has.
+    for chunk in range(10):
+        numbers = range(chunk * 1000, (chunk + 1) * 1000)
+        append(
+            f"stream-{chunk % 5}",
+            [NewEvent("Added", {"n": n}) for n in numbers],
+            expected_version=None,
+        )
+    runner.catch_up(NAME)
+    live_before, before = tallies(), state()
+    assert before.checkpoint == head() == 10_000
+
+    worker = celery.worker()
+    tasks.rebuild_projection.delay(NAME)
+    wait_until(
+        lambda: ProjectionState.objects.filter(
+            name=NAME, rebuild_generation__isnull=False, rebuild_checkpoint__gt=0
+        ).exists(),
+        timeout=30,
+        interval=0.01,
+        what="the rebuild's first committed batch",
+    )
+    worker.kill()
+
+    killed = state()
+    assert killed.rebuild_generation == before.generation + 1, "still mid-rebuild"
+    assert 0 < killed.rebuild_checkpoint < head()
+    assert (killed.generation, killed.checkpoint) == (before.generation, before.checkpoint)
+    assert tallies() == live_before, "the live generation is untouched"
+
+    # Restarted with beat: the sweep finds the rebuild's heartbeat stale and resumes it.
+    worker.start(READY)
+    celery.beat()
+    wait_until(
+        lambda: ProjectionState.objects.filter(
+            name=NAME, rebuild_generation__isnull=True, generation=before.generation + 1
+        ).exists(),
+        timeout=40,
+        interval=0.1,
+        what="the resumed rebuild to switch generations",
+    )
+    assert "Resuming the interrupted rebuild of test_tally" in worker.output()
+    done = state()
+    assert done.rebuild_started_at == killed.rebuild_started_at, "the same attempt, resumed"
+    assert done.checkpoint == head()
+    assert tallies() == expected_tallies() == live_before
+    assert not Tally.objects.exclude(generation=done.generation).exists(), "old rows deleted"
+
+
+def test_appends_succeed_with_the_broker_down_and_the_sweep_catches_up(
+    broker: RedisServer, celery: Processes
+) -> None:
+    worker = celery.worker()
+    celery.beat()
+    add("before", 1)
+    assert runner.wait_for(head(), names=[NAME], timeout=10)
+
+    broker.stop()
+    time.sleep(0.5)  # whatever the worker had already received is done by now
+    started = time.monotonic()
+    for index in range(20):
+        add(f"outage-{index % 3}", index)
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.0, f"20 appends took {elapsed:.2f} s with the broker down"
+
+    # Nothing can reach the worker: the projection lags.
+    lagging = state().checkpoint
+    assert lagging < head()
+    time.sleep(1.5)
+    assert state().checkpoint == lagging
+
+    # Restarted on the same port, empty: the worker and beat reconnect on their own, and
+    # only the sweep can catch up (no catch-up was queued for the appends above).
+    catch_ups, sweeps = worker.count(CATCH_UP_RECEIVED), worker.count(SWEEP_RECEIVED)
+    broker.start()
+    assert runner.wait_for(head(), names=[NAME], timeout=20), "the sweep never caught up"
+    assert worker.count(CATCH_UP_RECEIVED) == catch_ups
+    assert worker.count(SWEEP_RECEIVED) > sweeps
+    assert tallies() == expected_tallies()
+    assert worker.process is not None and worker.process.poll() is None
+
+    # And the trigger works again through the restarted broker.
+    add("after", 7)
+    assert runner.wait_for(head(), names=[NAME], timeout=10)
+    assert tallies()["after"] == (1, 7, head())

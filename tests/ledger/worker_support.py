@@ -1,0 +1,200 @@
+"""Real processes for the worker tests: a private ``redis-server`` and Celery worker/beat.
+
+Every process here is started by the test that uses it and stopped by its own pid at
+teardown; the shared Redis on 6379 is never touched. Output goes to files under the
+test's ``tmp_path`` so a failing test can show what the worker said.
+"""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import IO
+
+import redis
+
+ROOT = Path(__file__).resolve().parents[2]
+CELERY = Path(sys.executable).with_name("celery")
+WORKER_ARGS = (
+    "worker",
+    "--pool=solo",  # the process we start is the one that runs tasks: SIGKILL hits it
+    "--loglevel=info",
+    "--without-gossip",
+    "--without-mingle",
+    "--without-heartbeat",
+)
+READY = re.compile(r"celery@\S+ ready\.")
+BEAT_READY = re.compile(r"beat: Starting")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (the caller binds it soon after)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until(
+    check: Callable[[], object], *, timeout: float, interval: float = 0.05, what: str = ""
+) -> None:
+    """Poll ``check`` until it returns something true; AssertionError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
+        time.sleep(interval)
+
+
+def _stop(process: "subprocess.Popen[bytes]", *, grace: float = 10.0) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+class RedisServer:
+    """A private ``redis-server`` without persistence; restartable on the same port."""
+
+    def __init__(self, log_path: Path) -> None:
+        self.log_path = log_path
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start on a free port the first time, on the same port afterwards."""
+        restart = self.port != 0
+        for _attempt in range(1 if restart else 5):
+            self.port = self.port if restart else free_port()
+            self._log = self.log_path.open("ab")
+            self.process = subprocess.Popen(
+                [
+                    *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                    *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+                ],
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            if self._wait_ready(10.0):
+                return
+            self.stop()  # most likely the port was taken between probe and bind
+        raise AssertionError(f"redis-server did not start:\n{self.output()}")
+
+    def _wait_ready(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                return False
+            if self.ping():
+                return True
+            time.sleep(0.05)
+        return False
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.client().ping())
+        except redis.RedisError:
+            return False
+
+    def client(self) -> "redis.Redis":
+        return redis.Redis(port=self.port, socket_connect_timeout=1, socket_timeout=2)
+
+    def queued(self, queue: str = "celery") -> int:
+        """Messages waiting in a Celery queue (a Redis list)."""
+        return int(self.client().llen(queue))
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+            self.process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+class CeleryProcess:
+    """``celery -A config ...`` as a subprocess of the test, its output in a file."""
+
+    def __init__(self, args: tuple[str, ...], env: Mapping[str, str], log_path: Path) -> None:
+        self.args = args
+        self.env = dict(env)
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def start(self, ready: "re.Pattern[str]", *, timeout: float = 30.0) -> "CeleryProcess":
+        """Start and wait (bounded) until its output shows ``ready`` after this start."""
+        offset = len(self.output())
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [str(CELERY), "-A", "config", *self.args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.wait_for_output(ready, timeout=timeout, after=offset)
+        return self
+
+    def wait_for_output(
+        self, pattern: "re.Pattern[str]", *, timeout: float, after: int = 0
+    ) -> None:
+        def seen() -> bool:
+            if self.process is not None and self.process.poll() is not None:
+                raise AssertionError(
+                    f"celery {self.args[0]} exited with {self.process.returncode}:\n"
+                    + self.output()
+                )
+            return bool(pattern.search(self.output(), after))
+
+        try:
+            wait_until(seen, timeout=timeout, what=pattern.pattern)
+        except AssertionError as error:
+            output = self.output()
+            raise AssertionError(f"{error}\n--- celery {self.args[0]} ---\n{output}") from None
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def count(self, text: str) -> int:
+        return self.output().count(text)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handler runs, nothing is acknowledged or rolled back."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+        self._close_log()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
