@@ -3,14 +3,20 @@
 - **Coalesced**: a burst of appends queues one catch-up, not one per append. A Redis key
   (``SET NX`` with a short expiry) says "a catch-up is queued"; the task clears it when it
   starts, so appends that land while it runs queue exactly one more.
-- **Never in the way**: the append is already committed when this runs. The broker is
-  asked once, with a short timeout and no retries; if Redis is down the miss is logged
-  and the periodic sweep (Celery beat) catches up once it is back.
+- **Never in the way**: the append is already committed when this runs, and the request
+  only sets a flag: a background thread per process talks to Redis (one ``SET NX`` and,
+  if that wins, one publish), so a command never waits on the broker. The broker is asked
+  once, with a short timeout and no retries; if Redis is down the miss is logged and the
+  periodic sweep (Celery beat) catches up once it is back. Appends within a few
+  milliseconds of each other, or while the thread is busy, share one request.
 - **Embedded default** (no broker): the catch-up runs in-process right after the commit,
   so a deal team on the SQLite demo reads its own writes.
 """
 
 import logging
+import os
+import threading
+import time
 from typing import Any
 
 import redis
@@ -20,6 +26,9 @@ log = logging.getLogger(__name__)
 
 PENDING_KEY = "ledger:projections:catch-up-queued"
 PENDING_SECONDS = 5
+# After the first append wakes the thread it waits this long, so one request covers every
+# append of the next few milliseconds (a few ms of lag against a Redis call per append).
+DEBOUNCE_SECONDS = 0.005
 
 _client: "redis.Redis | None" = None
 
@@ -36,9 +45,56 @@ def _redis() -> "redis.Redis":
     return _client
 
 
+class _Trigger:
+    """The per-process thread that asks for catch-ups on the requests' behalf."""
+
+    def __init__(self) -> None:
+        self.wake = threading.Event()
+        self.idle = threading.Event()
+        self.idle.set()
+        self.pid = os.getpid()
+        self.thread = threading.Thread(target=self.run, name="projection-trigger", daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while True:
+            self.wake.wait()
+            self.idle.clear()
+            time.sleep(DEBOUNCE_SECONDS)
+            self.wake.clear()
+            try:
+                request_catch_up()
+            finally:
+                if not self.wake.is_set():
+                    self.idle.set()
+
+
+_trigger: _Trigger | None = None
+_trigger_lock = threading.Lock()
+
+
+def _thread() -> _Trigger:
+    global _trigger
+    with _trigger_lock:
+        if _trigger is None or _trigger.pid != os.getpid():  # a forked child starts its own
+            _trigger = _Trigger()
+        return _trigger
+
+
 def on_events_appended(sender: Any, **kwargs: Any) -> None:
     """Receiver of ``ledger.signals.events_appended`` (sent after commit)."""
-    request_catch_up()
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        request_catch_up()
+        return
+    trigger = _thread()
+    trigger.idle.clear()
+    trigger.wake.set()
+
+
+def drain(timeout: float = 5.0) -> bool:
+    """Wait until this process's pending catch-up requests have been sent (tests)."""
+    trigger = _trigger
+    return trigger is None or trigger.pid != os.getpid() or trigger.idle.wait(timeout)
 
 
 def request_catch_up() -> None:

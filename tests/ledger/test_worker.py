@@ -172,6 +172,7 @@ def test_appends_reach_the_projection_through_the_broker_coalesced(
     for index in range(300):
         add(f"burst-{index % 7}", index)
     burst_seconds = time.monotonic() - started
+    assert triggers.drain(), "the trigger thread never sent its request"
     queued = broker.queued()
     print(f"first burst: 300 appends in {burst_seconds:.2f} s queued {queued} catch-ups")
     assert 1 <= queued <= 2 + int(burst_seconds / triggers.PENDING_SECONDS), (
