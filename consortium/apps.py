@@ -7,3 +7,6 @@ class ConsortiumConfig(AppConfig):
     name = "consortium"
     verbose_name = "Consortia"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        import consortium.projections  # noqa: F401  (registers the projections)

@@ -1,0 +1,108 @@
+"""As-of views: fold the ledger, not the tables, through the same row functions.
+
+``effective_on``: only events whose business date is on or before it ("as of" a date).
+``known_at``: only events recorded by then ("as known at" a time; timezone-aware).
+With both left out (or both now), each function returns exactly what the live selector
+of ``consortium.projections.selectors`` returns once the projections have caught up.
+
+``overdue`` figures are derived for ``today``, which defaults to ``effective_on`` when
+given (what was overdue on that date), else to the current date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from consortium.domain.state import (
+    ConsortiumState,
+    fold_asset,
+    fold_consortium,
+    is_visible,
+)
+from consortium.projections.figures import (
+    CapitalCall,
+    Ownership,
+    PartnerPosition,
+    Progress,
+    ProgressTracker,
+    call_rows,
+    consortium_holders,
+    ownership_of,
+    position_rows,
+    progress_of,
+    read_calls,
+    read_positions,
+    signed_equity_of,
+)
+from consortium.streams import asset_history, consortium_history
+
+
+def _today(today: dt.date | None, effective_on: dt.date | None) -> dt.date:
+    if today is not None:
+        return today
+    return effective_on if effective_on is not None else timezone.now().date()
+
+
+def consortium_as_of(
+    slug: str, *, effective_on: dt.date | None = None, known_at: dt.datetime | None = None
+) -> ConsortiumState:
+    """The consortium's state folded from its stream as of a date / as known at a time."""
+    return fold_consortium(consortium_history(slug), as_of=effective_on, known_at=known_at)
+
+
+def progress_as_of(
+    slug: str, *, effective_on: dt.date | None = None, known_at: dt.datetime | None = None
+) -> Progress | None:
+    """Fundraising progress as of a date / as known at a time (None if not formed then)."""
+    tracker = ProgressTracker()
+    for dated in consortium_history(slug):
+        if is_visible(dated, as_of=effective_on, known_at=known_at):
+            tracker.apply(dated)
+    return progress_of(tracker)
+
+
+def positions_as_of(
+    slug: str,
+    *,
+    effective_on: dt.date | None = None,
+    known_at: dt.datetime | None = None,
+    today: dt.date | None = None,
+) -> list[PartnerPosition]:
+    """Partner positions as of a date / as known at a time."""
+    state = consortium_as_of(slug, effective_on=effective_on, known_at=known_at)
+    if state.slug is None:
+        return []
+    allocations = [a for call in state.calls.values() for a in call_rows(state, call)[1]]
+    return read_positions(position_rows(state), allocations, _today(today, effective_on))
+
+
+def calls_as_of(
+    slug: str,
+    *,
+    effective_on: dt.date | None = None,
+    known_at: dt.datetime | None = None,
+    today: dt.date | None = None,
+) -> list[CapitalCall]:
+    """Capital calls and allocations as of a date / as known at a time."""
+    state = consortium_as_of(slug, effective_on=effective_on, known_at=known_at)
+    calls, allocations = [], []
+    for call in state.calls.values():
+        row, parts = call_rows(state, call)
+        calls.append(row)
+        allocations.extend(parts)
+    return read_calls(calls, allocations, _today(today, effective_on))
+
+
+def ownership_as_of(
+    asset_id: str, *, effective_on: dt.date | None = None, known_at: dt.datetime | None = None
+) -> Ownership | None:
+    """Stakes and look-through as of a date / as known at a time (signed equity of each
+    consortium holder taken in the same view)."""
+    asset = fold_asset(asset_history(asset_id), as_of=effective_on, known_at=known_at)
+    signed = {
+        slug: signed_equity_of(consortium_as_of(slug, effective_on=effective_on, known_at=known_at))
+        for slug in consortium_holders(asset)
+    }
+    return ownership_of(asset, signed)

@@ -1,0 +1,749 @@
+"""Pure read-side figures: a folded state in, plain rows out (no Django, no clock).
+
+The live projections store exactly these rows (one table per row type, plus the
+bookkeeping columns ``generation`` and ``position``); the as-of views compute them from
+a fold of the ledger. Both go through the functions here, so "as of now" equals "live"
+by construction, and the property tests check it.
+
+Conventions:
+
+- **Money is an integer count of minor units** of ``currency`` (the consortium's base
+  currency), never a float: ``*_minor`` fields. ``money(row, "signed_minor")`` gives a
+  ``Money``.
+- **Percentages are Decimals**: percent of target with 2 places (half up), a partner's
+  share of signed equity with 4 places (half up), ownership with 4 places, look-through
+  rounded *down* so that no total ever exceeds 100 %.
+- Nothing here depends on today: ``overdue`` is derived by the selectors at read time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Final, Literal
+
+from consortium.domain.events import (
+    CapitalCallApproved,
+    CapitalCallCancelled,
+    CapitalCallIssued,
+    CapitalCallPrepared,
+    CommitmentAmended,
+    CommitmentRecorded,
+    CommitmentStageAdvanced,
+    ContributionReceived,
+    ContributionReversed,
+    DatedEvent,
+    DebtFacilityArranged,
+    DebtFacilityDrawn,
+)
+from consortium.domain.money import Money
+from consortium.domain.positions import signed_equity_by_partner
+from consortium.domain.state import AssetState, CallState, ConsortiumState
+
+ProgressInstrument = Literal[
+    "equity", "asset_contribution", "corporate_partnership", "debt", "total"
+]
+PROGRESS_INSTRUMENTS: Final[tuple[ProgressInstrument, ...]] = (
+    "equity",
+    "asset_contribution",
+    "corporate_partnership",
+    "debt",
+    "total",
+)
+CallStatus = Literal["draft", "approved", "issued", "partly_paid", "settled", "cancelled"]
+OPEN_CALL_STATUSES: Final = frozenset({"issued", "partly_paid"})
+
+_CENT: Final = Decimal("0.01")
+_BASIS: Final = Decimal("0.0001")
+_HUNDRED: Final = Decimal(100)
+_PERCENT_SCALE: Final = 10_000  # four decimal places
+
+
+def money(row: object, name: str) -> Money:
+    """A ``*_minor`` field of a row as Money in the row's currency."""
+    return Money.from_minor(getattr(row, name), row.currency)  # type: ignore[attr-defined]
+
+
+def percent_of(part: int, whole: int | None, places: Decimal = _CENT) -> Decimal | None:
+    """``part`` as a percentage of ``whole``, rounded half up; None without a positive whole."""
+    if not whole or whole <= 0:
+        return None
+    return (Decimal(part) * _HUNDRED / Decimal(whole)).quantize(places, ROUND_HALF_UP)
+
+
+# --- fundraising progress ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressRow:
+    """One instrument's progress (or the total), in base-currency minor units.
+
+    - ``target_minor``: the target for ``equity``, ``debt`` or ``total`` (None if none is
+      set; the asset and corporate-partnership instruments have no targets of their own).
+    - ``indicated_minor``, ``soft_circled_minor``: the pipeline (commitments at that stage,
+      each at its historical base amount). Debt has no pipeline.
+    - ``signed_minor``: signed commitments; for debt, the facilities arranged.
+    - ``called_minor``: equity called by issued capital calls; for debt, the amount drawn
+      (a draw is both the demand and the cash). Asset contributions and corporate
+      partnerships are never called (no call or funding event exists for them): 0.
+    - ``contributed_minor``: equity contributions net of reversals; for debt, drawn (debt
+      funded, repayments do not undo fundraising). Asset/corporate: 0.
+    - ``unfunded_minor``: equity ``signed - called``; debt, what remains available to draw
+      (each facility's amount less what is drawn, less what is outstanding for a revolving
+      one, at historical rates); asset/corporate: ``signed``.
+    - ``outstanding_minor``: ``called - contributed`` (0 for debt, asset and corporate).
+    - ``total``: sums of the four instruments' figures, against the ``total`` target.
+    - ``signed_percent``/``contributed_percent``: of the target, 2 places, None without one.
+    """
+
+    instrument: ProgressInstrument
+    currency: str
+    target_minor: int | None
+    deadline: date | None
+    indicated_minor: int
+    soft_circled_minor: int
+    signed_minor: int
+    called_minor: int
+    contributed_minor: int
+    unfunded_minor: int
+    outstanding_minor: int
+    signed_percent: Decimal | None
+    contributed_percent: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrancheRow:
+    """One tranche of a tranche target, filled in date order (a waterfall).
+
+    ``cumulative_minor`` is the target available up to and including this tranche.
+    ``signed_minor`` is the part of the instrument's signed amount that falls within this
+    tranche when signed money fills the tranches in date order:
+    ``min(max(signed - earlier tranches' amounts, 0), amount)``; ``contributed_minor`` the
+    same for the contributed amount. So the rows' ``signed_minor`` add up to
+    ``min(signed, target)``.
+    """
+
+    instrument: str
+    number: int
+    currency: str
+    amount_minor: int
+    available_from: date
+    cumulative_minor: int
+    signed_minor: int
+    contributed_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class MonthRow:
+    """Cumulative totals (all instruments, as in the ``total`` progress row) at month end.
+
+    ``month`` is the first day of the month. Months run without gaps from the first month
+    with a signed or contributed change to the last, by effective date: a back-dated event
+    moves the later months too. Signed counts commitments reaching ``signed`` (or recorded
+    signed), amendments of signed ones, signed ones withdrawn, and facilities arranged;
+    contributed counts equity contributions (less reversals, on the reversal's date) and
+    debt draws.
+    """
+
+    month: date
+    currency: str
+    signed_minor: int
+    contributed_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Fundraising progress of one consortium: what the selectors and as-of views return."""
+
+    slug: str
+    name: str
+    currency: str
+    instruments: tuple[ProgressRow, ...]
+    tranches: tuple[TrancheRow, ...]
+    months: tuple[MonthRow, ...]
+    # The ledger position the rows reflect (live only; not part of equality).
+    position: int | None = field(default=None, compare=False)
+
+    def instrument(self, name: ProgressInstrument) -> ProgressRow:
+        for row in self.instruments:
+            if row.instrument == name:
+                return row
+        raise KeyError(name)
+
+
+class ProgressTracker:
+    """A consortium's state plus its monthly signed/contributed changes, folded together.
+
+    ``months`` maps the first day of a month to ``[signed change, contributed change]``.
+    """
+
+    __slots__ = ("months", "state")
+
+    def __init__(self) -> None:
+        self.state = ConsortiumState()
+        self.months: dict[date, list[int]] = {}
+
+    def apply(self, dated: DatedEvent, position: int = 0) -> None:
+        event, state = dated.event, self.state
+        signed = contributed = 0
+        if isinstance(event, CommitmentRecorded):
+            if event.stage == "signed":
+                signed = event.base_amount.to_minor()
+        elif isinstance(event, CommitmentStageAdvanced):
+            commitment = state.commitments.get(event.commitment_id)
+            if commitment is not None:
+                was, now = commitment.stage == "signed", event.stage == "signed"
+                if was != now:
+                    signed = commitment.base_amount_minor if now else -commitment.base_amount_minor
+        elif isinstance(event, CommitmentAmended):
+            commitment = state.commitments.get(event.commitment_id)
+            if commitment is not None and commitment.stage == "signed":
+                signed = event.base_amount.to_minor() - commitment.base_amount_minor
+        elif isinstance(event, DebtFacilityArranged):
+            signed = event.base_amount.to_minor()
+        elif isinstance(event, DebtFacilityDrawn):
+            contributed = event.base_amount.to_minor()
+        elif isinstance(event, ContributionReceived):
+            contributed = event.amount.to_minor()
+        elif isinstance(event, ContributionReversed):
+            contribution = state.contributions.get(event.contribution_id)
+            if contribution is not None:  # as the state does: only a visible contribution
+                contributed = -contribution.amount_minor
+        state.apply(dated)
+        if signed or contributed:
+            month = dated.effective_on.replace(day=1)
+            change = self.months.get(month)
+            if change is None:
+                self.months[month] = [signed, contributed]
+            else:
+                change[0] += signed
+                change[1] += contributed
+
+
+class CallsTracker:
+    """A consortium's state plus, per capital call, the last position that changed it."""
+
+    __slots__ = ("call_positions", "state")
+
+    def __init__(self) -> None:
+        self.state = ConsortiumState()
+        self.call_positions: dict[str, int] = {}
+
+    def apply(self, dated: DatedEvent, position: int = 0) -> None:
+        event = dated.event
+        call_id: str | None = None
+        if isinstance(
+            event,
+            CapitalCallPrepared
+            | CapitalCallApproved
+            | CapitalCallIssued
+            | CapitalCallCancelled
+            | ContributionReceived,
+        ):
+            call_id = event.call_id
+        elif isinstance(event, ContributionReversed):
+            contribution = self.state.contributions.get(event.contribution_id)
+            call_id = contribution.call_id if contribution is not None else None
+        self.state.apply(dated)
+        if call_id is not None and call_id in self.state.calls:
+            self.call_positions[call_id] = position
+
+
+class StateTracker:
+    """Just a consortium's state (partner positions)."""
+
+    __slots__ = ("state",)
+
+    def __init__(self) -> None:
+        self.state = ConsortiumState()
+
+    def apply(self, dated: DatedEvent, position: int = 0) -> None:
+        self.state.apply(dated)
+
+
+class AssetTracker:
+    """Just an asset's state (ownership)."""
+
+    __slots__ = ("state",)
+
+    def __init__(self) -> None:
+        self.state = AssetState()
+
+    def apply(self, dated: DatedEvent, position: int = 0) -> None:
+        self.state.apply(dated)
+
+
+def _instrument_row(
+    instrument: ProgressInstrument,
+    currency: str,
+    target: tuple[int, date | None] | None,
+    figures: tuple[int, int, int, int, int, int, int],
+) -> ProgressRow:
+    indicated, soft, signed, called, contributed, unfunded, outstanding = figures
+    target_minor = target[0] if target else None
+    return ProgressRow(
+        instrument=instrument,
+        currency=currency,
+        target_minor=target_minor,
+        deadline=target[1] if target else None,
+        indicated_minor=indicated,
+        soft_circled_minor=soft,
+        signed_minor=signed,
+        called_minor=called,
+        contributed_minor=contributed,
+        unfunded_minor=unfunded,
+        outstanding_minor=outstanding,
+        signed_percent=percent_of(signed, target_minor),
+        contributed_percent=percent_of(contributed, target_minor),
+    )
+
+
+def progress_rows(state: ConsortiumState) -> list[ProgressRow]:
+    """The five progress rows (four instruments and the total) of a formed consortium."""
+    pipeline: dict[tuple[str, str], int] = {}
+    for c in state.commitments.values():
+        key = (c.instrument, c.stage)
+        pipeline[key] = pipeline.get(key, 0) + c.base_amount_minor
+    called = contributed = 0
+    for partner in state.partners.values():
+        called += partner.called_minor
+        contributed += partner.contributed_minor
+    debt_signed = debt_drawn = debt_available = 0
+    for f in state.facilities.values():
+        debt_signed += f.base_amount_minor
+        debt_drawn += f.drawn_base_minor
+        used = f.drawn_base_minor - f.repaid_base_minor if f.revolving else f.drawn_base_minor
+        debt_available += max(f.base_amount_minor - used, 0)
+
+    targets = {name: (t.amount_minor, t.deadline) for name, t in state.targets.items()}
+    currency = state.base_currency
+    rows: list[ProgressRow] = []
+    totals = [0] * 7
+    for instrument in PROGRESS_INSTRUMENTS[:3]:
+        indicated = pipeline.get((instrument, "indicated"), 0)
+        soft = pipeline.get((instrument, "soft_circled"), 0)
+        signed = pipeline.get((instrument, "signed"), 0)
+        if instrument == "equity":
+            figures = (
+                indicated,
+                soft,
+                signed,
+                called,
+                contributed,
+                signed - called,
+                called - contributed,
+            )
+        else:
+            figures = (indicated, soft, signed, 0, 0, signed, 0)
+        rows.append(_instrument_row(instrument, currency, targets.get(instrument), figures))
+        totals = [a + b for a, b in zip(totals, figures, strict=True)]
+    debt = (0, 0, debt_signed, debt_drawn, debt_drawn, debt_available, 0)
+    rows.append(_instrument_row("debt", currency, targets.get("debt"), debt))
+    totals = [a + b for a, b in zip(totals, debt, strict=True)]
+    total = (totals[0], totals[1], totals[2], totals[3], totals[4], totals[5], totals[6])
+    rows.append(_instrument_row("total", currency, targets.get("total"), total))
+    return rows
+
+
+def tranche_rows(state: ConsortiumState, progress: Iterable[ProgressRow]) -> list[TrancheRow]:
+    """Rows for every target with tranches, by instrument then tranche date."""
+    by_instrument: dict[str, ProgressRow] = {row.instrument: row for row in progress}
+    rows: list[TrancheRow] = []
+    for instrument in sorted(state.targets):
+        target = state.targets[instrument]
+        figures = by_instrument.get(instrument)
+        signed = figures.signed_minor if figures else 0
+        contributed = figures.contributed_minor if figures else 0
+        before = 0
+        for number, (amount, available_from) in enumerate(target.tranches, start=1):
+            rows.append(
+                TrancheRow(
+                    instrument=instrument,
+                    number=number,
+                    currency=state.base_currency,
+                    amount_minor=amount,
+                    available_from=available_from,
+                    cumulative_minor=before + amount,
+                    signed_minor=min(max(signed - before, 0), amount),
+                    contributed_minor=min(max(contributed - before, 0), amount),
+                )
+            )
+            before += amount
+    return rows
+
+
+def month_rows(currency: str, months: Mapping[date, list[int]]) -> list[MonthRow]:
+    """Cumulative month-end totals, without gaps, from the first month with a change."""
+    if not months:
+        return []
+    ordered = sorted(months)
+    month, last = ordered[0], ordered[-1]
+    signed = contributed = 0
+    rows: list[MonthRow] = []
+    while month <= last:
+        change = months.get(month)
+        if change is not None:
+            signed += change[0]
+            contributed += change[1]
+        rows.append(MonthRow(month, currency, signed, contributed))
+        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return rows
+
+
+def progress_of(tracker: ProgressTracker, position: int | None = None) -> Progress | None:
+    """Everything the fundraising projection shows for one consortium (None if not formed)."""
+    state = tracker.state
+    if state.slug is None:
+        return None
+    instruments = progress_rows(state)
+    return Progress(
+        slug=state.slug,
+        name=state.name,
+        currency=state.base_currency,
+        instruments=tuple(instruments),
+        tranches=tuple(tranche_rows(state, instruments)),
+        months=tuple(month_rows(state.base_currency, tracker.months)),
+        position=position,
+    )
+
+
+# --- partner positions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PositionRow:
+    """One partner of one consortium (withdrawn partners included, ``is_active`` false).
+
+    Signed commitments by instrument in base minor units (each at its historical rate);
+    ``debt_signed_minor``/``debt_drawn_minor`` are the facilities the partner arranged as
+    lender and what was drawn on them. ``called``/``contributed``/``unfunded``/
+    ``outstanding`` are equity figures: ``unfunded = equity signed - called``,
+    ``outstanding = called - contributed``. ``equity_share_percent``: the partner's share of
+    the consortium's signed equity, 4 places half up (None while nobody has signed equity).
+    """
+
+    organisation_id: str
+    name: str
+    role: str
+    is_active: bool
+    currency: str
+    equity_signed_minor: int
+    asset_contribution_signed_minor: int
+    corporate_partnership_signed_minor: int
+    debt_signed_minor: int
+    debt_drawn_minor: int
+    called_minor: int
+    contributed_minor: int
+    unfunded_minor: int
+    outstanding_minor: int
+    equity_share_percent: Decimal | None
+
+
+def position_rows(state: ConsortiumState) -> list[PositionRow]:
+    """One row per partner, by organisation id."""
+    signed: dict[tuple[str, str], int] = {}
+    for c in state.commitments.values():
+        if c.stage == "signed":
+            key = (c.organisation_id, c.instrument)
+            amount = c.amount_minor if c.instrument == "equity" else c.base_amount_minor
+            signed[key] = signed.get(key, 0) + amount
+    debt: dict[str, list[int]] = {}
+    for f in state.facilities.values():
+        figures = debt.setdefault(f.lender, [0, 0])
+        figures[0] += f.base_amount_minor
+        figures[1] += f.drawn_base_minor
+    total_equity = sum(v for (_, instrument), v in signed.items() if instrument == "equity")
+    rows = []
+    for org in sorted(state.partners):
+        partner = state.partners[org]
+        equity = signed.get((org, "equity"), 0)
+        lent = debt.get(org, [0, 0])
+        rows.append(
+            PositionRow(
+                organisation_id=org,
+                name=partner.name,
+                role=partner.role,
+                is_active=partner.is_active,
+                currency=state.base_currency,
+                equity_signed_minor=equity,
+                asset_contribution_signed_minor=signed.get((org, "asset_contribution"), 0),
+                corporate_partnership_signed_minor=signed.get((org, "corporate_partnership"), 0),
+                debt_signed_minor=lent[0],
+                debt_drawn_minor=lent[1],
+                called_minor=partner.called_minor,
+                contributed_minor=partner.contributed_minor,
+                unfunded_minor=equity - partner.called_minor,
+                outstanding_minor=partner.called_minor - partner.contributed_minor,
+                equity_share_percent=percent_of(equity, total_equity, _BASIS),
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerPosition:
+    """A partner's position as read: the stored figures plus ``overdue_minor``.
+
+    ``overdue_minor``: what the partner still owes on issued calls whose due date is
+    before ``today`` (derived at read time, never stored).
+    """
+
+    figures: PositionRow
+    overdue_minor: int
+
+
+# --- capital calls -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallRow:
+    """One capital call. ``status``: draft, approved, cancelled, or once issued: issued
+    (nothing paid), partly_paid, settled (everything allocated was contributed)."""
+
+    call_id: str
+    currency: str
+    amount_minor: int
+    due_on: date
+    purpose: str
+    status: CallStatus
+    prepared_by: str
+    prepared_on: date
+    approved_by: str | None
+    approved_on: date | None
+    issued_on: date | None
+    cancelled_on: date | None
+    contributed_minor: int
+    outstanding_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationRow:
+    """One partner's share of an issued call; ``status`` issued, partly_paid or settled."""
+
+    call_id: str
+    organisation_id: str
+    currency: str
+    amount_minor: int
+    contributed_minor: int
+    outstanding_minor: int
+    status: CallStatus
+    due_on: date
+
+
+def _paid_status(amount: int, contributed: int) -> CallStatus:
+    if contributed <= 0:
+        return "issued"
+    return "settled" if contributed >= amount else "partly_paid"
+
+
+def call_rows(state: ConsortiumState, call: CallState) -> tuple[CallRow, list[AllocationRow]]:
+    """A call and its allocations (none before it is issued)."""
+    currency = state.base_currency
+    allocations = [
+        AllocationRow(
+            call_id=call.call_id,
+            organisation_id=org,
+            currency=currency,
+            amount_minor=amount,
+            contributed_minor=call.contributed.get(org, 0),
+            outstanding_minor=amount - call.contributed.get(org, 0),
+            status=_paid_status(amount, call.contributed.get(org, 0)),
+            due_on=call.due_on,
+        )
+        for org, amount in sorted(call.allocations.items())
+    ]
+    contributed = sum(call.contributed.values())
+    status: CallStatus = call.status
+    if status == "issued":
+        status = _paid_status(call.amount_minor, contributed)
+    outstanding = call.amount_minor - contributed if call.status == "issued" else 0
+    row = CallRow(
+        call_id=call.call_id,
+        currency=currency,
+        amount_minor=call.amount_minor,
+        due_on=call.due_on,
+        purpose=call.purpose,
+        status=status,
+        prepared_by=call.prepared_by,
+        prepared_on=call.prepared_on,
+        approved_by=call.approved_by,
+        approved_on=call.approved_on,
+        issued_on=call.issued_on,
+        cancelled_on=call.cancelled_on,
+        contributed_minor=contributed,
+        outstanding_minor=outstanding,
+    )
+    return row, allocations
+
+
+def is_overdue(status: str, due_on: date, outstanding_minor: int, today: date) -> bool:
+    """An issued call (or allocation) with money owed after its due date."""
+    return status in OPEN_CALL_STATUSES and outstanding_minor > 0 and due_on < today
+
+
+@dataclass(frozen=True, slots=True)
+class CallAllocation:
+    """An allocation as read, with ``overdue`` derived from its due date and today."""
+
+    figures: AllocationRow
+    overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CapitalCall:
+    """A call as read: its figures, its allocations, and ``overdue`` (derived, not stored)."""
+
+    figures: CallRow
+    allocations: tuple[CallAllocation, ...]
+    overdue: bool
+
+
+def read_calls(
+    calls: Iterable[CallRow], allocations: Iterable[AllocationRow], today: date
+) -> list[CapitalCall]:
+    """Assemble read-side calls (by call id) and derive ``overdue`` for ``today``."""
+    by_call: dict[str, list[CallAllocation]] = {}
+    for a in allocations:
+        overdue = is_overdue(a.status, a.due_on, a.outstanding_minor, today)
+        by_call.setdefault(a.call_id, []).append(CallAllocation(a, overdue))
+    result = []
+    for call in sorted(calls, key=lambda c: c.call_id):
+        parts = sorted(by_call.get(call.call_id, []), key=lambda a: a.figures.organisation_id)
+        overdue = is_overdue(call.status, call.due_on, call.outstanding_minor, today)
+        result.append(CapitalCall(call, tuple(parts), overdue))
+    return result
+
+
+def read_positions(
+    rows: Iterable[PositionRow], allocations: Iterable[AllocationRow], today: date
+) -> list[PartnerPosition]:
+    """Partner positions with ``overdue_minor`` summed over their overdue allocations."""
+    overdue: dict[str, int] = {}
+    for a in allocations:
+        if is_overdue(a.status, a.due_on, a.outstanding_minor, today):
+            overdue[a.organisation_id] = overdue.get(a.organisation_id, 0) + a.outstanding_minor
+    ordered = sorted(rows, key=lambda r: r.organisation_id)
+    return [PartnerPosition(row, overdue.get(row.organisation_id, 0)) for row in ordered]
+
+
+# --- asset ownership -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRow:
+    """The asset and its totals: ``stakes_percent`` (direct stakes, at most 100) and
+    ``look_through_percent`` (what the look-through rows attribute to organisations; less
+    than the stakes when a consortium holder has no signed equity, or by rounding down)."""
+
+    asset_id: str
+    sponsor: str
+    kind: str
+    name: str
+    location: str
+    capacity_mw: Decimal
+    currency: str
+    estimated_cost_minor: int
+    stakes_percent: Decimal
+    look_through_percent: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class StakeRow:
+    """A direct stake: ``holder_kind`` consortium (slug) or organisation (id)."""
+
+    holder_kind: str
+    holder_id: str
+    percent: Decimal
+    held_since: date
+
+
+@dataclass(frozen=True, slots=True)
+class LookThroughRow:
+    """An organisation's effective share of the asset: its direct stake plus, for each
+    consortium holding a stake, its share of that consortium's signed equity times the
+    consortium's stake (``indirect_percent``, summed exactly, then rounded down to 4
+    places). ``total_percent = direct + indirect``; the totals never exceed 100."""
+
+    organisation_id: str
+    direct_percent: Decimal
+    indirect_percent: Decimal
+    total_percent: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Ownership:
+    asset: AssetRow
+    stakes: tuple[StakeRow, ...]
+    look_through: tuple[LookThroughRow, ...]
+    position: int | None = field(default=None, compare=False)
+
+
+def _round_down(value: Fraction) -> Decimal:
+    units = value.numerator * _PERCENT_SCALE // value.denominator
+    return Decimal(units).scaleb(-4)
+
+
+def _percent(value: Decimal) -> Decimal:
+    return value.quantize(_BASIS)
+
+
+def ownership_of(
+    asset: AssetState,
+    signed_equity: Mapping[str, Mapping[str, int]],
+    position: int | None = None,
+) -> Ownership | None:
+    """Ownership of a registered asset; ``signed_equity[slug][org]`` for each consortium
+    holder (a missing consortium, or one without signed equity, attributes nothing)."""
+    if asset.asset_id is None:
+        return None
+    stakes = [
+        StakeRow(holder.kind, holder.id, _percent(percent), asset.held_since[holder])
+        for holder, percent in sorted(asset.holdings.items())
+    ]
+    direct: dict[str, Fraction] = {}
+    indirect: dict[str, Fraction] = {}
+    for holder, percent in asset.holdings.items():
+        if holder.kind == "organisation":
+            direct[holder.id] = direct.get(holder.id, Fraction(0)) + Fraction(percent)
+            continue
+        by_partner = signed_equity.get(holder.id, {})
+        total = sum(v for v in by_partner.values() if v > 0)
+        if total <= 0:
+            continue
+        for org, signed in by_partner.items():
+            if signed > 0:
+                share = Fraction(percent) * signed / total
+                indirect[org] = indirect.get(org, Fraction(0)) + share
+    look_through = []
+    for org in sorted(set(direct) | set(indirect)):
+        d = _round_down(direct.get(org, Fraction(0)))
+        i = _round_down(indirect.get(org, Fraction(0)))
+        look_through.append(LookThroughRow(org, d, i, d + i))
+    row = AssetRow(
+        asset_id=asset.asset_id,
+        sponsor=asset.sponsor,
+        kind=asset.kind,
+        name=asset.name,
+        location=asset.location,
+        capacity_mw=asset.capacity_mw,
+        currency=asset.base_currency,
+        estimated_cost_minor=asset.estimated_cost_base_minor,
+        stakes_percent=_percent(sum((s.percent for s in stakes), Decimal(0))),
+        look_through_percent=_percent(sum((r.total_percent for r in look_through), Decimal(0))),
+    )
+    return Ownership(row, tuple(stakes), tuple(look_through), position)
+
+
+def consortium_holders(asset: AssetState) -> list[str]:
+    """Slugs of the consortia holding a stake in the asset."""
+    return sorted(h.id for h in asset.holdings if h.kind == "consortium")
+
+
+def signed_equity_of(state: ConsortiumState) -> dict[str, int]:
+    """Signed equity by partner (the look-through weights)."""
+    if state.slug is None:
+        return {}
+    return signed_equity_by_partner(state)
