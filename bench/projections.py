@@ -16,8 +16,8 @@ data centres with stakes held by the consortia and their partners. Then, in one 
 (b) ``rebuild_projections`` of every consortium projection into a new generation and the
     switch, in events per second of the ledger (the target: at least 0.3 of (a));
 (c) with a real Celery worker on Redis: commands at ``--rate`` per second (through the
-    services) and the lag from each commit until the fundraising projection's checkpoint
-    has passed it, p50 and p99 (the target: p99 under 250 ms).
+    services) and the lag from each commit until the consortium projection's checkpoint
+    (fundraising, positions, calls) has passed it, p50 and p99 (the target: p99 under 250 ms).
 
 Nothing here asserts on time; it fails only if something goes wrong.
 """
@@ -217,7 +217,7 @@ class Worker:
 
 
 def measure_lag(url: str, slugs: list[str], sizes: Sizes) -> list[float]:
-    """Commands at ``rate``/s; the lag from each commit to the fundraising checkpoint."""
+    """Commands at ``rate``/s; the lag from each commit to the ``consortium`` checkpoint."""
     from django.contrib.auth import get_user_model
 
     from consortium import services
@@ -233,7 +233,7 @@ def measure_lag(url: str, slugs: list[str], sizes: Sizes) -> list[float]:
         with psycopg.connect(url, autocommit=True) as conn:
             while not done.is_set() or pending:
                 row = conn.execute(
-                    "SELECT checkpoint FROM ledger_projection_state WHERE name = 'fundraising'"
+                    "SELECT checkpoint FROM ledger_projection_state WHERE name = 'consortium'"
                 ).fetchone()
                 now = time.perf_counter()
                 with lock:

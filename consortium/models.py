@@ -27,7 +27,7 @@ class FundraisingProgress(ProjectionRow):
     """Per consortium and instrument (``equity``, ``asset_contribution``,
     ``corporate_partnership``, ``debt``, ``total``); see ``figures.ProgressRow``."""
 
-    projection_name = "fundraising"
+    projection_name = "consortium"
 
     consortium = models.CharField(max_length=SLUG)
     name = models.CharField(max_length=200)
@@ -60,7 +60,7 @@ class FundraisingProgress(ProjectionRow):
 class FundraisingTranche(ProjectionRow):
     """Per consortium, target instrument and tranche number; see ``figures.TrancheRow``."""
 
-    projection_name = "fundraising"
+    projection_name = "consortium"
 
     consortium = models.CharField(max_length=SLUG)
     instrument = models.CharField(max_length=30)
@@ -88,7 +88,7 @@ class FundraisingTranche(ProjectionRow):
 class FundraisingMonth(ProjectionRow):
     """Per consortium and month: cumulative signed and contributed; ``figures.MonthRow``."""
 
-    projection_name = "fundraising"
+    projection_name = "consortium"
 
     consortium = models.CharField(max_length=SLUG)
     month = models.DateField()
@@ -111,7 +111,7 @@ class FundraisingMonth(ProjectionRow):
 class PartnerPositionRow(ProjectionRow):
     """Per consortium and partner; see ``figures.PositionRow``. Overdue is not stored."""
 
-    projection_name = "positions"
+    projection_name = "consortium"
 
     consortium = models.CharField(max_length=SLUG)
     organisation_id = models.CharField(max_length=SLUG)
@@ -145,7 +145,7 @@ class PartnerPositionRow(ProjectionRow):
 class CapitalCallRow(ProjectionRow):
     """Per capital call; see ``figures.CallRow``. ``overdue`` is derived when read."""
 
-    projection_name = "capital_calls"
+    projection_name = "consortium"
 
     consortium = models.CharField(max_length=SLUG)
     call_id = models.CharField(max_length=IDENTIFIER)
@@ -178,7 +178,7 @@ class CapitalCallRow(ProjectionRow):
 class CapitalCallAllocationRow(ProjectionRow):
     """Per issued call and partner; see ``figures.AllocationRow``."""
 
-    projection_name = "capital_calls"
+    projection_name = "consortium"
 
     consortium = models.CharField(max_length=SLUG)
     call_id = models.CharField(max_length=IDENTIFIER)

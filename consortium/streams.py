@@ -18,16 +18,29 @@ from ledger.store import RecordedEvent, read_stream
 CODE_VERSION = f"consortium-state-{STATE_CODE_VERSION}"
 
 
+# Decoded events by position, checked by hash: the projections of one rebuild batch (and
+# of one catch-up) see the same events, and decoding is the costliest step of a fold.
+_DECODED_MAX = 50_000
+_decoded: dict[int, tuple[str, DatedEvent]] = {}
+
+
 def to_dated(recorded: RecordedEvent) -> DatedEvent:
-    """A ledger event as the domain folds it."""
+    """A ledger event as the domain folds it (decoded once, however many fold it)."""
+    cached = _decoded.get(recorded.position)
+    if cached is not None and cached[0] == recorded.hash:
+        return cached[1]
     if recorded.effective_on is None:
         raise ValueError(f"Event {recorded.position} has no effective date.")
-    return DatedEvent(
+    dated = DatedEvent(
         event=event_from_stored(recorded.type, recorded.data),
         effective_on=recorded.effective_on,
         recorded_at=recorded.recorded_at,
         version=recorded.version,
     )
+    if len(_decoded) >= _DECODED_MAX:
+        _decoded.clear()
+    _decoded[recorded.position] = (recorded.hash, dated)
+    return dated
 
 
 def _apply_consortium(state: ConsortiumState, recorded: RecordedEvent) -> None:

@@ -574,7 +574,7 @@ def _fetch(sql: str, params: list[Any], *, upcasting: bool = True) -> list[Recor
                 type=kind,
                 schema_version=schema,
                 data=data,
-                metadata=loads(row[6]),
+                metadata=_metadata(row[6]),
                 effective_on=row[7],
                 recorded_at=row[8] if postgres else _to_datetime(row[8]),
                 prev_hash=row[9],
@@ -582,6 +582,23 @@ def _fetch(sql: str, params: list[Any], *, upcasting: bool = True) -> list[Recor
             )
         )
     return result
+
+
+_METADATA_CACHE_MAX = 4096
+_metadata_cache: dict[str, dict[str, Any]] = {}
+
+
+def _metadata(text: str) -> dict[str, Any]:
+    """Parsed metadata; every event of one append carries the same text, so parse it once.
+
+    The dict may be shared between events: treat ``RecordedEvent.metadata`` as read-only.
+    """
+    parsed = _metadata_cache.get(text)
+    if parsed is None:
+        if len(_metadata_cache) >= _METADATA_CACHE_MAX:
+            _metadata_cache.clear()
+        parsed = _metadata_cache[text] = json.loads(text)
+    return parsed
 
 
 def _db_datetime(value: dt.datetime) -> dt.datetime | str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import types
+from collections.abc import Callable
 from dataclasses import MISSING, fields, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -44,65 +45,92 @@ def encode_fields(obj: object) -> dict[str, Any]:
     return {f.name: encode_value(getattr(obj, f.name)) for f in fields(obj)}
 
 
-@cache
-def _hints(cls: type) -> dict[str, Any]:
-    return get_type_hints(cls)
+Decoder = Callable[[Any], Any]
 
 
 def decode_fields(cls: type[T], data: Any) -> T:
     """Rebuild a dataclass from encoded data; missing fields take their defaults."""
-    if not isinstance(data, dict):
-        raise DecodeError(f"{cls.__name__} data must be an object, not {type(data).__name__}.")
-    klass: Any = cls
-    hints = _hints(klass)
-    unknown = set(data) - set(hints)
-    if unknown:
-        raise DecodeError(f"{cls.__name__} has no field(s) {', '.join(sorted(unknown))}.")
-    kwargs: dict[str, Any] = {}
-    for f in fields(cls):  # type: ignore[arg-type]
-        if f.name in data:
-            kwargs[f.name] = _decode(hints[f.name], data[f.name], f"{cls.__name__}.{f.name}")
-        elif f.default is MISSING and f.default_factory is MISSING:
-            raise DecodeError(f"{cls.__name__} data lacks the field {f.name}.")
-    return cls(**kwargs)
+    klass: type = cls
+    result: T = _decoder(klass)(data)
+    return result
 
 
-def _decode(hint: Any, raw: Any, where: str) -> Any:
+@cache
+def _decoder(cls: type) -> Decoder:
+    """A decoder for ``cls``, compiled once from its type hints (this runs per event)."""
+    hints = get_type_hints(cls)
+    names = frozenset(hints)
+    specs = [
+        (
+            f.name,
+            _compile(hints[f.name], f"{cls.__name__}.{f.name}"),
+            f.default is MISSING and f.default_factory is MISSING,
+        )
+        for f in fields(cls)
+    ]
+
+    def decode(data: Any) -> Any:
+        if type(data) is not dict:
+            raise DecodeError(f"{cls.__name__} data must be an object, not {type(data).__name__}.")
+        if not data.keys() <= names:
+            unknown = ", ".join(sorted(set(data) - names))
+            raise DecodeError(f"{cls.__name__} has no field(s) {unknown}.")
+        kwargs: dict[str, Any] = {}
+        for name, decode_value, required in specs:
+            if name in data:
+                kwargs[name] = decode_value(data[name])
+            elif required:
+                raise DecodeError(f"{cls.__name__} data lacks the field {name}.")
+        return cls(**kwargs)
+
+    return decode
+
+
+def _compile(hint: Any, where: str) -> Decoder:
     origin = get_origin(hint)
     if origin is Union or origin is types.UnionType:
-        return _decode_optional(hint, raw, where)
+        (inner_hint,) = [arg for arg in get_args(hint) if arg is not type(None)]
+        inner = _compile(inner_hint, where)
+        return lambda raw: None if raw is None else inner(raw)
     if origin is Literal:
-        if raw not in get_args(hint):
-            raise DecodeError(f"{where}: {raw!r} is not one of {get_args(hint)}.")
-        return raw
+        allowed = get_args(hint)
+
+        def literal(raw: Any) -> Any:
+            if raw not in allowed:
+                raise DecodeError(f"{where}: {raw!r} is not one of {allowed}.")
+            return raw
+
+        return literal
     if origin is tuple:
-        return tuple(_decode(get_args(hint)[0], item, where) for item in _expect(raw, list, where))
-    return _decode_plain(hint, raw, where)
+        item = _compile(get_args(hint)[0], where)
+        return lambda raw: tuple(item(value) for value in _expect(raw, list, where))
+    return _compile_plain(hint, where)
 
 
-def _decode_optional(hint: Any, raw: Any, where: str) -> Any:
-    if raw is None:
-        return None
-    (inner,) = [arg for arg in get_args(hint) if arg is not type(None)]
-    return _decode(inner, raw, where)
-
-
-def _decode_plain(hint: Any, raw: Any, where: str) -> Any:
+def _compile_plain(hint: Any, where: str) -> Decoder:
     if hint is str or hint is bool:
-        return _expect(raw, hint, where)
+        return lambda raw: _expect(raw, hint, where)
     if hint is Decimal:
-        return _decimal(raw, where)
+        return lambda raw: _decimal(raw, where)
     if hint is date:
-        return date.fromisoformat(_expect(raw, str, where))
+        return lambda raw: date.fromisoformat(_expect(raw, str, where))
     if hint is Money:
-        money = _expect(raw, dict, where)
-        return Money(
-            _decimal(money.get("amount"), where), _expect(money.get("currency"), str, where)
-        )
+
+        def money(raw: Any) -> Money:
+            value = _expect(raw, dict, where)
+            amount, currency = value.get("amount"), _expect(value.get("currency"), str, where)
+            if type(amount) is str:
+                try:
+                    return Money.from_stored(amount, currency)
+                except (ValueError, ArithmeticError):
+                    pass  # not a decimal string: the general path below says so
+            return Money(_decimal(amount, where), currency)
+
+        return money
     if hint is Percent:
-        return Percent(_decimal(raw, where))
+        return lambda raw: Percent(_decimal(raw, where))
     if isinstance(hint, type) and is_dataclass(hint):
-        return decode_fields(hint, raw)
+        return lambda raw: _decoder(hint)(raw)
     raise DecodeError(f"{where}: no decoder for {hint!r}.")
 
 

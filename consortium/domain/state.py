@@ -46,7 +46,7 @@ from consortium.domain.vocabulary import (
 )
 
 # Bump whenever folding changes what a state holds: snapshots are keyed by it.
-STATE_CODE_VERSION: Final = 2
+STATE_CODE_VERSION: Final = 3
 
 
 @dataclass(slots=True)
@@ -62,6 +62,8 @@ class PartnerState:
     # Kept running by the commitment appliers so that call decisions cost O(partners),
     # not O(commitments): the sum of this partner's signed equity commitments.
     signed_equity_minor: int = 0
+    # Index of the first commitment that may still take a call (see _attribute_called).
+    call_cursor: int = 0
     called_minor: int = 0
     contributed_minor: int = 0
 
@@ -363,8 +365,9 @@ def _commitment_amended(state: ConsortiumState, event: CommitmentAmended, on: da
 
 def _add_signed_equity(state: ConsortiumState, commitment: CommitmentState, minor: int) -> None:
     partner = state.partners.get(commitment.organisation_id)
-    if partner is not None and minor:
+    if partner is not None:
         partner.signed_equity_minor += minor
+        partner.call_cursor = 0  # a commitment changed: it may take calls again
 
 
 def _note_signed_equity_change(
@@ -402,20 +405,28 @@ def _call_issued(state: ConsortiumState, event: CapitalCallIssued, on: date) -> 
 
 
 def _attribute_called(state: ConsortiumState, organisation_id: str, amount: int) -> None:
-    """Add a call to the partner, and to its signed equity commitments oldest first."""
+    """Add a call to the partner, and to its signed equity commitments oldest first.
+
+    ``call_cursor`` skips the commitments already full (or not signed equity), so a call
+    costs what is left to fill, not the partner's whole history; any change to one of the
+    partner's commitments (a stage, an amendment) sends the cursor back to the start.
+    """
     partner = state.partners.get(organisation_id)
     if partner is None:
         return
     partner.called_minor += amount
-    for commitment_id in partner.commitment_ids:
-        commitment = state.commitments[commitment_id]
-        if amount <= 0:
-            return
+    ids, index = partner.commitment_ids, partner.call_cursor
+    while amount > 0 and index < len(ids):
+        commitment = state.commitments[ids[index]]
         if commitment.is_signed_equity:
             taken = min(amount, commitment.amount_minor - commitment.called_minor)
             if taken > 0:
                 commitment.called_minor += taken
                 amount -= taken
+            if commitment.called_minor < commitment.amount_minor:
+                break  # room left: the next call starts here
+        index += 1
+    partner.call_cursor = index
 
 
 def _call_cancelled(state: ConsortiumState, event: CapitalCallCancelled, on: date) -> None:

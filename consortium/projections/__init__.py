@@ -1,9 +1,9 @@
 """The consortium read side: four projections, their selectors and the as-of views.
 
-- ``fundraising`` (``FundraisingProjection``): progress per consortium and instrument,
-  tranches, monthly series.
-- ``positions`` (``PositionsProjection``): per consortium and partner.
-- ``capital_calls`` (``CapitalCallsProjection``): per call and allocation.
+- ``consortium`` (``ConsortiumProjection``): one fold of each consortium stream writes
+  three groups of tables: fundraising progress per instrument, tranches and monthly
+  series (``fundraising``); positions per partner (``positions``); capital calls and
+  their allocations (``capital_calls``).
 - ``ownership`` (``OwnershipProjection``): per asset, stakes and look-through.
 
 Read them with ``consortium.projections.selectors``; ask "as of" a date or "as known at" a
@@ -11,28 +11,14 @@ time with ``consortium.projections.asof``. Importing this package registers the
 projections (``ConsortiumConfig.ready`` does).
 """
 
-from consortium.projections.capital_calls import CapitalCallsProjection
-from consortium.projections.fundraising import FundraisingProjection
 from consortium.projections.ownership import OwnershipProjection
-from consortium.projections.positions import PositionsProjection
+from consortium.projections.read_models import ConsortiumProjection
 from ledger.projections import registry
 
-PROJECTIONS = (
-    FundraisingProjection,
-    PositionsProjection,
-    CapitalCallsProjection,
-    OwnershipProjection,
-)
+PROJECTIONS = (ConsortiumProjection, OwnershipProjection)
 NAMES = tuple(p.name for p in PROJECTIONS)
 
 for _projection in PROJECTIONS:
     registry.register(_projection())
 
-__all__ = [
-    "NAMES",
-    "PROJECTIONS",
-    "CapitalCallsProjection",
-    "FundraisingProjection",
-    "OwnershipProjection",
-    "PositionsProjection",
-]
+__all__ = ["NAMES", "PROJECTIONS", "ConsortiumProjection", "OwnershipProjection"]

@@ -15,7 +15,7 @@ from consortium.domain.events import (
     CONSORTIUM_STREAM_PREFIX,
 )
 from consortium.projections.cache import Entry, StreamStates, Tracker
-from ledger.projections.base import Projection, ProjectionRow
+from ledger.projections.base import Projection, ProjectionRow, insert_rows
 from ledger.store import RecordedEvent
 
 CONSORTIUM_TYPES = frozenset(cls.TYPE for cls in CONSORTIUM_EVENTS)
@@ -37,10 +37,12 @@ def field_names(row_type: type[Any]) -> tuple[str, ...]:
     return names
 
 
-def to_model(model: type[M], row: object, **extra: Any) -> M:
-    """A model instance holding every field of the dataclass ``row`` plus ``extra``."""
+def row_values(row: object, **extra: Any) -> dict[str, Any]:
+    """The column values of a table row: every field of the dataclass ``row``, plus
+    ``extra`` (generation, position, keys). Plain dicts: ``COPY`` needs no model instance."""
     values = {name: getattr(row, name) for name in field_names(type(row))}
-    return model(**values, **extra)
+    values.update(extra)
+    return values
 
 
 def from_values(row_type: type[R], values: dict[str, Any]) -> R:
@@ -68,14 +70,13 @@ def asset_of(stream: str) -> str:
 def replace_rows(
     generation: int,
     deletions: Iterable[tuple[type[ProjectionRow], Q]],
-    creations: Iterable[tuple[type[ProjectionRow], Sequence[ProjectionRow]]],
+    creations: Iterable[tuple[type[ProjectionRow], Sequence[dict[str, Any]]]],
 ) -> None:
     """Delete the keys' rows of ``generation`` and insert the new ones (one query each)."""
     for model, where in deletions:
         model._default_manager.filter(where, generation=generation).delete()
     for model, objects in creations:
-        if objects:
-            model._default_manager.bulk_create(objects, batch_size=2000)
+        insert_rows(model, objects)
 
 
 class ConsortiumStreamProjection(Projection):

@@ -38,6 +38,7 @@ from consortium.domain.events import (
     DatedEvent,
     DebtFacilityArranged,
     DebtFacilityDrawn,
+    Event,
 )
 from consortium.domain.money import Money
 from consortium.domain.positions import signed_equity_by_partner
@@ -232,9 +233,9 @@ class CallsTracker:
         self.state = ConsortiumState()
         self.call_positions: dict[str, int] = {}
 
-    def apply(self, dated: DatedEvent, position: int = 0) -> None:
-        event = dated.event
-        call_id: str | None = None
+    @staticmethod
+    def call_of(state: ConsortiumState, event: Event) -> str | None:
+        """The capital call an event changes, if any (read before the event is folded)."""
         if isinstance(
             event,
             CapitalCallPrepared
@@ -243,11 +244,32 @@ class CallsTracker:
             | CapitalCallCancelled
             | ContributionReceived,
         ):
-            call_id = event.call_id
-        elif isinstance(event, ContributionReversed):
-            contribution = self.state.contributions.get(event.contribution_id)
-            call_id = contribution.call_id if contribution is not None else None
+            return event.call_id
+        if isinstance(event, ContributionReversed):
+            contribution = state.contributions.get(event.contribution_id)
+            return contribution.call_id if contribution is not None else None
+        return None
+
+    def apply(self, dated: DatedEvent, position: int = 0) -> None:
+        call_id = self.call_of(self.state, dated.event)
         self.state.apply(dated)
+        if call_id is not None and call_id in self.state.calls:
+            self.call_positions[call_id] = position
+
+
+class ConsortiumTracker(ProgressTracker):
+    """One fold per consortium event for all its read models: the state, the monthly
+    changes (fundraising) and the last position that changed each call (capital calls)."""
+
+    __slots__ = ("call_positions",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.call_positions: dict[str, int] = {}
+
+    def apply(self, dated: DatedEvent, position: int = 0) -> None:
+        call_id = CallsTracker.call_of(self.state, dated.event)
+        super().apply(dated, position)
         if call_id is not None and call_id in self.state.calls:
             self.call_positions[call_id] = position
 

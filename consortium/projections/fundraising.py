@@ -1,59 +1,44 @@
-"""``fundraising``: progress per consortium and instrument, tranches, monthly series."""
+"""Fundraising rows of the ``consortium`` projection: per instrument, tranches, monthly series."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from django.db.models import Q
 
 from consortium.models import FundraisingMonth, FundraisingProgress, FundraisingTranche
 from consortium.projections.cache import Entry
 from consortium.projections.common import (
-    ConsortiumStreamProjection,
     replace_rows,
+    row_values,
     slug_of,
-    to_model,
 )
-from consortium.projections.figures import ProgressTracker, progress_of
-from ledger.projections.base import ProjectionRow
+from consortium.projections.figures import progress_of
 
 
-class FundraisingProjection(ConsortiumStreamProjection):
+def write(touched: dict[str, Entry[Any]], generation: int, after: int) -> None:
     """Rows of a consortium reflect its stream's last event (``position``)."""
-
-    name: ClassVar[str] = "fundraising"
-    models: ClassVar[tuple[type[ProjectionRow], ...]] = (
-        FundraisingProgress,
-        FundraisingTranche,
-        FundraisingMonth,
+    slugs: list[str] = []
+    progress: list[dict[str, Any]] = []
+    tranches: list[dict[str, Any]] = []
+    months: list[dict[str, Any]] = []
+    for stream, entry in touched.items():
+        slug = slug_of(stream)
+        slugs.append(slug)
+        result = progress_of(entry.tracker)
+        if result is None:
+            continue
+        common = {"generation": generation, "position": entry.position, "consortium": slug}
+        progress.extend(row_values(row, name=result.name, **common) for row in result.instruments)
+        tranches.extend(row_values(row, **common) for row in result.tranches)
+        months.extend(row_values(row, **common) for row in result.months)
+    where = Q(consortium__in=slugs)
+    replace_rows(
+        generation,
+        [(FundraisingProgress, where), (FundraisingTranche, where), (FundraisingMonth, where)],
+        [
+            (FundraisingProgress, progress),
+            (FundraisingTranche, tranches),
+            (FundraisingMonth, months),
+        ],
     )
-    tracker = ProgressTracker
-
-    def write(self, touched: dict[str, Entry[Any]], generation: int, after: int) -> None:
-        slugs: list[str] = []
-        progress: list[ProjectionRow] = []
-        tranches: list[ProjectionRow] = []
-        months: list[ProjectionRow] = []
-        for stream, entry in touched.items():
-            slug = slug_of(stream)
-            slugs.append(slug)
-            result = progress_of(entry.tracker)
-            if result is None:
-                continue
-            common = {"generation": generation, "position": entry.position, "consortium": slug}
-            progress.extend(
-                to_model(FundraisingProgress, row, name=result.name, **common)
-                for row in result.instruments
-            )
-            tranches.extend(to_model(FundraisingTranche, row, **common) for row in result.tranches)
-            months.extend(to_model(FundraisingMonth, row, **common) for row in result.months)
-        where = Q(consortium__in=slugs)
-        replace_rows(
-            generation,
-            [(FundraisingProgress, where), (FundraisingTranche, where), (FundraisingMonth, where)],
-            [
-                (FundraisingProgress, progress),
-                (FundraisingTranche, tranches),
-                (FundraisingMonth, months),
-            ],
-        )

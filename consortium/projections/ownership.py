@@ -26,7 +26,7 @@ from consortium.domain.events import (
 )
 from consortium.models import AssetLookThrough, AssetOwnership, AssetStake
 from consortium.projections.cache import StreamStates
-from consortium.projections.common import ASSET_TYPES, asset_of, replace_rows, slug_of, to_model
+from consortium.projections.common import ASSET_TYPES, asset_of, replace_rows, row_values, slug_of
 from consortium.projections.figures import (
     AssetTracker,
     StateTracker,
@@ -100,9 +100,9 @@ class OwnershipProjection(Projection):
         self.write(sorted(touched_assets), generation, upto)
 
     def write(self, asset_ids: list[str], generation: int, upto: int) -> None:
-        assets: list[ProjectionRow] = []
-        stakes: list[ProjectionRow] = []
-        look_through: list[ProjectionRow] = []
+        assets: list[dict[str, Any]] = []
+        stakes: list[dict[str, Any]] = []
+        look_through: list[dict[str, Any]] = []
         for asset_id in asset_ids:
             entry = self.assets.get(asset_stream_id(asset_id), upto)
             signed: dict[str, dict[str, int]] = {}
@@ -119,13 +119,9 @@ class OwnershipProjection(Projection):
                 "position": position,
                 "asset_id": asset_id,
             }
-            assets.append(
-                to_model(AssetOwnership, result.asset, generation=generation, position=position)
-            )
-            stakes.extend(to_model(AssetStake, row, **common) for row in result.stakes)
-            look_through.extend(
-                to_model(AssetLookThrough, row, **common) for row in result.look_through
-            )
+            assets.append(row_values(result.asset, generation=generation, position=position))
+            stakes.extend(row_values(row, **common) for row in result.stakes)
+            look_through.extend(row_values(row, **common) for row in result.look_through)
         where = Q(asset_id__in=asset_ids)
         replace_rows(
             generation,

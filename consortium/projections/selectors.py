@@ -51,9 +51,9 @@ def _today(today: dt.date | None) -> dt.date:
 
 
 def consortia() -> list[str]:
-    """Slugs of the consortia the fundraising projection knows, sorted."""
+    """Slugs of the consortia the consortium projection knows, sorted."""
     query = FundraisingProgress.objects.filter(
-        generation=live_generation("fundraising"), instrument="total"
+        generation=live_generation("consortium"), instrument="total"
     )
     return sorted(query.values_list("consortium", flat=True))
 
@@ -66,7 +66,7 @@ def assets() -> list[str]:
 
 def progress(slug: str) -> Progress | None:
     """Fundraising progress of one consortium (None if the projection does not know it)."""
-    generation = live_generation("fundraising")
+    generation = live_generation("consortium")
     rows = read_rows(FundraisingProgress, ProgressRow, generation, consortium=slug)
     if not rows:
         return None
@@ -91,7 +91,7 @@ def progress(slug: str) -> Progress | None:
 
 
 def _allocations(slug: str) -> list[AllocationRow]:
-    generation = live_generation("capital_calls")
+    generation = live_generation("consortium")
     return [
         row
         for row, _ in read_rows(
@@ -102,7 +102,7 @@ def _allocations(slug: str) -> list[AllocationRow]:
 
 def positions(slug: str, *, today: dt.date | None = None) -> list[PartnerPosition]:
     """Every partner of the consortium (by organisation id), with what is overdue today."""
-    generation = live_generation("positions")
+    generation = live_generation("consortium")
     rows = [
         row for row, _ in read_rows(PartnerPositionRow, PositionRow, generation, consortium=slug)
     ]
@@ -111,7 +111,7 @@ def positions(slug: str, *, today: dt.date | None = None) -> list[PartnerPositio
 
 def capital_calls(slug: str, *, today: dt.date | None = None) -> list[CapitalCall]:
     """Every capital call of the consortium (by call id) with its allocations."""
-    generation = live_generation("capital_calls")
+    generation = live_generation("consortium")
     calls = [row for row, _ in read_rows(CapitalCallRow, CallRow, generation, consortium=slug)]
     return read_calls(calls, _allocations(slug), _today(today))
 

@@ -1,9 +1,9 @@
 """The contract between the projection machinery and a projection (domain-free)."""
 
 from collections.abc import Sequence
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
-from django.db import models
+from django.db import connection, models
 
 from ledger.store import RecordedEvent
 
@@ -61,3 +61,33 @@ class Projection:
         """Delete every row of ``generation`` (a rebuild starts from an empty one)."""
         for model in self.models:
             model._default_manager.filter(generation=generation).delete()
+
+
+def insert_rows(model: type[ProjectionRow], rows: Sequence[dict[str, Any]]) -> None:
+    """Insert projection rows (column values by field name) fast: PostgreSQL ``COPY``,
+    elsewhere ``bulk_create``.
+
+    Rebuilds write hundreds of thousands of rows; building model instances and the ORM's
+    per-value preparation would cost more than everything else. Values go to ``COPY`` as
+    they are (numbers, text, dates, decimals, booleans, None), so models written this way
+    keep to such plain fields; a field missing from a row takes its default, and the auto
+    primary key is left to its sequence.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create([model(**row) for row in rows], batch_size=2000)
+        return
+    columns = [
+        field
+        for field in model._meta.concrete_fields
+        if not (field.primary_key and isinstance(field, models.AutoField))
+    ]
+    names = ", ".join(connection.ops.quote_name(field.column) for field in columns)
+    table = connection.ops.quote_name(model._meta.db_table)
+    defaults = {field.name: field.get_default() for field in columns}
+    with connection.cursor() as cursor:
+        raw: Any = cursor.cursor  # the psycopg cursor beneath Django's wrapper
+        with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row.get(name, defaults[name]) for name in defaults])

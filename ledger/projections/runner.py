@@ -32,7 +32,7 @@ from ledger.projections.base import Projection
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 1000
-REBUILD_BATCH = 5000
+REBUILD_BATCH = 10_000
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,11 +10,19 @@ from hypothesis import strategies as st
 
 from consortium.domain.errors import (
     CurrencyMismatch,
+    DomainError,
     InvalidAmount,
     InvalidCurrency,
     InvalidPercent,
 )
-from consortium.domain.money import MINOR_UNITS, Money, Percent, convert, require_positive
+from consortium.domain.money import (
+    MINOR_UNITS,
+    Money,
+    Percent,
+    convert,
+    require_positive,
+    to_decimal,
+)
 
 
 def test_formats_amounts_the_way_deal_teams_write_them() -> None:
@@ -97,3 +105,25 @@ def test_percent_accepts_the_bounds_and_formats() -> None:
     assert str(Percent.of("100")) == "100 %"
     assert str(Percent.of("12.5000")) == "12.5 %"
     assert Percent.of("0.0001").value == Decimal("0.0001")
+
+
+@given(
+    amount=st.decimals(
+        min_value=-(10**14), max_value=10**14, allow_nan=False, allow_infinity=False, places=4
+    ),
+    currency=st.sampled_from(["USD", "JPY", "KWD", "EUR"]),
+)
+def test_money_from_stored_text_equals_the_general_constructor(amount, currency) -> None:
+    """The decode fast path agrees with ``Money(...)``: same value, or the same refusal."""
+    text = format(amount, "f")
+    try:
+        expected: object = Money(to_decimal(text), currency)
+    except DomainError as error:
+        expected = type(error)
+    try:
+        actual: object = Money.from_stored(text, currency)
+    except DomainError as error:
+        actual = type(error)
+    assert actual == expected
+    if isinstance(actual, Money) and isinstance(expected, Money):
+        assert str(actual.amount) == str(expected.amount)

@@ -135,10 +135,13 @@ def _operation(make, kind: str, n: int, org: str, amount: str) -> list[object]:
 
 
 def _assert_invariants(state: ConsortiumState) -> None:
-    for partner in state.partners.values():  # the running figure equals a fresh sum
-        commitments = (state.commitments[cid] for cid in partner.commitment_ids)
-        fresh = sum(c.amount_minor for c in commitments if c.is_signed_equity)
+    for partner in state.partners.values():  # the running figures equal a fresh sum
+        own = [state.commitments[cid] for cid in partner.commitment_ids]
+        fresh = sum(c.amount_minor for c in own if c.is_signed_equity)
         assert partner.signed_equity_minor == fresh
+        # every unit called is attributed to a commitment, none beyond its amount
+        assert sum(c.called_minor for c in own) == partner.called_minor
+        assert all(0 <= c.called_minor <= c.amount_minor for c in own if c.stage != "withdrawn")
     for position in partner_positions(state):
         equity = position.equity
         assert unfunded_minor(state, position.organisation_id) >= 0

@@ -1,0 +1,44 @@
+"""The ``consortium`` projection: one fold of each consortium stream feeds its read models.
+
+Fundraising progress, partner positions and capital calls are all functions of the same
+folded consortium state, so they are one projection with one checkpoint: each event is
+decoded and folded once (a rebuild's cost is dominated by that), and the three groups of
+tables always reflect the same ledger position. Each group's rows are written by its own
+module (``fundraising``, ``positions``, ``capital_calls``).
+"""
+
+from typing import Any, ClassVar
+
+from consortium.models import (
+    CapitalCallAllocationRow,
+    CapitalCallRow,
+    FundraisingMonth,
+    FundraisingProgress,
+    FundraisingTranche,
+    PartnerPositionRow,
+)
+from consortium.projections import capital_calls, fundraising, positions
+from consortium.projections.cache import Entry
+from consortium.projections.common import ConsortiumStreamProjection
+from consortium.projections.figures import ConsortiumTracker
+from ledger.projections.base import ProjectionRow
+
+
+class ConsortiumProjection(ConsortiumStreamProjection):
+    """Fundraising progress, partner positions and capital calls of every consortium."""
+
+    name: ClassVar[str] = "consortium"
+    models: ClassVar[tuple[type[ProjectionRow], ...]] = (
+        FundraisingProgress,
+        FundraisingTranche,
+        FundraisingMonth,
+        PartnerPositionRow,
+        CapitalCallRow,
+        CapitalCallAllocationRow,
+    )
+    tracker = ConsortiumTracker
+
+    def write(self, touched: dict[str, Entry[Any]], generation: int, after: int) -> None:
+        fundraising.write(touched, generation, after)
+        positions.write(touched, generation, after)
+        capital_calls.write(touched, generation, after)
