@@ -7,6 +7,13 @@ of ``consortium.projections.selectors`` returns once the projections have caught
 
 ``overdue`` figures are derived for ``today``, which defaults to ``effective_on`` when
 given (what was overdue on that date), else to the current date.
+
+Cost: a view that covers every event of the stream (no date, or a date on or after the
+stream's latest effective date, and no time or a time after its last recording, which
+includes "now") is the stream's current fold, served by ``ledger.snapshots`` (the
+per-thread cache and the stored snapshot): it does not grow with history. Any other view
+folds the stream's events from the start, since a back-dated event recorded last may be
+the one that falls inside it.
 """
 
 from __future__ import annotations
@@ -15,18 +22,19 @@ import datetime as dt
 
 from django.utils import timezone
 
+from consortium.domain.events import consortium_stream_id
 from consortium.domain.state import (
+    STATE_CODE_VERSION,
     ConsortiumState,
     fold_asset,
-    fold_consortium,
     is_visible,
 )
 from consortium.projections.figures import (
     CapitalCall,
+    ConsortiumTracker,
     Ownership,
     PartnerPosition,
     Progress,
-    ProgressTracker,
     call_rows,
     consortium_holders,
     ownership_of,
@@ -36,7 +44,38 @@ from consortium.projections.figures import (
     read_positions,
     signed_equity_of,
 )
-from consortium.streams import asset_history, consortium_history
+from consortium.streams import asset_history, consortium_history, to_dated
+from ledger import snapshots
+from ledger.store import RecordedEvent
+
+_TRACKER_CODE = f"consortium-tracker-{STATE_CODE_VERSION}"
+
+
+def _fold_tracker(tracker: ConsortiumTracker, event: RecordedEvent) -> None:
+    tracker.apply(to_dated(event), event.position)
+
+
+def _tracker(
+    slug: str, effective_on: dt.date | None, known_at: dt.datetime | None
+) -> ConsortiumTracker:
+    """The consortium's tracker in the view: the current fold when the view covers every
+    event (read-only: it is the snapshot cache's own), else a fold from the start."""
+    current = snapshots.load(
+        consortium_stream_id(slug),
+        code_version=_TRACKER_CODE,
+        initial=ConsortiumTracker,
+        apply=_fold_tracker,
+    ).state
+    latest, recorded = current.state.last_effective_on, current.last_recorded_at
+    if (effective_on is None or latest is None or latest <= effective_on) and (
+        known_at is None or recorded is None or recorded <= known_at
+    ):
+        return current
+    tracker = ConsortiumTracker()
+    for dated in consortium_history(slug):
+        if is_visible(dated, as_of=effective_on, known_at=known_at):
+            tracker.apply(dated)
+    return tracker
 
 
 def _today(today: dt.date | None, effective_on: dt.date | None) -> dt.date:
@@ -48,19 +87,17 @@ def _today(today: dt.date | None, effective_on: dt.date | None) -> dt.date:
 def consortium_as_of(
     slug: str, *, effective_on: dt.date | None = None, known_at: dt.datetime | None = None
 ) -> ConsortiumState:
-    """The consortium's state folded from its stream as of a date / as known at a time."""
-    return fold_consortium(consortium_history(slug), as_of=effective_on, known_at=known_at)
+    """The consortium's state folded from its stream as of a date / as known at a time.
+
+    Read-only: when the view covers the whole stream it is the snapshot cache's state."""
+    return _tracker(slug, effective_on, known_at).state
 
 
 def progress_as_of(
     slug: str, *, effective_on: dt.date | None = None, known_at: dt.datetime | None = None
 ) -> Progress | None:
     """Fundraising progress as of a date / as known at a time (None if not formed then)."""
-    tracker = ProgressTracker()
-    for dated in consortium_history(slug):
-        if is_visible(dated, as_of=effective_on, known_at=known_at):
-            tracker.apply(dated)
-    return progress_of(tracker)
+    return progress_of(_tracker(slug, effective_on, known_at))
 
 
 def positions_as_of(

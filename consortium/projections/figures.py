@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Final, Literal
@@ -261,17 +261,20 @@ class ConsortiumTracker(ProgressTracker):
     """One fold per consortium event for all its read models: the state, the monthly
     changes (fundraising) and the last position that changed each call (capital calls)."""
 
-    __slots__ = ("call_positions",)
+    __slots__ = ("call_positions", "last_recorded_at")
 
     def __init__(self) -> None:
         super().__init__()
         self.call_positions: dict[str, int] = {}
+        self.last_recorded_at: datetime | None = None
 
     def apply(self, dated: DatedEvent, position: int = 0) -> None:
         call_id = CallsTracker.call_of(self.state, dated.event)
         super().apply(dated, position)
         if call_id is not None and call_id in self.state.calls:
             self.call_positions[call_id] = position
+        if dated.recorded_at is not None:
+            self.last_recorded_at = dated.recorded_at
 
 
 class StateTracker:

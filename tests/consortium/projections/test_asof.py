@@ -1,0 +1,88 @@
+"""As-of views: the snapshot-served current fold equals a fold from the start, at and
+around its boundaries (the latest effective date, the last recording)."""
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+
+from consortium import services as s
+from consortium.domain.money import Money
+from consortium.domain.state import ConsortiumState, fold_consortium, is_visible
+from consortium.projections import asof
+from consortium.projections.figures import ConsortiumTracker, progress_of
+from consortium.streams import consortium_history
+from ledger import snapshots
+from ledger.store import read_stream
+
+pytestmark = pytest.mark.django_db
+
+
+def full_fold(slug: str, effective_on=None, known_at=None) -> ConsortiumTracker:
+    tracker = ConsortiumTracker()
+    for dated in consortium_history(slug):
+        if is_visible(dated, as_of=effective_on, known_at=known_at):
+            tracker.apply(dated)
+    return tracker
+
+
+@pytest.fixture
+def aip_with_a_back_dated_last_event(alice) -> str:
+    call_command("seed_demo", verbosity=0)
+    s.partner_admit(
+        actor=alice,
+        slug="aip",
+        organisation_id="late",
+        name="Late",
+        role="member",
+        effective_on=dt.date(2025, 1, 2),
+    )  # recorded last, effective long before
+    return "aip"
+
+
+def test_views_covering_the_whole_stream_come_from_the_snapshot_cache(
+    aip_with_a_back_dated_last_event,
+):
+    slug = aip_with_a_back_dated_last_event
+    latest = max(e.effective_on for e in read_stream(f"consortium-{slug}") if e.effective_on)
+    last_recorded = read_stream(f"consortium-{slug}")[-1].recorded_at
+    views: list[tuple[dt.date | None, dt.datetime | None]] = [
+        (None, None),
+        (latest, None),
+        (latest + dt.timedelta(days=30), None),
+        (None, last_recorded),
+        (latest, last_recorded + dt.timedelta(seconds=1)),
+        # not covering: a date before the latest, a time before the last recording
+        (latest - dt.timedelta(days=1), None),
+        (dt.date(2025, 1, 1), None),
+        (None, last_recorded - dt.timedelta(microseconds=1)),
+    ]
+    for effective_on, known_at in views:
+        snapshots.forget()
+        expected = full_fold(slug, effective_on, known_at)
+        actual = asof.progress_as_of(slug, effective_on=effective_on, known_at=known_at)
+        assert actual == progress_of(expected), (effective_on, known_at)
+        state: ConsortiumState = asof.consortium_as_of(
+            slug, effective_on=effective_on, known_at=known_at
+        )
+        assert state == expected.state, (effective_on, known_at)
+        assert state == fold_consortium(
+            consortium_history(slug), as_of=effective_on, known_at=known_at
+        )
+
+
+def test_the_current_view_follows_new_events(aip_with_a_back_dated_last_event, alice):
+    before = asof.progress_as_of("aip")
+    s.commitment_record(
+        actor=alice,
+        slug="aip",
+        commitment_id="aip-eq-late",
+        organisation_id="late",
+        instrument="equity",
+        amount=Money.of("1000000.00", "USD"),
+        stage="signed",
+        effective_on=dt.date(2025, 6, 1),
+    )
+    after = asof.progress_as_of("aip")
+    assert after == progress_of(full_fold("aip"))
+    assert after != before
