@@ -6,6 +6,8 @@ ignored and rebuilt from the ledger.
 """
 
 from consortium.domain.events import (
+    ASSET_STREAM_PREFIX,
+    CONSORTIUM_STREAM_PREFIX,
     DatedEvent,
     asset_stream_id,
     consortium_stream_id,
@@ -49,6 +51,12 @@ def _apply_consortium(state: ConsortiumState, recorded: RecordedEvent) -> None:
 
 def _apply_asset(state: AssetState, recorded: RecordedEvent) -> None:
     state.apply(to_dated(recorded))
+
+
+snapshots.register(
+    snapshots.Loader(CONSORTIUM_STREAM_PREFIX, CODE_VERSION, ConsortiumState, _apply_consortium)
+)
+snapshots.register(snapshots.Loader(ASSET_STREAM_PREFIX, CODE_VERSION, AssetState, _apply_asset))
 
 
 def load_consortium(slug: str) -> snapshots.Loaded[ConsortiumState]:

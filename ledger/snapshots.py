@@ -7,7 +7,10 @@ snapshot and folding only the events after it. Two layers:
   events after the cached version, usually none or a few), and
 - a ``ledger_snapshot`` row per stream and folding-code version, rewritten every
   ``save_every`` events, so a fresh process folds at most that many events. Saving a
-  large state costs tens of milliseconds, so it is rare, and it never reads the old blob.
+  large state costs up to a few hundred milliseconds of pickling, so for streams whose
+  loader is registered (``register``) a command only queues the save and a Celery worker
+  does it (``ledger.tasks.save_snapshot``); on the embedded default, or for unregistered
+  streams, it is saved in-process.
 
 Neither is trusted over the ledger: a cached state is used only if the event it ended on
 is still in the stream with the same hash (the query that reads the newer events also
@@ -92,8 +95,70 @@ def load(
     while len(_cache.entries) > CACHE_SIZE:
         _cache.entries.popitem(last=False)
     if entry.version - entry.saved_version >= save_every:
-        _save(stream, code_version, entry)
+        if not _queue_save(stream, code_version):
+            _save(stream, code_version, entry)
+        entry.saved_version = entry.version  # queued or done: not again for save_every
     return Loaded(entry.state, entry.version)
+
+
+def _queue_save(stream: str, code_version: str) -> bool:
+    """Hand the save to a worker; False when it must be done here."""
+    if settings.CELERY_TASK_ALWAYS_EAGER or loader_for(stream, code_version) is None:
+        return False
+    from ledger.tasks import save_snapshot
+
+    try:
+        save_snapshot.apply_async((stream,), retry=False)
+    except Exception as error:  # the broker is down: the next due save tries again
+        log.warning("Could not queue the snapshot of %s (%s)", stream, error)
+    return True
+
+
+@dataclasses.dataclass(frozen=True)
+class Loader:
+    """How to fold the streams whose names start with ``prefix``."""
+
+    prefix: str
+    code_version: str
+    initial: Callable[[], Any]
+    apply: Callable[[Any, RecordedEvent], None]
+
+
+_loaders: dict[str, Loader] = {}
+
+
+def register(loader: Loader) -> Loader:
+    """Let workers fold (and snapshot) streams with this prefix on a command's behalf."""
+    _loaders[loader.prefix] = loader
+    return loader
+
+
+def loader_for(stream: str, code_version: str) -> Loader | None:
+    for prefix, loader in _loaders.items():
+        if stream.startswith(prefix) and loader.code_version == code_version:
+            return loader
+    return None
+
+
+def save_now(stream: str) -> int:
+    """Fold ``stream`` with its registered loader and store its snapshot (worker side).
+
+    Returns the version saved; 0 when no loader is registered for the stream.
+    """
+    for prefix, loader in _loaders.items():
+        if stream.startswith(prefix):
+            loaded = load(
+                stream,
+                code_version=loader.code_version,
+                initial=loader.initial,
+                apply=loader.apply,
+                save_every=10**9,
+            )
+            entry = _cache.entries[(stream, loader.code_version)]
+            if entry.saved_version < entry.version:
+                _save(stream, loader.code_version, entry)
+            return loaded.version
+    return 0
 
 
 def forget() -> None:

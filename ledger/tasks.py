@@ -19,6 +19,14 @@ def catch_up_projections() -> None:
 
 
 @shared_task(ignore_result=True)
+def save_snapshot(stream: str) -> None:
+    """Fold a stream and store its snapshot, so commands never pay for the pickling."""
+    from ledger import snapshots
+
+    snapshots.save_now(stream)
+
+
+@shared_task(ignore_result=True)
 def sweep_projections() -> None:
     """The periodic safety net: catch up, and resume rebuilds whose runner died."""
     runner.catch_up_all()

@@ -133,6 +133,8 @@ CELERY_BEAT_SCHEDULE = {
 # The sweep resumes a rebuild whose runner has saved no progress for this many seconds
 # (its worker died); keep it well above the time one rebuild batch takes.
 PROJECTION_STALE_REBUILD_SECONDS = env_int("PROJECTION_STALE_REBUILD_SECONDS", 30)
+# Events a rebuild reads and applies per transaction (its progress is saved per batch).
+PROJECTION_REBUILD_BATCH = env_int("PROJECTION_REBUILD_BATCH", 10_000)
 
 # --- Auth, i18n, static ---------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -32,7 +32,6 @@ from ledger.projections.base import Projection
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 1000
-REBUILD_BATCH = 10_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,7 +167,7 @@ def _record_failure(
 
 
 def rebuild(
-    name: str, *, batch: int = REBUILD_BATCH, progress: Callable[[Progress], None] | None = None
+    name: str, *, batch: int | None = None, progress: Callable[[Progress], None] | None = None
 ) -> int:
     """Build a new generation from position 0 and switch to it; resumes an interrupted one.
 
@@ -180,7 +179,7 @@ def rebuild(
 def rebuild_many(
     names: Sequence[str],
     *,
-    batch: int = REBUILD_BATCH,
+    batch: int | None = None,
     progress: Callable[[Progress], None] | None = None,
 ) -> int:
     """Rebuild several projections reading the ledger once: each batch feeds them all.
@@ -189,6 +188,7 @@ def rebuild_many(
     all have reached the head. Returns the number of events read.
     """
     names = sorted(set(names))  # a fixed lock order: two rebuilds never deadlock
+    batch = min(batch or settings.PROJECTION_REBUILD_BATCH, store.MAX_READ_LIMIT)
     lives = {name: registry.get(name) for name in names}
     builders = {name: type(live)() for name, live in lives.items()}
     generations = {name: _start_rebuild(name, builders[name]) for name in names}

@@ -104,3 +104,36 @@ def test_streams_do_not_share_state():
     add(1, "a")
     add(2, "b")
     assert (load("a").state.total, load("b").state.total) == (1, 2)
+
+
+@pytest.fixture
+def registered():
+    loader = snapshots.register(snapshots.Loader("reg-", "v1", Counter, fold))
+    yield loader
+    snapshots._loaders.pop("reg-", None)
+
+
+def test_a_worker_saves_a_registered_streams_snapshot(registered):
+    for n in range(7):
+        add(n, "reg-a")
+    assert snapshots.save_now("reg-a") == 7
+    assert Snapshot.objects.get(stream="reg-a").version == 7
+    snapshots.forget()
+    assert load("reg-a").state.total == sum(range(7))
+    assert snapshots.save_now("unregistered") == 0
+
+
+def test_a_command_only_queues_the_save_when_workers_exist(registered, settings, monkeypatch):
+    from ledger import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.save_snapshot, "apply_async", lambda args, **kw: queued.append(args))
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    for n in range(12):
+        add(n, "reg-b")
+    load("reg-b", every=10)
+    assert queued == [("reg-b",)]
+    assert not Snapshot.objects.filter(stream="reg-b").exists(), "not pickled in the request"
+    add(1, "reg-b")
+    load("reg-b", every=10)
+    assert queued == [("reg-b",)], "queued once per save_every events"

@@ -127,6 +127,7 @@ class Processes:
             "CELERY_BROKER_URL": broker.url,
             "PROJECTION_SWEEP_SECONDS": str(SWEEP_SECONDS),
             "PROJECTION_STALE_REBUILD_SECONDS": str(STALE_REBUILD_SECONDS),
+            "PROJECTION_REBUILD_BATCH": "2500",  # so a kill lands mid-rebuild
             "PYTHONUNBUFFERED": "1",
         }
         self.all: list[CeleryProcess] = []
@@ -205,7 +206,7 @@ def test_appends_reach_the_projection_through_the_broker_coalesced(
 def test_a_worker_killed_mid_rebuild_resumes_to_the_clean_rebuild(
     broker: RedisServer, celery: Processes
 ) -> None:
-    # 10,000 events (two rebuild batches) in a few large appends, with the live
+    # 10,000 events (four rebuild batches of 2,500) in a few large appends, with the live
     # generation caught up in-process: the rebuild is the only work the worker has.
     for chunk in range(10):
         numbers = range(chunk * 1000, (chunk + 1) * 1000)
