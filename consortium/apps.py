@@ -9,4 +9,5 @@ class ConsortiumConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        import consortium.api.schema  # (registers the OpenAPI auth scheme)
         import consortium.projections  # noqa: F401  (registers the projections)

@@ -276,3 +276,71 @@ class AssetLookThrough(ProjectionRow):
 
     def __str__(self) -> str:
         return f"{self.asset_id} {self.organisation_id}"
+
+
+# --- API access ------------------------------------------------------------------------
+
+
+class ApiClient(models.Model):
+    """A key through which a user (a person or a named system account) calls the API.
+
+    Only a SHA-256 digest of the key is stored: a password hasher would cost hundreds of
+    milliseconds per request, and the key is long and random, so a fast digest is safe.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    user = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="api_clients")
+    key_prefix = models.CharField(max_length=12)
+    key_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+
+class RoleGrant(models.Model):
+    """A role for a user, globally (``consortium`` empty) or in one consortium."""
+
+    ROLES = ("deal_team", "finance", "auditor", "partner")
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="role_grants")
+    role = models.CharField(max_length=20, choices=[(r, r) for r in ROLES])
+    organisation_id = models.CharField(max_length=100, blank=True)  # for ``partner``
+    consortium = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "organisation_id", "consortium"], name="one_grant"
+            )
+        ]
+
+    def __str__(self) -> str:
+        scope = self.consortium or "all consortia"
+        who = f"partner:{self.organisation_id}" if self.role == "partner" else self.role
+        return f"{self.user} {who} in {scope}"
+
+
+class IdempotencyRecord(models.Model):
+    """A POST made under an ``Idempotency-Key`` by one client: what it asked, what it got.
+
+    Written in the same transaction as the events the request appended.
+    """
+
+    client = models.CharField(max_length=150)  # the API client's name, or "user:<id>"
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "key"], name="one_record_per_client_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client}: {self.key}"

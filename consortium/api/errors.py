@@ -1,0 +1,121 @@
+"""Every API error as ``application/problem+json`` (RFC 9457): type, title, status, detail,
+and ``errors`` mapping each field to its messages. Nothing reaches a 500 by design: domain
+refusals are 422, stale ``If-Match`` 412, a concurrent change 409."""
+
+from typing import Any
+
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from consortium.domain.errors import DomainError
+from consortium.services import ConcurrentChange, StaleVersion
+from ledger.store import IdempotencyConflict, InvalidAppend
+
+PROBLEM = "application/problem+json"
+TYPE_BASE = "https://consortium.example/problems/"
+
+
+class ProblemJSONRenderer(JSONRenderer):
+    media_type = PROBLEM
+    format = "problem+json"
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The resource changed since the version you sent in If-Match."
+    default_code = "precondition_failed"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Someone else changed this at the same time; nothing was recorded."
+    default_code = "conflict"
+
+
+class Unprocessable(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The request breaks a rule."
+    default_code = "unprocessable"
+
+
+def problem(
+    status_code: int, title: str, detail: str, *, kind: str, errors: dict[str, Any] | None = None
+) -> Response:
+    body = {
+        "type": TYPE_BASE + kind,
+        "title": title,
+        "status": status_code,
+        "detail": detail,
+        "errors": errors or {},
+    }
+    return Response(body, status=status_code, content_type=PROBLEM)
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as ``{"field.sub": ["message", ...]}``."""
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = "non_field_errors" if key == "non_field_errors" else f"{prefix}{key}"
+            out.update(_flatten(value, f"{name}."))
+            if not isinstance(value, dict | list):
+                out.setdefault(name, []).append(str(value))
+        return out
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return {prefix.rstrip(".") or "non_field_errors": [str(item) for item in detail]}
+        out = {}
+        for index, item in enumerate(detail):
+            out.update(_flatten(item, f"{prefix}{index}."))
+        return out
+    return {prefix.rstrip(".") or "non_field_errors": [str(detail)]}
+
+
+def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's ``EXCEPTION_HANDLER``: domain and ledger errors, then DRF's own, as problems."""
+    if isinstance(exc, DomainError):
+        field = exc.field or "non_field_errors"
+        return problem(
+            422,
+            "The request breaks a rule",
+            exc.message,
+            kind=exc.code,
+            errors={field: [exc.message]},
+        )
+    if isinstance(exc, StaleVersion):
+        return problem(412, "Precondition failed", str(exc), kind="stale-version")
+    if isinstance(exc, ConcurrentChange):
+        return problem(409, "Concurrent change", str(exc), kind="concurrent-change")
+    if isinstance(exc, IdempotencyConflict):
+        return problem(
+            422,
+            "Idempotency key reused",
+            str(exc),
+            kind="idempotency-key-reused",
+            errors={"Idempotency-Key": [str(exc)]},
+        )
+    if isinstance(exc, InvalidAppend):
+        return problem(422, "Invalid event data", str(exc), kind="invalid-event")
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = response.data
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(detail)
+        summary = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+        result = problem(400, "Invalid request", summary, kind="invalid-request", errors=errors)
+    else:
+        message = str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
+        kind = getattr(exc, "default_code", "error").replace("_", "-")
+        result = problem(
+            response.status_code, kind.replace("-", " ").capitalize(), message, kind=kind
+        )
+    for header, value in response.headers.items():
+        if header.lower() in {"www-authenticate", "retry-after", "allow"}:
+            result[header] = value
+    return result
