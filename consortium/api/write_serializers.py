@@ -1,0 +1,501 @@
+"""Request and response bodies of the write endpoints, and the problem+json body.
+
+Input is strict: text, ids and amounts must be JSON strings (an amount sent as a JSON
+number could already have lost precision as a float), booleans must be JSON booleans,
+dates are ISO 8601 calendar dates. Amounts are decimal strings (``"1250000000.00"``):
+positive, finite, with at most the currency's minor-unit digits. ``currency`` is
+optional wherever an amount is given and defaults to the consortium's base currency (a
+facility's own currency for its draws and repayments). Every effective date is optional
+and defaults to today (UTC).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from consortium.domain.money import MINOR_UNITS
+from consortium.domain.vocabulary import (
+    ASSET_KINDS,
+    HOLDER_KINDS,
+    INSTRUMENTS,
+    ROLES,
+    STAGES,
+    TARGET_INSTRUMENTS,
+)
+
+_DECIMAL = re.compile(r"[0-9]{1,30}(?:\.[0-9]{1,30})?")
+_IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
+_SLUG = r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$"
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that takes JSON strings only (DRF's also coerces numbers)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class StrictRegexField(serializers.RegexField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+def identifier(help_text: str, *, required: bool = True) -> StrictRegexField:
+    return StrictRegexField(
+        _IDENTIFIER,
+        required=required,
+        max_length=100,
+        help_text=help_text,
+        error_messages={
+            "invalid": "Use 1 to 100 letters, digits, '.', '_', ':' or '-', starting with a "
+            "letter or digit."
+        },
+    )
+
+
+def slug(help_text: str) -> StrictRegexField:
+    return StrictRegexField(
+        _SLUG,
+        max_length=64,
+        help_text=help_text,
+        error_messages={
+            "invalid": "Use a lowercase slug of letters, digits, '-' or '_' (such as 'mgx')."
+        },
+    )
+
+
+def text(help_text: str, *, max_length: int = 200, required: bool = True) -> StrictCharField:
+    return StrictCharField(max_length=max_length, required=required, help_text=help_text)
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^[0-9]{1,30}(\.[0-9]{1,30})?$", "example": "1000.00"}
+)
+class DecimalStringField(serializers.Field[str, str, str, Any]):
+    """A positive decimal written as a JSON string: ``"1250000000.00"``.
+
+    Plain digits with an optional fraction: no sign, exponent, NaN or infinity. The
+    currency's precision is checked when the amount meets its currency (``Money``).
+    """
+
+    default_error_messages = {
+        "invalid": 'Write the amount as a decimal string such as "1250000.00".',
+        "not_positive": "The amount must be above zero.",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", 'A positive decimal string, e.g. "1250000000.00".')
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str) or not _DECIMAL.fullmatch(data):
+            self.fail("invalid")
+        try:
+            number = Decimal(data)
+        except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
+            self.fail("invalid")
+        if not number.is_finite() or number <= 0:
+            self.fail("not_positive")
+        return str(data)
+
+    def to_representation(self, value: Any) -> str:
+        return str(value)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON ``true`` or ``false`` only (DRF's also takes "yes", 1, "on"...)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+def amount() -> DecimalStringField:
+    return DecimalStringField()
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": "^[A-Z]{3}$",
+        "example": "USD",
+        "description": "An ISO 4217 code: " + ", ".join(sorted(MINOR_UNITS)) + ".",
+    }
+)
+class CurrencyField(serializers.ChoiceField):
+    """An ISO 4217 code the service accepts (one of ``MINOR_UNITS``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=sorted(MINOR_UNITS), **kwargs)
+
+
+def currency(help_text: str) -> CurrencyField:
+    return CurrencyField(required=False, help_text=help_text)
+
+
+def effective_on() -> serializers.DateField:
+    return serializers.DateField(
+        required=False, help_text="The business date it takes effect (default: today, UTC)."
+    )
+
+
+def choice(choices: tuple[str, ...], help_text: str) -> serializers.ChoiceField:
+    return serializers.ChoiceField(choices=list(choices), help_text=help_text)
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+class ConsortiumIn(serializers.Serializer[Any]):
+    name = text("The consortium's name.")
+    slug = slug("Its id in URLs, e.g. 'aip'.")
+    base_currency = CurrencyField()
+    formed_on = serializers.DateField(required=False, help_text="Default: today.")
+
+
+class TrancheIn(serializers.Serializer[Any]):
+    amount = amount()
+    available_from = serializers.DateField()
+
+
+class TargetIn(serializers.Serializer[Any]):
+    instrument = choice(TARGET_INSTRUMENTS, "equity, debt or total.")
+    amount = amount()
+    currency = currency("Default: the base currency.")
+    deadline = serializers.DateField(required=False, allow_null=True)
+    tranches = TrancheIn(many=True, required=False)
+    effective_on = effective_on()
+
+
+class PartnerIn(serializers.Serializer[Any]):
+    organisation_id = slug("The organisation's global id, e.g. 'mgx'.")
+    name = text("The organisation's name.")
+    role = choice(ROLES, "The partner's role in this consortium.")
+    effective_on = effective_on()
+
+
+class PartnerRoleIn(serializers.Serializer[Any]):
+    role = choice(ROLES, "The new role.")
+    effective_on = effective_on()
+
+
+class CommitmentIn(serializers.Serializer[Any]):
+    commitment_id = identifier("Default: a new UUID.", required=False)
+    organisation_id = slug("The partner committing.")
+    instrument = choice(INSTRUMENTS, "equity, asset_contribution or corporate_partnership.")
+    amount = amount()
+    currency = currency("Default: the base currency.")
+    stage = choice(STAGES[:3], "indicated, soft_circled or signed.")
+    effective_on = effective_on()
+
+
+class StageIn(serializers.Serializer[Any]):
+    stage = choice(STAGES, "soft_circled, signed or withdrawn.")
+    effective_on = effective_on()
+
+
+class AmendIn(serializers.Serializer[Any]):
+    amount = amount()
+    currency = currency("Default: the base currency.")
+    effective_on = effective_on()
+
+
+class CallIn(serializers.Serializer[Any]):
+    call_id = identifier("Default: a new UUID.", required=False)
+    amount = amount()
+    currency = currency("Default (and only accepted value): the base currency.")
+    due_on = serializers.DateField()
+    purpose = text("What the money is for.", max_length=1000)
+    effective_on = effective_on()
+
+
+class DatedIn(serializers.Serializer[Any]):
+    effective_on = effective_on()
+
+
+class CancelIn(serializers.Serializer[Any]):
+    reason = text("Why the call is cancelled.", max_length=1000)
+    effective_on = effective_on()
+
+
+class ContributionIn(serializers.Serializer[Any]):
+    contribution_id = identifier("Default: a new UUID.", required=False)
+    organisation_id = slug("The partner who paid.")
+    amount = amount()
+    currency = currency("Default (and only accepted value): the base currency.")
+    bank_reference = text("The bank's reference for the payment.")
+    received_on = serializers.DateField(required=False, help_text="Default: today.")
+
+
+class ReversalIn(serializers.Serializer[Any]):
+    reason = text("Why the contribution is reversed.", max_length=1000)
+    effective_on = effective_on()
+
+
+class FacilityIn(serializers.Serializer[Any]):
+    facility_id = identifier("Default: a new UUID.", required=False)
+    lender = slug("The lender: the organisation id of an admitted partner.")
+    amount = amount()
+    currency = currency("Default: the base currency.")
+    maturity_on = serializers.DateField()
+    revolving = StrictBooleanField(required=False, default=False)
+    effective_on = effective_on()
+
+
+class DrawIn(serializers.Serializer[Any]):
+    draw_id = identifier("Default: a new UUID.", required=False)
+    amount = amount()
+    currency = currency("Default: the facility's currency.")
+    effective_on = effective_on()
+
+
+class RepaymentIn(serializers.Serializer[Any]):
+    repayment_id = identifier("Default: a new UUID.", required=False)
+    amount = amount()
+    currency = currency("Default: the facility's currency.")
+    effective_on = effective_on()
+
+
+class FxRateIn(serializers.Serializer[Any]):
+    currency = CurrencyField(help_text="The foreign currency.")
+    rate = DecimalStringField(help_text="Base units per one unit of the currency.")
+    effective_on = effective_on()
+
+
+class AssetIn(serializers.Serializer[Any]):
+    asset_id = identifier("Default: a new UUID.", required=False)
+    sponsor = slug("The sponsoring consortium's slug (its deal team may register).")
+    kind = choice(ASSET_KINDS, "data_centre or energy_facility.")
+    name = text("The asset's name.")
+    location = text("Where it is.")
+    capacity_mw = DecimalStringField(help_text="Capacity in MW, a decimal string.")
+    estimated_cost = amount()
+    currency = currency("Of the estimated cost. Default: the sponsor's base currency.")
+    effective_on = effective_on()
+
+
+class HolderIn(serializers.Serializer[Any]):
+    kind = choice(HOLDER_KINDS, "consortium or organisation.")
+    id = slug("The consortium's slug or the organisation's id.")
+
+
+class StakeIn(serializers.Serializer[Any]):
+    action = choice(("acquire", "transfer", "sell"), "acquire, transfer or sell.")
+    holder = HolderIn(help_text="Who acquires, transfers from, or sells.")
+    to_holder = HolderIn(required=False, help_text="For a transfer: who receives.")
+    percent = DecimalStringField(help_text='Percent of the asset, e.g. "12.5".')
+    effective_on = effective_on()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["action"] == "transfer" and "to_holder" not in attrs:
+            raise serializers.ValidationError({"to_holder": ["A transfer needs to_holder."]})
+        if attrs["action"] != "transfer" and "to_holder" in attrs:
+            raise serializers.ValidationError({"to_holder": ["Only a transfer has a to_holder."]})
+        return attrs
+
+
+# --- responses ---------------------------------------------------------------------------------
+
+
+class _Created(serializers.Serializer[Any]):
+    stream = serializers.CharField(help_text="The ledger stream the command appended to.")
+    version = serializers.IntegerField(help_text="The stream's version (also the ETag).")
+    positions = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Ledger positions of the appended events."
+    )
+
+
+def created(name: str, fields: dict[str, Any]) -> type[serializers.Serializer[Any]]:
+    """A 201 body: the resource's key fields, plus stream, version and positions."""
+    return type(name, (_Created,), dict(fields))
+
+
+def _s(help_text: str = "") -> serializers.CharField:
+    return serializers.CharField(help_text=help_text)
+
+
+def _d() -> serializers.DateField:
+    return serializers.DateField()
+
+
+def _n() -> serializers.DateField:
+    return serializers.DateField(allow_null=True)
+
+
+ConsortiumOut = created(
+    "ConsortiumCreated", {"slug": _s(), "name": _s(), "base_currency": _s(), "formed_on": _d()}
+)
+TargetOut = created(
+    "TargetSet",
+    {
+        "consortium": _s(),
+        "instrument": _s(),
+        "amount": _s(),
+        "currency": _s(),
+        "deadline": _n(),
+        "tranches": serializers.ListField(child=serializers.DictField()),
+        "effective_on": _d(),
+    },
+)
+PartnerOut = created(
+    "PartnerAdmitted",
+    {
+        "consortium": _s(),
+        "organisation_id": _s(),
+        "name": _s(),
+        "role": _s(),
+        "effective_on": _d(),
+    },
+)
+PartnerRoleOut = created(
+    "PartnerRoleChanged",
+    {"consortium": _s(), "organisation_id": _s(), "role": _s(), "effective_on": _d()},
+)
+CommitmentOut = created(
+    "CommitmentRecorded",
+    {
+        "consortium": _s(),
+        "commitment_id": _s(),
+        "organisation_id": _s(),
+        "instrument": _s(),
+        "amount": _s(),
+        "currency": _s(),
+        "stage": _s(),
+        "effective_on": _d(),
+    },
+)
+StageOut = created(
+    "CommitmentStageChanged",
+    {"consortium": _s(), "commitment_id": _s(), "stage": _s(), "effective_on": _d()},
+)
+AmendOut = created(
+    "CommitmentAmended",
+    {
+        "consortium": _s(),
+        "commitment_id": _s(),
+        "amount": _s(),
+        "currency": _s(),
+        "effective_on": _d(),
+    },
+)
+CallOut = created(
+    "CapitalCallPrepared",
+    {
+        "consortium": _s(),
+        "call_id": _s(),
+        "amount": _s(),
+        "currency": _s(),
+        "due_on": _d(),
+        "purpose": _s(),
+        "prepared_by": _s(),
+        "status": _s(),
+        "effective_on": _d(),
+    },
+)
+CallStepOut = created(
+    "CapitalCallChanged",
+    {
+        "consortium": _s(),
+        "call_id": _s(),
+        "status": _s("draft, approved, issued or cancelled."),
+        "by": _s("The acting user."),
+        "effective_on": _d(),
+    },
+)
+ContributionOut = created(
+    "ContributionReceived",
+    {
+        "consortium": _s(),
+        "call_id": _s(),
+        "contribution_id": _s(),
+        "organisation_id": _s(),
+        "amount": _s(),
+        "currency": _s(),
+        "bank_reference": _s(),
+        "received_on": _d(),
+    },
+)
+ReversalOut = created(
+    "ContributionReversed",
+    {
+        "consortium": _s(),
+        "call_id": _s(),
+        "contribution_id": _s(),
+        "reason": _s(),
+        "effective_on": _d(),
+    },
+)
+FacilityOut = created(
+    "FacilityArranged",
+    {
+        "consortium": _s(),
+        "facility_id": _s(),
+        "lender": _s(),
+        "amount": _s(),
+        "currency": _s(),
+        "maturity_on": _d(),
+        "revolving": serializers.BooleanField(),
+        "effective_on": _d(),
+    },
+)
+DrawOut = created(
+    "FacilityDrawn",
+    {
+        "consortium": _s(),
+        "facility_id": _s(),
+        "draw_id": _s(),
+        "amount": _s(),
+        "currency": _s(),
+        "effective_on": _d(),
+    },
+)
+RepaymentOut = created(
+    "FacilityRepaid",
+    {
+        "consortium": _s(),
+        "facility_id": _s(),
+        "repayment_id": _s(),
+        "amount": _s(),
+        "currency": _s(),
+        "effective_on": _d(),
+    },
+)
+FxRateOut = created(
+    "FxRateRecorded",
+    {"consortium": _s(), "currency": _s(), "rate": _s(), "effective_on": _d()},
+)
+AssetOut = created(
+    "AssetRegistered",
+    {
+        "asset_id": _s(),
+        "sponsor": _s(),
+        "kind": _s(),
+        "name": _s(),
+        "location": _s(),
+        "capacity_mw": _s(),
+        "estimated_cost": _s(),
+        "currency": _s(),
+        "effective_on": _d(),
+    },
+)
+StakeOut = created(
+    "StakeChanged",
+    {
+        "asset_id": _s(),
+        "action": _s(),
+        "holder": serializers.DictField(child=serializers.CharField()),
+        "to_holder": serializers.DictField(child=serializers.CharField(), allow_null=True),
+        "percent": _s(),
+        "effective_on": _d(),
+    },
+)
