@@ -7,10 +7,11 @@ Run from the repository root::
     .venv/bin/python bench/api.py --profile  # also profile each case in-process
 
 It creates a scratch PostgreSQL database, loads the demo (``seed_demo``), creates a user
-with a global ``deal_team`` grant and an API key, and starts gunicorn (2 sync workers,
-production settings: ``DJANGO_DEBUG=false``) and a real Celery worker on the bench-owned
-Redis database. A load generator in this process then runs, each client a thread with its
-own keep-alive ``http.client.HTTPConnection`` (closed loop, as fast as answers come):
+with a global ``deal_team`` grant and an API key, and starts gunicorn (2 gthread workers
+of 4 threads each, as deploy/scripts/web.sh; production settings: ``DJANGO_DEBUG=false``)
+and a real Celery worker on the bench-owned Redis database. A load generator in this
+process then runs, each client a thread with its own keep-alive
+``http.client.HTTPConnection`` (closed loop, as fast as answers come):
 
 (1) ``GET whoami/``: the trivial authenticated DRF endpoint (the baseline);
 (2) ``POST consortia/{slug}/commitments/``: a new signed equity commitment each, on
@@ -129,7 +130,7 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """``gunicorn config.wsgi:application`` (2 sync workers) on the scratch database."""
+    """``gunicorn config.wsgi:application`` (2 gthread workers) on the scratch database."""
 
     def __init__(self, url: str, workers: int = 2) -> None:
         self.workers = workers
@@ -147,6 +148,10 @@ class Gunicorn:
                 "config.wsgi:application",
                 "-w",
                 str(self.workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
                 "-b",
                 f"{HOST}:{self.port}",
                 "--log-level",
@@ -268,7 +273,7 @@ class Outcome:
 
 
 class Client:
-    """One keep-alive connection (reopened when the server closes it, as sync workers do)."""
+    """One keep-alive connection (reopened whenever the server closes it)."""
 
     def __init__(self, port: int, key: str) -> None:
         self.port = port
@@ -680,7 +685,8 @@ def run(sizes: Sizes, url: str) -> int:
     key = prepare(url)
     _common.checkpoint(_common.server_url())
     print(
-        f"gunicorn: {sizes.workers} sync workers; a Celery worker; {sizes.clients} clients, "
+        f"gunicorn: {sizes.workers} gthread workers x 4 threads; a Celery worker; "
+        f"{sizes.clients} clients, "
         f"{sizes.seconds:g} s a case; {os.cpu_count()} CPUs shared by all of it"
     )
     from ledger.store import head

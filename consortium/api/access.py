@@ -93,8 +93,12 @@ def grants(user: Any, consortium: str | None) -> list[RoleGrant]:
     """The user's grants that apply in ``consortium`` (global ones always apply)."""
     if not getattr(user, "is_authenticated", False):
         return []
-    scopes = ["", consortium] if consortium else [""]
-    return list(RoleGrant.objects.filter(user=user, consortium__in=scopes))
+    # Memoized on the user object, which lives for one request: a view asks more than once.
+    memo: dict[str | None, list[RoleGrant]] = user.__dict__.setdefault("_role_grants", {})
+    if consortium not in memo:
+        scopes = ["", consortium] if consortium else [""]
+        memo[consortium] = list(RoleGrant.objects.filter(user=user, consortium__in=scopes))
+    return memo[consortium]
 
 
 def partner_organisations(user: Any, consortium: str | None) -> set[str]:

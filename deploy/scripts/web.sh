@@ -8,6 +8,8 @@ cd "$(dirname "$0")/../.."
 exec gunicorn config.wsgi:application \
   --bind "0.0.0.0:${PORT:-8000}" \
   --workers "${WEB_CONCURRENCY:-2}" \
+  --worker-class gthread \
+  --threads "${GUNICORN_THREADS:-4}" \
   --timeout "${GUNICORN_TIMEOUT:-30}" \
   --graceful-timeout "${GUNICORN_GRACEFUL_TIMEOUT:-30}" \
   --keep-alive "${GUNICORN_KEEP_ALIVE:-5}" \
