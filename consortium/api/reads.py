@@ -383,6 +383,18 @@ class ConsortiumFilter(django_filters.FilterSet):  # type: ignore[misc]
         fields: Sequence[str] = []
 
 
+def _page(view: View, position: int, paginator: Any, results: list[dict[str, Any]]) -> Response:
+    """A cursor-paginated list response, with the view's header (``position`` and so on)."""
+    return Response(
+        {
+            **view.header(position),
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
+            "results": results,
+        }
+    )
+
+
 class ConsortiumList(ReadView, generics.GenericAPIView[FundraisingProgress]):
     """Every consortium the projection knows, with its total progress, in slug order."""
 
@@ -430,14 +442,7 @@ class ConsortiumList(ReadView, generics.GenericAPIView[FundraisingProgress]):
                     "total": progress_row(total),
                 }
             )
-        return Response(
-            {
-                **view.header(position),
-                "next": paginator.get_next_link(),
-                "previous": paginator.get_previous_link(),
-                "results": results,
-            }
-        )
+        return _page(view, position, paginator, results)
 
 
 class ConsortiumDetail(ReadView):
@@ -603,14 +608,7 @@ class AssetList(ReadView, generics.GenericAPIView[AssetOwnership]):
                     results.append(asset_body(found.asset))
             else:
                 results.append(asset_body(row))
-        return Response(
-            {
-                **view.header(position),
-                "next": paginator.get_next_link(),
-                "previous": paginator.get_previous_link(),
-                "results": results,
-            }
-        )
+        return _page(view, position, paginator, results)
 
 
 class AssetOwnershipView(ReadView):
