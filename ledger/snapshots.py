@@ -133,10 +133,11 @@ def register(loader: Loader) -> Loader:
     return loader
 
 
-def loader_for(stream: str, code_version: str) -> Loader | None:
+def loader_for(stream: str, code_version: str | None = None) -> Loader | None:
+    """The registered loader of ``stream`` (for that folding-code version, if given)."""
     for prefix, loader in _loaders.items():
-        if stream.startswith(prefix) and loader.code_version == code_version:
-            return loader
+        if stream.startswith(prefix):
+            return loader if code_version in (None, loader.code_version) else None
     return None
 
 
@@ -145,20 +146,20 @@ def save_now(stream: str) -> int:
 
     Returns the version saved; 0 when no loader is registered for the stream.
     """
-    for prefix, loader in _loaders.items():
-        if stream.startswith(prefix):
-            loaded = load(
-                stream,
-                code_version=loader.code_version,
-                initial=loader.initial,
-                apply=loader.apply,
-                save_every=10**9,
-            )
-            entry = _cache.entries[(stream, loader.code_version)]
-            if entry.saved_version < entry.version:
-                _save(stream, loader.code_version, entry)
-            return loaded.version
-    return 0
+    loader = loader_for(stream)
+    if loader is None:
+        return 0
+    loaded = load(
+        stream,
+        code_version=loader.code_version,
+        initial=loader.initial,
+        apply=loader.apply,
+        save_every=10**9,
+    )
+    entry = _cache.entries[(stream, loader.code_version)]
+    if entry.saved_version < entry.version:
+        _save(stream, loader.code_version, entry)
+    return loaded.version
 
 
 def forget() -> None:

@@ -22,7 +22,6 @@ CONSORTIUM_TYPES = frozenset(cls.TYPE for cls in CONSORTIUM_EVENTS)
 ASSET_TYPES = frozenset(cls.TYPE for cls in ASSET_EVENTS)
 
 R = TypeVar("R")
-M = TypeVar("M", bound=ProjectionRow)
 T = TypeVar("T", bound=Tracker)
 
 

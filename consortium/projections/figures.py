@@ -224,37 +224,21 @@ class ProgressTracker:
                 change[1] += contributed
 
 
-class CallsTracker:
-    """A consortium's state plus, per capital call, the last position that changed it."""
-
-    __slots__ = ("call_positions", "state")
-
-    def __init__(self) -> None:
-        self.state = ConsortiumState()
-        self.call_positions: dict[str, int] = {}
-
-    @staticmethod
-    def call_of(state: ConsortiumState, event: Event) -> str | None:
-        """The capital call an event changes, if any (read before the event is folded)."""
-        if isinstance(
-            event,
-            CapitalCallPrepared
-            | CapitalCallApproved
-            | CapitalCallIssued
-            | CapitalCallCancelled
-            | ContributionReceived,
-        ):
-            return event.call_id
-        if isinstance(event, ContributionReversed):
-            contribution = state.contributions.get(event.contribution_id)
-            return contribution.call_id if contribution is not None else None
-        return None
-
-    def apply(self, dated: DatedEvent, position: int = 0) -> None:
-        call_id = self.call_of(self.state, dated.event)
-        self.state.apply(dated)
-        if call_id is not None and call_id in self.state.calls:
-            self.call_positions[call_id] = position
+def call_changed_by(state: ConsortiumState, event: Event) -> str | None:
+    """The capital call an event changes, if any (read before the event is folded)."""
+    if isinstance(
+        event,
+        CapitalCallPrepared
+        | CapitalCallApproved
+        | CapitalCallIssued
+        | CapitalCallCancelled
+        | ContributionReceived,
+    ):
+        return event.call_id
+    if isinstance(event, ContributionReversed):
+        contribution = state.contributions.get(event.contribution_id)
+        return contribution.call_id if contribution is not None else None
+    return None
 
 
 class ConsortiumTracker(ProgressTracker):
@@ -269,7 +253,7 @@ class ConsortiumTracker(ProgressTracker):
         self.last_recorded_at: datetime | None = None
 
     def apply(self, dated: DatedEvent, position: int = 0) -> None:
-        call_id = CallsTracker.call_of(self.state, dated.event)
+        call_id = call_changed_by(self.state, dated.event)
         super().apply(dated, position)
         if call_id is not None and call_id in self.state.calls:
             self.call_positions[call_id] = position

@@ -86,13 +86,6 @@ def live_generation(name: str) -> int:
     return row or 1
 
 
-def _batch(
-    projection: Projection, after: int, limit: int
-) -> tuple[list[store.RecordedEvent], int, bool]:
-    """The next events to apply, the checkpoint after them, and whether more remain."""
-    return _batch_of(projection.event_types, after, limit)
-
-
 def catch_up(name: str, *, batch: int = DEFAULT_BATCH) -> int:
     """Apply every event after the checkpoint; returns how many were applied."""
     projection = registry.get(name)
@@ -112,7 +105,7 @@ def catch_up_all(*, batch: int = DEFAULT_BATCH) -> dict[str, int]:
 def _catch_up_batch(projection: Projection, limit: int) -> tuple[int, bool]:
     with transaction.atomic():
         state = _state(projection.name)
-        events, checkpoint, more = _batch(projection, state.checkpoint, limit)
+        events, checkpoint, more = _batch_of(projection.event_types, state.checkpoint, limit)
         if checkpoint <= state.checkpoint:
             return 0, False
         failed = _apply(projection, events, state.generation, state.checkpoint)
@@ -229,6 +222,7 @@ def rebuild_many(
 def _batch_of(
     types: frozenset[str] | None, after: int, limit: int
 ) -> tuple[list[store.RecordedEvent], int, bool]:
+    """The next events to apply, the checkpoint after them, and whether more remain."""
     ceiling = store.head()
     events = [
         event
