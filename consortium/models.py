@@ -321,26 +321,3 @@ class RoleGrant(models.Model):
         scope = self.consortium or "all consortia"
         who = f"partner:{self.organisation_id}" if self.role == "partner" else self.role
         return f"{self.user} {who} in {scope}"
-
-
-class IdempotencyRecord(models.Model):
-    """A POST made under an ``Idempotency-Key`` by one client: what it asked, what it got.
-
-    Written in the same transaction as the events the request appended.
-    """
-
-    client = models.CharField(max_length=150)  # the API client's name, or "user:<id>"
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)
-    status = models.PositiveSmallIntegerField()
-    body = models.JSONField()
-    headers = models.JSONField(default=dict)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["client", "key"], name="one_record_per_client_key")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.client}: {self.key}"

@@ -13,7 +13,9 @@ Idempotency: with ``Actor.idempotency_key``, a key already used on the same stre
 the original result without deciding again (so a retry after a timeout is safe even if
 the command would now be refused as a duplicate); a key used on another stream raises
 ``ledger.store.IdempotencyConflict``. The key is also recorded by the append itself, under
-the ledger lock, so two racing retries append once.
+the ledger lock, so two racing retries append once. ``Actor.receipt`` (the API's
+per-client ``Idempotency-Key`` record) is stored by the append's own statement
+(``ledger.store.NewReceipt``).
 """
 
 import dataclasses
@@ -38,6 +40,7 @@ from ledger.store import (
     AppendResult,
     IdempotencyConflict,
     NewEvent,
+    NewReceipt,
     WrongExpectedVersion,
     append,
     find_idempotent,
@@ -76,6 +79,7 @@ class Actor:
     idempotency_key: str | None = None
     correlation_id: str | None = None
     causation_id: str | None = None
+    receipt: NewReceipt | None = None
 
     @property
     def username(self) -> str:
@@ -131,6 +135,7 @@ def _execute(
                 expected_version=loaded.version,
                 idempotency_key=actor.idempotency_key,
                 metadata=metadata,
+                receipt=actor.receipt,
             )
         except WrongExpectedVersion as error:
             if actor.expected_version is not None:

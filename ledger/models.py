@@ -115,6 +115,33 @@ class IdempotentAppend(models.Model):
         return self.key
 
 
+class Receipt(models.Model):
+    """A client's receipt for an append: its request key and fingerprint, the answer it
+    was given (``body``) and what the append produced. Written by the append's own
+    statement, so a receipt exists exactly when its events do. ``scope`` names the client
+    (an API client, say); keys are unique within it.
+    """
+
+    scope = models.CharField(max_length=150)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    body = models.JSONField()
+    stream = models.CharField(max_length=200)
+    first_position = models.BigIntegerField()
+    last_position = models.BigIntegerField()
+    version = models.PositiveIntegerField()
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "ledger_receipt"
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="one_receipt_per_scope_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}: {self.key}"
+
+
 class Snapshot(models.Model):
     """A folded state of one stream at one version, for one version of the folding code.
 

@@ -18,8 +18,10 @@ Design (see README.md, "The ledger"):
 
 ``append`` joins the caller's transaction when there is one (inside a savepoint, so a
 refused append leaves the caller's transaction usable): the head then stays locked, and
-the events invisible, until the caller commits. This is what lets the API store its
-idempotency record in the same transaction as the events.
+the events invisible, until the caller commits. A caller that must record something with
+the events should rather pass a **receipt** (``NewReceipt``): the append writes it in its
+own statement, so at the top level nothing of the caller's runs while the head is locked
+(the API's ``Idempotency-Key`` records are receipts).
 """
 
 import dataclasses
@@ -68,6 +70,14 @@ class WrongExpectedVersion(LedgerError):
         )
 
 
+class ReceiptExists(LedgerError):
+    """The receipt's scope already holds its key (a twin request won); nothing appended."""
+
+    def __init__(self, scope: str, key: str) -> None:
+        self.scope, self.key = scope, key
+        super().__init__(f"{scope!r} already holds a receipt for key {key!r}.")
+
+
 class IdempotencyConflict(LedgerError):
     """The idempotency key was already used for a different append; nothing was appended."""
 
@@ -107,6 +117,35 @@ class RecordedEvent:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class NewReceipt:
+    """A client's record of the append it asks for: stored with the events, atomically.
+
+    ``scope`` names the client and ``key`` its request (unique within the scope);
+    ``fingerprint`` identifies the request's content and ``body`` the answer to give again
+    on a repeat (any JSON object; the stream, positions and version are stored beside it).
+    """
+
+    scope: str
+    key: str
+    fingerprint: str
+    body: Mapping[str, Any]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RecordedReceipt:
+    """A stored receipt and what its append produced."""
+
+    scope: str
+    key: str
+    fingerprint: str
+    body: dict[str, Any]
+    stream: str
+    positions: tuple[int, ...]
+    version: int
+    recorded_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class AppendResult:
     """What an append produced; ``replayed`` is true when an idempotency key matched."""
 
@@ -131,6 +170,7 @@ def append(
     expected_version: int | None,
     idempotency_key: str | None = None,
     metadata: Mapping[str, Any] | None = None,
+    receipt: NewReceipt | None = None,
 ) -> AppendResult:
     """Append ``events`` to ``stream`` atomically and return their positions.
 
@@ -138,7 +178,9 @@ def append(
     does not exist yet; ``n`` requires that it is at version ``n``, else
     ``WrongExpectedVersion``. A repeated ``idempotency_key`` with the same stream and
     events returns the original result and appends nothing; with anything different it
-    raises ``IdempotencyConflict``. Malformed input raises ``InvalidAppend`` before the
+    raises ``IdempotencyConflict``. With a ``receipt``, the receipt is stored by the same
+    statement as the events; when its scope already holds its key, nothing is appended
+    and ``ReceiptExists`` is raised. Malformed input raises ``InvalidAppend`` before the
     database is touched.
     """
     _check_stream(stream)
@@ -154,8 +196,18 @@ def append(
     meta_json = canonical.dumps(meta)
     _check_size(prepared, meta_json)
     fingerprint = _fingerprint(stream, prepared) if idempotency_key else ""
+    receipt_json = _check_receipt(receipt)
 
-    request = _Request(stream, prepared, meta_json, expected_version, idempotency_key, fingerprint)
+    request = _Request(
+        stream,
+        prepared,
+        meta_json,
+        expected_version,
+        idempotency_key,
+        fingerprint,
+        receipt,
+        receipt_json,
+    )
     if connection.vendor == "postgresql":
         result = _append_postgres(request)
     else:
@@ -192,6 +244,31 @@ def find_idempotent(key: str) -> IdempotentAppendRecord | None:
     if row is None:
         return None
     return IdempotentAppendRecord(str(row[0]), tuple(range(row[1], row[2] + 1)), int(row[3]))
+
+
+def find_receipt(scope: str, key: str) -> RecordedReceipt | None:
+    """The committed receipt for ``key`` in ``scope``, if any."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT fingerprint, body, stream, first_position, last_position, version, "
+            "recorded_at FROM ledger_receipt WHERE scope = %s AND key = %s",
+            [scope, key],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    body = row[1] if isinstance(row[1], dict) else json.loads(row[1])
+    recorded_at = _to_datetime(row[6])
+    return RecordedReceipt(
+        scope,
+        key,
+        str(row[0]),
+        body,
+        str(row[2]),
+        tuple(range(row[3], row[4] + 1)),
+        int(row[5]),
+        recorded_at,
+    )
 
 
 def read_stream(
@@ -294,6 +371,25 @@ def _check_idempotency_key(key: object) -> None:
         raise InvalidAppend("An idempotency key must be 1 to 255 printable characters.")
 
 
+def _check_receipt(receipt: object) -> str | None:
+    """The receipt's body as JSON text (None without a receipt); malformed is InvalidAppend."""
+    if receipt is None:
+        return None
+    if not isinstance(receipt, NewReceipt):
+        raise InvalidAppend("receipt must be a NewReceipt.")
+    for name, value, longest in (("scope", receipt.scope, 150), ("key", receipt.key, 255)):
+        if not isinstance(value, str) or not value or len(value) > longest:
+            raise InvalidAppend(f"A receipt's {name} must be 1 to {longest} characters.")
+    if not isinstance(receipt.fingerprint, str) or len(receipt.fingerprint) > 64:
+        raise InvalidAppend("A receipt's fingerprint must be text of at most 64 characters.")
+    if not isinstance(receipt.body, Mapping):
+        raise InvalidAppend("A receipt's body must be a mapping (a JSON object).")
+    try:
+        return json.dumps(receipt.body, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise InvalidAppend(f"A receipt's body must be JSON: {error}.") from None
+
+
 def _check_events(events: object) -> Sequence[NewEvent]:
     if isinstance(events, NewEvent):
         raise InvalidAppend("Pass a list of events, not a single event.")
@@ -374,6 +470,8 @@ class _Request:
     expected_version: int | None
     idempotency_key: str | None
     fingerprint: str
+    receipt: NewReceipt | None
+    receipt_json: str | None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -424,6 +522,11 @@ _PG_APPEND = (
     "%s::text, %s::text, %s::integer, %s::text[], %s::integer[], %s::text, %s::date[], "
     "%s::text, %s::text, %s::text)"
 )
+_PG_APPEND_WITH_RECEIPT = (
+    "SELECT status, first_position, last_position, version FROM ledger_append_with_receipt("
+    "%s::text, %s::text, %s::integer, %s::text[], %s::integer[], %s::text, %s::date[], "
+    "%s::text, %s::text, %s::text, %s::text, %s::text, %s::text, %s::text)"
+)
 
 
 def _append_postgres(request: _Request) -> AppendResult:
@@ -449,19 +552,26 @@ def _append_postgres(request: _Request) -> AppendResult:
         request.idempotency_key,
         request.fingerprint,
     )
+    sql = _PG_APPEND
+    receipt = request.receipt
+    if receipt is not None:
+        sql = _PG_APPEND_WITH_RECEIPT
+        params += (receipt.scope, receipt.key, receipt.fingerprint, request.receipt_json)
     # A server-binding cursor on Django's connection: the SQL text is sent once and
     # prepared, parameters travel apart from it.
     with psycopg.Cursor(raw) as cursor:
         if connection.in_atomic_block:
             with transaction.atomic():
-                cursor.execute(_PG_APPEND, params, prepare=True)
+                cursor.execute(sql, params, prepare=True)
         else:
-            cursor.execute(_PG_APPEND, params, prepare=True)
+            cursor.execute(sql, params, prepare=True)
         status, first, last, version = cursor.fetchone()  # type: ignore[misc]
     if status == "wrong_version":
         raise WrongExpectedVersion(request.stream, int(request.expected_version or 0), version)
     if status == "conflict":
         raise IdempotencyConflict(str(request.idempotency_key))
+    if status == "receipt_exists" and receipt is not None:
+        raise ReceiptExists(receipt.scope, receipt.key)
     return AppendResult(tuple(range(first, last + 1)), version, replayed=status == "replayed")
 
 
@@ -482,6 +592,14 @@ def _append_sqlite(request: _Request) -> AppendResult:
             replay = _replay(cursor.fetchone(), request)
             if replay:
                 return replay
+        receipt = request.receipt
+        if receipt is not None:
+            cursor.execute(
+                "SELECT 1 FROM ledger_receipt WHERE scope = %s AND key = %s",
+                [receipt.scope, receipt.key],
+            )
+            if cursor.fetchone() is not None:
+                raise ReceiptExists(receipt.scope, receipt.key)
         cursor.execute(_SELECT_VERSION, [request.stream])
         current = int(cursor.fetchone()[0])
         if request.expected_version is not None and request.expected_version != current:
@@ -531,6 +649,23 @@ def _append_sqlite(request: _Request) -> AppendResult:
                     request.idempotency_key,
                     request.stream,
                     request.fingerprint,
+                    chained.positions[0],
+                    chained.positions[-1],
+                    chained.versions[-1],
+                    stored_at,
+                ],
+            )
+        if receipt is not None:
+            cursor.execute(
+                "INSERT INTO ledger_receipt (scope, key, fingerprint, body, stream, "
+                "first_position, last_position, version, recorded_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    receipt.scope,
+                    receipt.key,
+                    receipt.fingerprint,
+                    request.receipt_json,
+                    request.stream,
                     chained.positions[0],
                     chained.positions[-1],
                     chained.versions[-1],

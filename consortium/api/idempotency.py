@@ -1,9 +1,11 @@
 """``Idempotency-Key`` and ``If-Match`` for the write endpoints.
 
-A key is scoped to the API client (``client_id``). The record of a successful POST (its
-status, body and headers, with a SHA-256 fingerprint of method, path and canonical JSON
-body) is written in the same transaction as the events the POST appended. A repeat with
-the same key and fingerprint replays the record (``Idempotent-Replayed: true``) and
+A key is scoped to the API client (``client_id``). The record of a successful POST is a
+ledger receipt (``ledger.store.NewReceipt``, scope = the client): the SHA-256 fingerprint
+of method, path and canonical JSON body, and the answer's resource fields. The append
+writes it in the same statement as the events, so it exists exactly when they do, and the
+ledger is never locked while Python runs. A repeat with the same key and fingerprint
+replays the answer (201, the same body and ``ETag``, ``Idempotent-Replayed: true``) and
 appends nothing, however much later; the same key with another fingerprint is 422.
 Refused requests (4xx) are not recorded: nothing was appended, so a retry decides again.
 """
@@ -13,14 +15,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from rest_framework import exceptions
+from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from consortium.api.errors import problem
-from consortium.models import IdempotencyRecord
+from ledger.store import RecordedReceipt, find_receipt
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -60,11 +63,17 @@ def fingerprint(request: Request, data: Any) -> str:
     return hashlib.sha256(text.encode("ascii", "backslashreplace")).hexdigest()
 
 
-def find(client: str, key: str) -> IdempotencyRecord | None:
-    return IdempotencyRecord.objects.filter(client=client, key=key).first()
+def find(client: str, key: str) -> RecordedReceipt | None:
+    return find_receipt(client, key)
 
 
-def replay(record: IdempotencyRecord, fingerprint_: str) -> Response:
+def created(body: dict[str, Any], stream: str, version: int, positions: Sequence[int]) -> Response:
+    """The 201 of a write: the resource fields, where it went, and the version as ETag."""
+    answer = {**body, "stream": stream, "version": version, "positions": list(positions)}
+    return Response(answer, status=status.HTTP_201_CREATED, headers={"ETag": f'"{version}"'})
+
+
+def replay(record: RecordedReceipt, fingerprint_: str) -> Response:
     """The recorded answer, or 422 when the key was used for a different request."""
     if record.fingerprint != fingerprint_:
         message = (
@@ -78,23 +87,6 @@ def replay(record: IdempotencyRecord, fingerprint_: str) -> Response:
             kind="idempotency-key-reused",
             errors={HEADER: [message]},
         )
-    response = Response(record.body, status=record.status)
-    for name, value in (record.headers or {}).items():
-        response[name] = value
+    response = created(record.body, record.stream, record.version, record.positions)
     response[REPLAYED] = "true"
     return response
-
-
-def store(
-    client: str, key: str, fingerprint_: str, status: int, body: Any, headers: dict[str, str]
-) -> None:
-    """Record the answer (inside the caller's transaction; a racing twin hits the
-    unique constraint on (client, key) and raises IntegrityError)."""
-    IdempotencyRecord.objects.create(
-        client=client,
-        key=key,
-        fingerprint=fingerprint_,
-        status=status,
-        body=body,
-        headers=headers,
-    )

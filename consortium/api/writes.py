@@ -5,8 +5,9 @@ Semantics (issue 5), shared by every endpoint through ``CommandView``:
 - ``Idempotency-Key`` (per client): checked before anything is decided; a repeat with the
   same method, path and body replays the recorded status, body and headers with
   ``Idempotent-Replayed: true`` and appends nothing; the same key for another request is
-  422. The record is written in the same transaction as the append; a racing twin hits
-  the unique constraint and replays the winner's record. Refusals are not recorded.
+  422. The record is a ledger receipt (``ledger.store.NewReceipt``) that the append's own
+  statement writes with the events; a racing twin finds it under the ledger lock, appends
+  nothing and replays the winner's record. Refusals are not recorded.
 - ``If-Match: "<n>"`` (or ``W/"<n>"`` or a bare ``n``) is the stream version the client
   decided on: stale is 412 and never retried. Without it, a concurrent change is retried
   once by the service, then 409. A malformed ``If-Match`` is 400.
@@ -24,13 +25,13 @@ contributions/{contribution}/reverse/`` (finance) reverses a contribution.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import URLPattern, URLResolver, path
 from django.utils import timezone
@@ -58,6 +59,7 @@ from consortium.domain.money import Money, Percent, to_decimal
 from consortium.domain.values import Holder, Tranche
 from consortium.models import RoleGrant
 from consortium.streams import load_asset, load_consortium
+from ledger.store import NewReceipt, ReceiptExists
 
 Body = dict[str, Any]
 
@@ -125,6 +127,13 @@ def _check_text(value: Any, where: str = "") -> None:
 # --- the shared write path ------------------------------------------------------------
 
 
+def _receipted(actor: s.Actor, body: Body) -> s.Actor:
+    """The actor whose receipt (if it has one) carries ``body``, the answer to replay."""
+    if actor.receipt is None:
+        return actor
+    return dataclasses.replace(actor, receipt=dataclasses.replace(actor.receipt, body=body))
+
+
 class CommandView(APIView):
     """POST a command: validate, check idempotency and If-Match, append, answer 201."""
 
@@ -155,34 +164,32 @@ class CommandView(APIView):
             )
         client = client_id(request)
         fingerprint = idempotency.fingerprint(request, data) if key else ""
+        receipt = None
+        if key is not None:
+            record = idempotency.find(client, key)
+            if record is not None:
+                return idempotency.replay(record, fingerprint)
+            receipt = NewReceipt(client, key, fingerprint, {})
         actor = s.Actor(
-            request.user, source="api", expected_version=expected, correlation_id=correlation
+            request.user,
+            source="api",
+            expected_version=expected,
+            correlation_id=correlation,
+            receipt=receipt,
         )
+        serializer = self.request_serializer(data=data)
+        serializer.is_valid(raise_exception=True)
         try:
-            with transaction.atomic():
-                if key is not None:
-                    record = idempotency.find(client, key)
-                    if record is not None:
-                        return idempotency.replay(record, fingerprint)
-                serializer = self.request_serializer(data=data)
-                serializer.is_valid(raise_exception=True)
-                result, body = self.command(actor, dict(serializer.validated_data), **kwargs)
-                body = {
-                    **body,
-                    "stream": result.stream,
-                    "version": result.version,
-                    "positions": list(result.positions),
-                }
-                headers = {"ETag": f'"{result.version}"'}
-                if key is not None:
-                    idempotency.store(client, key, fingerprint, 201, body, headers)
-        except (IntegrityError, DomainError, s.StaleVersion, s.ConcurrentChange):
+            # The receipt goes in with the events, in the append's own statement (see
+            # ``idempotency``): nothing here runs while the ledger is locked.
+            result, body = self.command(actor, dict(serializer.validated_data), **kwargs)
+        except (ReceiptExists, DomainError, s.StaleVersion, s.ConcurrentChange):
             # A racing twin with the same key may have won: answer as it did.
             record = idempotency.find(client, key) if key is not None else None
             if record is None or record.fingerprint != fingerprint:
                 raise
             return idempotency.replay(record, fingerprint)
-        return Response(body, status=status.HTTP_201_CREATED, headers=headers)
+        return idempotency.created(body, result.stream, result.version, result.positions)
 
 
 class _WriteAnywhere(permissions.BasePermission):
@@ -286,19 +293,20 @@ class ConsortiumForm(CommandView):
 
     def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
         formed_on = data.get("formed_on") or _today()
-        result = s.consortium_form(
-            actor=actor,
-            slug=data["slug"],
-            name=data["name"],
-            base_currency=data["base_currency"],
-            formed_on=formed_on,
-        )
-        return result, {
+        body = {
             "slug": data["slug"],
             "name": data["name"],
             "base_currency": data["base_currency"],
             "formed_on": _iso(formed_on),
         }
+        result = s.consortium_form(
+            actor=_receipted(actor, body),
+            slug=data["slug"],
+            name=data["name"],
+            base_currency=data["base_currency"],
+            formed_on=formed_on,
+        )
+        return result, body
 
 
 @documented(ws.TargetIn, ws.TargetOut, "Set a fundraising target", "consortium_set_target")
@@ -315,16 +323,7 @@ class TargetSet(CommandView):
             for i, t in enumerate(data.get("tranches") or [])
         ]
         on = data.get("effective_on") or _today()
-        result = s.consortium_set_target(
-            actor=actor,
-            slug=slug,
-            instrument=data["instrument"],
-            amount=amount,
-            deadline=data.get("deadline"),
-            tranches=tranches,
-            effective_on=on,
-        )
-        return result, {
+        body = {
             "consortium": slug,
             "instrument": data["instrument"],
             "amount": str(amount.amount),
@@ -336,6 +335,16 @@ class TargetSet(CommandView):
             ],
             "effective_on": on.isoformat(),
         }
+        result = s.consortium_set_target(
+            actor=_receipted(actor, body),
+            slug=slug,
+            instrument=data["instrument"],
+            amount=amount,
+            deadline=data.get("deadline"),
+            tranches=tranches,
+            effective_on=on,
+        )
+        return result, body
 
 
 @documented(ws.PartnerIn, ws.PartnerOut, "Admit a partner", "partner_admit")
@@ -344,21 +353,22 @@ class PartnerAdmit(CommandView):
 
     def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
         on = data.get("effective_on") or _today()
-        result = s.partner_admit(
-            actor=actor,
-            slug=kwargs["slug"],
-            organisation_id=data["organisation_id"],
-            name=data["name"],
-            role=data["role"],
-            effective_on=on,
-        )
-        return result, {
+        body = {
             "consortium": kwargs["slug"],
             "organisation_id": data["organisation_id"],
             "name": data["name"],
             "role": data["role"],
             "effective_on": on.isoformat(),
         }
+        result = s.partner_admit(
+            actor=_receipted(actor, body),
+            slug=kwargs["slug"],
+            organisation_id=data["organisation_id"],
+            name=data["name"],
+            role=data["role"],
+            effective_on=on,
+        )
+        return result, body
 
 
 @documented(ws.PartnerRoleIn, ws.PartnerRoleOut, "Change a partner's role", "partner_role")
@@ -367,19 +377,20 @@ class PartnerRole(CommandView):
 
     def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
         on = data.get("effective_on") or _today()
-        result = s.partner_change_role(
-            actor=actor,
-            slug=kwargs["slug"],
-            organisation_id=kwargs["partner"],
-            role=data["role"],
-            effective_on=on,
-        )
-        return result, {
+        body = {
             "consortium": kwargs["slug"],
             "organisation_id": kwargs["partner"],
             "role": data["role"],
             "effective_on": on.isoformat(),
         }
+        result = s.partner_change_role(
+            actor=_receipted(actor, body),
+            slug=kwargs["slug"],
+            organisation_id=kwargs["partner"],
+            role=data["role"],
+            effective_on=on,
+        )
+        return result, body
 
 
 # --- commitments -------------------------------------------------------------------------
@@ -396,17 +407,7 @@ class CommitmentRecord(CommandView):
         amount = _money(data["amount"], currency)
         commitment_id = data.get("commitment_id") or _new_id()
         on = data.get("effective_on") or _today()
-        result = s.commitment_record(
-            actor=actor,
-            slug=slug,
-            commitment_id=commitment_id,
-            organisation_id=data["organisation_id"],
-            instrument=data["instrument"],
-            amount=amount,
-            stage=data["stage"],
-            effective_on=on,
-        )
-        return result, {
+        body = {
             "consortium": slug,
             "commitment_id": commitment_id,
             "organisation_id": data["organisation_id"],
@@ -416,6 +417,17 @@ class CommitmentRecord(CommandView):
             "stage": data["stage"],
             "effective_on": on.isoformat(),
         }
+        result = s.commitment_record(
+            actor=_receipted(actor, body),
+            slug=slug,
+            commitment_id=commitment_id,
+            organisation_id=data["organisation_id"],
+            instrument=data["instrument"],
+            amount=amount,
+            stage=data["stage"],
+            effective_on=on,
+        )
+        return result, body
 
 
 @documented(ws.StageIn, ws.StageOut, "Advance a commitment's stage", "commitment_stage")
@@ -424,19 +436,20 @@ class CommitmentStage(CommandView):
 
     def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
         on = data.get("effective_on") or _today()
-        result = s.commitment_advance_stage(
-            actor=actor,
-            slug=kwargs["slug"],
-            commitment_id=kwargs["commitment"],
-            stage=data["stage"],
-            effective_on=on,
-        )
-        return result, {
+        body = {
             "consortium": kwargs["slug"],
             "commitment_id": kwargs["commitment"],
             "stage": data["stage"],
             "effective_on": on.isoformat(),
         }
+        result = s.commitment_advance_stage(
+            actor=_receipted(actor, body),
+            slug=kwargs["slug"],
+            commitment_id=kwargs["commitment"],
+            stage=data["stage"],
+            effective_on=on,
+        )
+        return result, body
 
 
 @documented(ws.AmendIn, ws.AmendOut, "Amend a commitment", "commitment_amend")
@@ -453,20 +466,21 @@ class CommitmentAmend(CommandView):
             currency = commitment.currency if commitment else _base_currency(slug)
         amount = _money(data["amount"], currency)
         on = data.get("effective_on") or _today()
-        result = s.commitment_amend(
-            actor=actor,
-            slug=slug,
-            commitment_id=kwargs["commitment"],
-            amount=amount,
-            effective_on=on,
-        )
-        return result, {
+        body = {
             "consortium": slug,
             "commitment_id": kwargs["commitment"],
             "amount": str(amount.amount),
             "currency": currency,
             "effective_on": on.isoformat(),
         }
+        result = s.commitment_amend(
+            actor=_receipted(actor, body),
+            slug=slug,
+            commitment_id=kwargs["commitment"],
+            amount=amount,
+            effective_on=on,
+        )
+        return result, body
 
 
 # --- capital calls and contributions -------------------------------------------------
@@ -482,16 +496,7 @@ class CallPrepare(CommandView):
         amount = _money(data["amount"], currency)
         call_id = data.get("call_id") or _new_id()
         on = data.get("effective_on") or _today()
-        result = s.capital_call_prepare(
-            actor=actor,
-            slug=slug,
-            call_id=call_id,
-            amount=amount,
-            due_on=data["due_on"],
-            purpose=data["purpose"],
-            effective_on=on,
-        )
-        return result, {
+        body = {
             "consortium": slug,
             "call_id": call_id,
             "amount": str(amount.amount),
@@ -502,6 +507,16 @@ class CallPrepare(CommandView):
             "status": "draft",
             "effective_on": on.isoformat(),
         }
+        result = s.capital_call_prepare(
+            actor=_receipted(actor, body),
+            slug=slug,
+            call_id=call_id,
+            amount=amount,
+            due_on=data["due_on"],
+            purpose=data["purpose"],
+            effective_on=on,
+        )
+        return result, body
 
 
 def _call_step(
@@ -512,16 +527,21 @@ def _call_step(
     ) -> tuple[s.CommandResult, Body]:
         on = data.get("effective_on") or _today()
         extra = {"reason": data["reason"]} if "reason" in data else {}
-        result = action(
-            actor=actor, slug=kwargs["slug"], call_id=kwargs["call"], effective_on=on, **extra
-        )
-        return result, {
+        body = {
             "consortium": kwargs["slug"],
             "call_id": kwargs["call"],
             "status": status_,
             "by": actor.username,
             "effective_on": on.isoformat(),
         }
+        result = action(
+            actor=_receipted(actor, body),
+            slug=kwargs["slug"],
+            call_id=kwargs["call"],
+            effective_on=on,
+            **extra,
+        )
+        return result, body
 
     return command
 
@@ -560,17 +580,7 @@ class ContributionReceive(CommandView):
         amount = _money(data["amount"], currency)
         contribution_id = data.get("contribution_id") or _new_id()
         on = data.get("received_on") or _today()
-        result = s.contribution_receive(
-            actor=actor,
-            slug=slug,
-            contribution_id=contribution_id,
-            call_id=kwargs["call"],
-            organisation_id=data["organisation_id"],
-            amount=amount,
-            bank_reference=data["bank_reference"],
-            received_on=on,
-        )
-        return result, {
+        body = {
             "consortium": slug,
             "call_id": kwargs["call"],
             "contribution_id": contribution_id,
@@ -580,6 +590,17 @@ class ContributionReceive(CommandView):
             "bank_reference": data["bank_reference"].strip(),
             "received_on": on.isoformat(),
         }
+        result = s.contribution_receive(
+            actor=_receipted(actor, body),
+            slug=slug,
+            contribution_id=contribution_id,
+            call_id=kwargs["call"],
+            organisation_id=data["organisation_id"],
+            amount=amount,
+            bank_reference=data["bank_reference"],
+            received_on=on,
+        )
+        return result, body
 
 
 @documented(ws.ReversalIn, ws.ReversalOut, "Reverse a contribution", "contribution_reverse")
@@ -600,20 +621,21 @@ class ContributionReverse(CommandView):
                 field="contribution_id",
             )
         on = data.get("effective_on") or _today()
-        result = s.contribution_reverse(
-            actor=actor,
-            slug=slug,
-            contribution_id=contribution_id,
-            reason=data["reason"],
-            effective_on=on,
-        )
-        return result, {
+        body = {
             "consortium": slug,
             "call_id": call_id,
             "contribution_id": contribution_id,
             "reason": data["reason"].strip(),
             "effective_on": on.isoformat(),
         }
+        result = s.contribution_reverse(
+            actor=_receipted(actor, body),
+            slug=slug,
+            contribution_id=contribution_id,
+            reason=data["reason"],
+            effective_on=on,
+        )
+        return result, body
 
 
 # --- debt facilities and FX ---------------------------------------------------------------
@@ -629,17 +651,7 @@ class FacilityArrange(CommandView):
         amount = _money(data["amount"], currency)
         facility_id = data.get("facility_id") or _new_id()
         on = data.get("effective_on") or _today()
-        result = s.facility_arrange(
-            actor=actor,
-            slug=slug,
-            facility_id=facility_id,
-            lender=data["lender"],
-            amount=amount,
-            maturity_on=data["maturity_on"],
-            revolving=data["revolving"],
-            effective_on=on,
-        )
-        return result, {
+        body = {
             "consortium": slug,
             "facility_id": facility_id,
             "lender": data["lender"],
@@ -649,6 +661,17 @@ class FacilityArrange(CommandView):
             "revolving": data["revolving"],
             "effective_on": on.isoformat(),
         }
+        result = s.facility_arrange(
+            actor=_receipted(actor, body),
+            slug=slug,
+            facility_id=facility_id,
+            lender=data["lender"],
+            amount=amount,
+            maturity_on=data["maturity_on"],
+            revolving=data["revolving"],
+            effective_on=on,
+        )
+        return result, body
 
 
 def _facility_currency(slug: str, facility_id: str) -> str:
@@ -669,15 +692,7 @@ class FacilityDraw(CommandView):
         amount = _money(data["amount"], currency)
         draw_id = data.get("draw_id") or _new_id()
         on = data.get("effective_on") or _today()
-        result = s.facility_draw(
-            actor=actor,
-            slug=slug,
-            facility_id=facility_id,
-            draw_id=draw_id,
-            amount=amount,
-            effective_on=on,
-        )
-        return result, {
+        body = {
             "consortium": slug,
             "facility_id": facility_id,
             "draw_id": draw_id,
@@ -685,6 +700,15 @@ class FacilityDraw(CommandView):
             "currency": currency,
             "effective_on": on.isoformat(),
         }
+        result = s.facility_draw(
+            actor=_receipted(actor, body),
+            slug=slug,
+            facility_id=facility_id,
+            draw_id=draw_id,
+            amount=amount,
+            effective_on=on,
+        )
+        return result, body
 
 
 @documented(ws.RepaymentIn, ws.RepaymentOut, "Repay a debt facility", "facility_repay")
@@ -699,15 +723,7 @@ class FacilityRepay(CommandView):
         amount = _money(data["amount"], currency)
         repayment_id = data.get("repayment_id") or _new_id()
         on = data.get("effective_on") or _today()
-        result = s.facility_repay(
-            actor=actor,
-            slug=slug,
-            facility_id=facility_id,
-            repayment_id=repayment_id,
-            amount=amount,
-            effective_on=on,
-        )
-        return result, {
+        body = {
             "consortium": slug,
             "facility_id": facility_id,
             "repayment_id": repayment_id,
@@ -715,6 +731,15 @@ class FacilityRepay(CommandView):
             "currency": currency,
             "effective_on": on.isoformat(),
         }
+        result = s.facility_repay(
+            actor=_receipted(actor, body),
+            slug=slug,
+            facility_id=facility_id,
+            repayment_id=repayment_id,
+            amount=amount,
+            effective_on=on,
+        )
+        return result, body
 
 
 @documented(ws.FxRateIn, ws.FxRateOut, "Record an FX rate", "fx_rate_record")
@@ -730,19 +755,20 @@ class FxRateRecord(CommandView):
         except InvalidAmount as error:  # pragma: no cover - the serializer checked it
             raise exceptions.ValidationError({"rate": [error.message]}) from None
         on = data.get("effective_on") or _today()
-        result = s.fx_rate_record(
-            actor=actor,
-            slug=kwargs["slug"],
-            currency=data["currency"],
-            rate=rate,
-            effective_on=on,
-        )
-        return result, {
+        body = {
             "consortium": kwargs["slug"],
             "currency": data["currency"],
             "rate": data["rate"],
             "effective_on": on.isoformat(),
         }
+        result = s.fx_rate_record(
+            actor=_receipted(actor, body),
+            slug=kwargs["slug"],
+            currency=data["currency"],
+            rate=rate,
+            effective_on=on,
+        )
+        return result, body
 
 
 # --- assets and stakes --------------------------------------------------------------------
@@ -761,18 +787,7 @@ class AssetRegister(CommandView):
         cost = _money(data["estimated_cost"], currency, "estimated_cost")
         asset_id = data.get("asset_id") or _new_id()
         on = data.get("effective_on") or _today()
-        result = s.asset_register(
-            actor=actor,
-            asset_id=asset_id,
-            sponsor=sponsor,
-            kind=data["kind"],
-            name=data["name"],
-            location=data["location"],
-            capacity_mw=to_decimal(data["capacity_mw"], field="capacity_mw"),
-            estimated_cost=cost,
-            effective_on=on,
-        )
-        return result, {
+        body = {
             "asset_id": asset_id,
             "sponsor": sponsor,
             "kind": data["kind"],
@@ -783,6 +798,18 @@ class AssetRegister(CommandView):
             "currency": currency,
             "effective_on": on.isoformat(),
         }
+        result = s.asset_register(
+            actor=_receipted(actor, body),
+            asset_id=asset_id,
+            sponsor=sponsor,
+            kind=data["kind"],
+            name=data["name"],
+            location=data["location"],
+            capacity_mw=to_decimal(data["capacity_mw"], field="capacity_mw"),
+            estimated_cost=cost,
+            effective_on=on,
+        )
+        return result, body
 
 
 @documented(ws.StakeIn, ws.StakeOut, "Acquire, transfer or sell a stake", "asset_stake")
@@ -802,25 +829,9 @@ class AssetStake(CommandView):
         percent = _percent(data["percent"])
         on = data.get("effective_on") or _today()
         to_holder = None
-        if data["action"] == "acquire":
-            result = s.stake_acquire(
-                actor=actor, asset_id=asset_id, holder=holder, percent=percent, effective_on=on
-            )
-        elif data["action"] == "sell":
-            result = s.stake_sell(
-                actor=actor, asset_id=asset_id, holder=holder, percent=percent, effective_on=on
-            )
-        else:
+        if data["action"] == "transfer":
             to_holder = Holder(data["to_holder"]["kind"], data["to_holder"]["id"])
-            result = s.stake_transfer(
-                actor=actor,
-                asset_id=asset_id,
-                from_holder=holder,
-                to_holder=to_holder,
-                percent=percent,
-                effective_on=on,
-            )
-        return result, {
+        body = {
             "asset_id": asset_id,
             "action": data["action"],
             "holder": {"kind": holder.kind, "id": holder.id},
@@ -828,6 +839,25 @@ class AssetStake(CommandView):
             "percent": data["percent"],
             "effective_on": on.isoformat(),
         }
+        signed = _receipted(actor, body)
+        if to_holder is not None:
+            result = s.stake_transfer(
+                actor=signed,
+                asset_id=asset_id,
+                from_holder=holder,
+                to_holder=to_holder,
+                percent=percent,
+                effective_on=on,
+            )
+        elif data["action"] == "sell":
+            result = s.stake_sell(
+                actor=signed, asset_id=asset_id, holder=holder, percent=percent, effective_on=on
+            )
+        else:
+            result = s.stake_acquire(
+                actor=signed, asset_id=asset_id, holder=holder, percent=percent, effective_on=on
+            )
+        return result, body
 
 
 # --- routes -----------------------------------------------------------------------------

@@ -10,7 +10,17 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, connections
 
-from ledger.store import NewEvent, WrongExpectedVersion, append, head, read_all, read_stream
+from ledger.store import (
+    NewEvent,
+    NewReceipt,
+    ReceiptExists,
+    WrongExpectedVersion,
+    append,
+    find_receipt,
+    head,
+    read_all,
+    read_stream,
+)
 
 WRITERS = 8
 EVENTS_EACH = 250
@@ -122,3 +132,37 @@ def test_two_racing_retries_with_one_idempotency_key_append_once(postgres_only):
     positions = {results.get(timeout=5)[1] for _ in racers}
     assert positions == {(1,)}
     assert head() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_twins_with_one_receipt_key_append_once(postgres_only):
+    """Each twin checked before the other committed; the append's own statement finds the
+    winner's receipt under the ledger lock, and every loser appends nothing."""
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+
+    def twin(number: int) -> None:
+        connections.close_all()
+        try:
+            append(
+                "paid",
+                [NewEvent("Paid", {"amount": "1.00"})],
+                expected_version=None,
+                receipt=NewReceipt("client", "same-request", "", {"n": number}),
+            )
+            results.put("appended")
+        except ReceiptExists:
+            results.put("refused")
+        connections.close_all()
+
+    racers = [context.Process(target=twin, args=(n,)) for n in range(6)]
+    for process in racers:
+        process.start()
+    for process in racers:
+        process.join(timeout=60)
+    outcomes = sorted(results.get(timeout=5) for _ in racers)
+    assert outcomes == ["appended"] + ["refused"] * 5
+    assert head() == 1
+    receipt = find_receipt("client", "same-request")
+    assert receipt is not None and receipt.positions == (1,)

@@ -16,8 +16,11 @@ from ledger.store import (
     IdempotencyConflict,
     InvalidAppend,
     NewEvent,
+    NewReceipt,
+    ReceiptExists,
     WrongExpectedVersion,
     append,
+    find_receipt,
     head,
     head_state,
     read_all,
@@ -307,3 +310,56 @@ class TestUpcasting:
                 read_all()
         finally:
             upcasting.unregister("Loop", 1)
+
+
+class TestReceipts:
+    def test_a_receipt_is_stored_with_the_events_it_records(self):
+        append("s-x", [ev()], expected_version=None)
+        receipt = NewReceipt("client-a", "k1", "f" * 64, {"id": "c-1", "note": "café"})
+        result = append("s-r", [ev(), ev()], expected_version=0, receipt=receipt)
+        stored = find_receipt("client-a", "k1")
+        assert stored is not None
+        assert (stored.stream, stored.positions, stored.version) == ("s-r", (2, 3), 2)
+        assert stored.body == {"id": "c-1", "note": "café"}
+        assert stored.fingerprint == "f" * 64
+        assert stored.recorded_at == read_all()[-1].recorded_at
+        assert result.positions == (2, 3)
+        assert find_receipt("client-b", "k1") is None
+
+    def test_a_key_the_scope_already_holds_appends_nothing(self):
+        append("s-r", [ev()], expected_version=0, receipt=NewReceipt("a", "k", "", {}))
+        with pytest.raises(ReceiptExists):
+            append("s-r", [ev()], expected_version=None, receipt=NewReceipt("a", "k", "", {}))
+        assert head() == 1
+        # Another scope may use the same key.
+        append("s-r", [ev()], expected_version=None, receipt=NewReceipt("b", "k", "", {}))
+        assert head() == 2
+
+    def test_a_refused_append_stores_no_receipt(self):
+        append("s-r", [ev()], expected_version=0)
+        with pytest.raises(WrongExpectedVersion):
+            append("s-r", [ev()], expected_version=0, receipt=NewReceipt("a", "k", "", {}))
+        assert find_receipt("a", "k") is None
+
+    def test_inside_a_rolled_back_transaction_neither_is_kept(self):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            append("s-r", [ev()], expected_version=0, receipt=NewReceipt("a", "k", "", {}))
+            raise RuntimeError
+        assert head() == 0 and find_receipt("a", "k") is None
+
+    @pytest.mark.parametrize(
+        "receipt",
+        [
+            {"scope": "a"},
+            NewReceipt("", "k", "", {}),
+            NewReceipt("a", "k" * 256, "", {}),
+            NewReceipt("a", "k", "f" * 65, {}),
+            NewReceipt("a", "k", "", ["not", "a", "mapping"]),  # type: ignore[arg-type]
+            NewReceipt("a", "k", "", {"amount": Decimal("1")}),
+            NewReceipt("a", "k", "", {"x": float("nan")}),
+        ],
+    )
+    def test_a_malformed_receipt_is_refused_before_anything_is_written(self, receipt):
+        with pytest.raises(InvalidAppend, match="receipt"):
+            append("s-r", [ev()], expected_version=0, receipt=receipt)
+        assert head() == 0

@@ -13,8 +13,8 @@ from consortium import services as s
 from consortium.api import idempotency
 from consortium.domain.money import Money, Percent
 from consortium.domain.values import Holder
-from consortium.models import IdempotencyRecord
 from ledger import store
+from ledger.models import Receipt
 from tests.consortium.api.conftest import CALLERS
 
 pytestmark = pytest.mark.django_db
@@ -314,7 +314,7 @@ def test_a_repeat_with_the_same_key_replays_and_appends_nothing(world, api_clien
     assert again["Idempotent-Replayed"] == "true" and again["ETag"] == first["ETag"]
     assert store.head() == head
     # Days later, the same answer still.
-    IdempotencyRecord.objects.update(created_at=timezone.now() - dt.timedelta(days=30))
+    Receipt.objects.update(recorded_at=timezone.now() - dt.timedelta(days=30))
     later = post(api, path, body, HTTP_IDEMPOTENCY_KEY="pay-1")
     assert later.json() == first.json() and later["Idempotent-Replayed"] == "true"
     assert store.head() == head
@@ -353,7 +353,7 @@ def test_a_key_belongs_to_one_client(world, api_client_for):
     assert first.status_code == second.status_code == 201
     assert "Idempotent-Replayed" not in second
     assert first.json()["contribution_id"] != second.json()["contribution_id"]
-    assert IdempotencyRecord.objects.filter(key="pay-1").count() == 2
+    assert Receipt.objects.filter(key="pay-1").count() == 2
 
 
 def test_a_racing_twin_replays_the_winners_answer(world, api_client_for, monkeypatch):
@@ -393,7 +393,7 @@ def test_a_refusal_is_not_recorded_so_a_retry_decides_again(world, api_client_fo
     path, body, _ = ENDPOINTS["contribute"]
     refused = post(api, path, {**body, "amount": "900.00"}, HTTP_IDEMPOTENCY_KEY="pay-2")
     assert_problem(refused, 422)
-    assert not IdempotencyRecord.objects.filter(key="pay-2").exists()
+    assert not Receipt.objects.filter(key="pay-2").exists()
 
 
 @pytest.mark.parametrize("key", ["", "a b", "x" * 256, "clé"])
@@ -605,7 +605,7 @@ def test_malformed_bodies_are_problems(world, api_client_for, raw, content_type,
     )
     assert_problem(response, status)
     assert store.head() == world
-    assert not IdempotencyRecord.objects.exists()
+    assert not Receipt.objects.exists()
 
 
 def test_an_oversized_body_is_413(world, api_client_for, settings):
