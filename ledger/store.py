@@ -540,7 +540,7 @@ def _append_postgres(request: _Request) -> AppendResult:
     if raw.prepare_threshold is None:  # Django disables preparing; this cursor prepares
         raw.prepare_threshold = 5
     events = request.events
-    params = (
+    params: tuple[Any, ...] = (
         DEFAULT_PARTITION,
         request.stream,
         request.expected_version,

@@ -182,6 +182,10 @@ SPECTACULAR_SETTINGS = {
 }
 # Request bodies above this are refused before parsing (413).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("API_MAX_BODY_BYTES", 256 * 1024)
+# Per web process: rendered live-read answers kept by projection position, and rendered
+# events kept by ledger position (consortium.api.rendered); 0 turns either off.
+API_RENDER_CACHE_ENTRIES = env_int("API_RENDER_CACHE_ENTRIES", 1000)
+API_EVENT_CACHE_EVENTS = env_int("API_EVENT_CACHE_EVENTS", 50_000)
 
 # --- Ledger ---------------------------------------------------------------------------
 # The largest event (data plus metadata, canonically encoded) an append accepts.

@@ -14,11 +14,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import django_filters  # type: ignore[import-untyped]
 from django.db.models import QuerySet
+from django.http import HttpResponseBase
 from django.urls import URLPattern, URLResolver, path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -29,7 +31,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from consortium.api import health
+from consortium.api import health, rendered
 from consortium.api import read_serializers as rs
 from consortium.api.access import PARTNER_READ, READ, is_partner_only, partner_organisations
 from consortium.api.errors import PROBLEM, problem
@@ -46,7 +48,6 @@ from consortium.projections.figures import (
     Progress,
 )
 from ledger import store
-from ledger.models import ProjectionState
 from ledger.projections import runner
 from ledger.projections.runner import live_generation
 
@@ -137,6 +138,8 @@ def _validated(serializer: type[Serializer[Any]], request: Request) -> dict[str,
 
 
 def _view(request: Request) -> View:
+    if not request.query_params:
+        return View(None, None, None)
     data = _validated(rs.ReadParams, request)
     return View(data.get("as_of"), data.get("known_at"), data.get("min_position"))
 
@@ -163,10 +166,26 @@ def _position(view: View, projection: str) -> tuple[int, Response | None]:
         view.min_position, names=[projection], timeout=WAIT_SECONDS
     ):
         return 0, _not_caught_up(view.min_position)
-    checkpoint = (
-        ProjectionState.objects.filter(name=projection).values_list("checkpoint", flat=True).first()
-    )
-    return int(checkpoint or 0), None
+    return runner.live_state(projection)[0], None
+
+
+def _live_answer(
+    view: View, projection: str, key: tuple[str, str], build: Callable[[int, int], Any]
+) -> HttpResponseBase:
+    """A live read through ``rendered.answers``: ``build(position, generation)`` gives the
+    body (or raises), rendered once per projection state (see ``consortium.api.rendered``)."""
+    if view.min_position is not None and not runner.wait_for(
+        view.min_position, names=[projection], timeout=WAIT_SECONDS
+    ):
+        return _not_caught_up(view.min_position)
+    state = runner.live_state(projection)
+    cache_key = (key, state)
+    content = rendered.answers.get(cache_key)
+    if content is None:
+        content = rendered.render(build(*state))
+        if runner.live_state(projection) == state:  # no catch-up committed meanwhile
+            rendered.answers.put(cache_key, content)
+    return rendered.json_response(content)
 
 
 def _not_found(what: str) -> exceptions.NotFound:
@@ -496,8 +515,17 @@ class ConsortiumProgress(ReadView):
         responses=responses(rs.ProgressSerializer),
         description="Fundraising progress: per instrument, tranche waterfall, month ends.",
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: Request, slug: str) -> HttpResponseBase:
         view = _view(request)
+        if not view.folded:
+
+            def build(position: int, generation: int) -> dict[str, Any]:
+                found = selectors.progress(slug, generation=generation)
+                if found is None:
+                    raise _not_found(f"The consortium {slug!r}")
+                return {**view.header(position), **progress_body(found)}
+
+            return _live_answer(view, CONSORTIUM_PROJECTION, ("progress", slug), build)
         position, waited = _position(view, CONSORTIUM_PROJECTION)
         if waited is not None:
             return waited
@@ -620,15 +648,21 @@ class AssetOwnershipView(ReadView):
         responses=responses(rs.OwnershipSerializer),
         description="Direct stakes and look-through ownership of one asset.",
     )
-    def get(self, request: Request, id: str) -> Response:
+    def get(self, request: Request, id: str) -> HttpResponseBase:
         view = _view(request)
+        if not view.folded:
+
+            def build(position: int, generation: int) -> dict[str, Any]:
+                found = selectors.ownership(id, generation=generation)
+                if found is None:
+                    raise _not_found(f"The asset {id!r}")
+                return {**view.header(position), **ownership_body(found)}
+
+            return _live_answer(view, OWNERSHIP_PROJECTION, ("ownership", id), build)
         position, waited = _position(view, OWNERSHIP_PROJECTION)
         if waited is not None:
             return waited
-        if view.folded:
-            found = asof.ownership_as_of(id, effective_on=view.as_of, known_at=view.known_at)
-        else:
-            found = selectors.ownership(id)
+        found = asof.ownership_as_of(id, effective_on=view.as_of, known_at=view.known_at)
         if found is None:
             raise _not_found(f"The asset {id!r}")
         return Response({**view.header(position), **ownership_body(found)})
@@ -652,20 +686,59 @@ def _event_body(event: store.RecordedEvent) -> dict[str, Any]:
     }
 
 
+def _event_json(event: store.RecordedEvent) -> bytes:
+    """The event as rendered JSON, kept by position (events never change)."""
+    content = rendered.render(_event_body(event))
+    rendered.events.put(event.position, content)
+    return content
+
+
+_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+def _feed_params(request: Request) -> tuple[int, int]:
+    """``after`` and ``limit``: plain numbers in range are read directly, anything else
+    goes through ``FeedParams`` (and its error messages)."""
+    query = request.query_params
+    after, limit = query.get("after", "0"), query.get("limit", "100")
+    if (
+        query.keys() <= {"after", "limit"}
+        and _DIGITS.fullmatch(after)
+        and _DIGITS.fullmatch(limit)
+        and 1 <= int(limit) <= 1000
+        and len(query.getlist("after")) <= 1
+        and len(query.getlist("limit")) <= 1
+    ):
+        return int(after), int(limit)
+    params = _validated(rs.FeedParams, request)
+    return params["after"], params["limit"]
+
+
 def _feed(
     request: Request, read: Callable[[int, int], list[store.RecordedEvent]] | None = None
-) -> Response:
-    params = _validated(rs.FeedParams, request)
-    after, limit = params["after"], params["limit"]
+) -> HttpResponseBase:
+    """A page of events after ``after``. On the whole ledger's feed every position up to
+    the head exists, so a page of rendered events the process already keeps needs no rows."""
+    after, limit = _feed_params(request)
     head = store.head()  # read first: the page never claims more than it saw
-    events = (read or (lambda a, n: store.read_all(after=a, limit=n)))(after, limit)
-    return Response(
-        {
-            "results": [_event_body(e) for e in events],
-            "next_after": events[-1].position if events else after,
-            "head": max(head, events[-1].position) if events else head,
-        }
+    fragments = None
+    if read is None and after < head:
+        fragments = rendered.events.get_many(range(after + 1, min(after + limit, head) + 1))
+    if fragments is not None:
+        last = min(after + limit, head)
+    else:
+        events = (read or (lambda a, n: store.read_all(after=a, limit=n)))(after, limit)
+        fragments = [_event_json(e) for e in events]
+        last = events[-1].position if events else after
+        head = max(head, last)
+    content = b"".join(
+        (
+            b'{"results":[',
+            b",".join(fragments),
+            b'],"next_after":%d,"head":%d}' % (last, head),
+        )
     )
+    return rendered.json_response(content)
 
 
 class EventFeed(ReadView):
@@ -678,7 +751,7 @@ class EventFeed(ReadView):
         description="Every event of the ledger in position order, `limit` at a time after "
         "`after`. A client that follows `next_after` sees every event exactly once.",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponseBase:
         return _feed(request)
 
 
@@ -692,8 +765,8 @@ class ConsortiumEventFeed(ReadView):
         description="The consortium's own stream, paged like `events/`: `after` and "
         "`next_after` are ledger positions here too.",
     )
-    def get(self, request: Request, slug: str) -> Response:
-        _validated(rs.FeedParams, request)
+    def get(self, request: Request, slug: str) -> HttpResponseBase:
+        _feed_params(request)
         events = store.read_stream(consortium_stream_id(slug))
         if not events:
             raise _not_found(f"The consortium {slug!r}")

@@ -64,9 +64,10 @@ def assets() -> list[str]:
     return sorted(query.values_list("asset_id", flat=True))
 
 
-def progress(slug: str) -> Progress | None:
-    """Fundraising progress of one consortium (None if the projection does not know it)."""
-    generation = live_generation("consortium")
+def progress(slug: str, *, generation: int | None = None) -> Progress | None:
+    """Fundraising progress of one consortium (None if the projection does not know it),
+    from the live generation or the one given."""
+    generation = generation or live_generation("consortium")
     rows = read_rows(FundraisingProgress, ProgressRow, generation, consortium=slug)
     if not rows:
         return None
@@ -116,9 +117,10 @@ def capital_calls(slug: str, *, today: dt.date | None = None) -> list[CapitalCal
     return read_calls(calls, _allocations(slug), _today(today))
 
 
-def ownership(asset_id: str) -> Ownership | None:
-    """Direct stakes and look-through ownership of one asset (None if unknown)."""
-    generation = live_generation("ownership")
+def ownership(asset_id: str, *, generation: int | None = None) -> Ownership | None:
+    """Direct stakes and look-through ownership of one asset (None if unknown), from the
+    live generation or the one given."""
+    generation = generation or live_generation("ownership")
     found = read_rows(AssetOwnership, AssetRow, generation, asset_id=asset_id)
     if not found:
         return None

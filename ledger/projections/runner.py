@@ -80,6 +80,20 @@ def next_generation(name: str) -> int:
     return row.rebuild_generation or row.generation + 1
 
 
+def live_state(name: str) -> tuple[int, int]:
+    """The projection's checkpoint and live generation, in one query ((0, 1) if unknown).
+
+    Together they determine everything the live tables say: a reader may key a cache of
+    what it rendered from them on this pair.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT checkpoint, generation FROM ledger_projection_state WHERE name = %s", [name]
+        )
+        row = cursor.fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 1)
+
+
 def live_generation(name: str) -> int:
     """The generation readers should see."""
     row = ProjectionState.objects.filter(name=name).values_list("generation", flat=True).first()
