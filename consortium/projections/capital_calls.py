@@ -7,23 +7,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
-
 from consortium.models import CapitalCallAllocationRow, CapitalCallRow
 from consortium.projections.cache import Entry
 from consortium.projections.common import (
-    replace_rows,
     row_values,
     slug_of,
 )
 from consortium.projections.figures import ConsortiumTracker, call_rows
+from ledger.projections.base import Keys, replace_rows
 
 
 def write(touched: dict[str, Entry[Any]], generation: int, after: int) -> None:
     """Only the calls that an event of the batch changed are rewritten (a consortium's
     history of calls grows without bound); each call's rows reflect the last event that
     changed that call (``position``), whatever the batch boundaries."""
-    where = Q(pk__in=[])
+    keys: list[tuple[str, str]] = []
     calls: list[dict[str, Any]] = []
     allocations: list[dict[str, Any]] = []
     for stream, entry in touched.items():
@@ -32,7 +30,7 @@ def write(touched: dict[str, Entry[Any]], generation: int, after: int) -> None:
         if not changed:
             continue
         slug = slug_of(stream)
-        where |= Q(consortium=slug, call_id__in=changed)
+        keys.extend((slug, call_id) for call_id in changed)
         for call_id in changed:
             call, parts = call_rows(tracker.state, tracker.state.calls[call_id])
             common = {
@@ -46,6 +44,9 @@ def write(touched: dict[str, Entry[Any]], generation: int, after: int) -> None:
         return
     replace_rows(
         generation,
-        [(CapitalCallRow, where), (CapitalCallAllocationRow, where)],
+        [
+            Keys(CapitalCallRow, ("consortium", "call_id"), keys),
+            Keys(CapitalCallAllocationRow, ("consortium", "call_id"), keys),
+        ],
         [(CapitalCallRow, calls), (CapitalCallAllocationRow, allocations)],
     )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from typing import Any, ClassVar, TypeVar
-
-from django.db.models import Q
 
 from consortium.domain.events import (
     ASSET_EVENTS,
@@ -15,7 +13,7 @@ from consortium.domain.events import (
     CONSORTIUM_STREAM_PREFIX,
 )
 from consortium.projections.cache import Entry, StreamStates, Tracker
-from ledger.projections.base import Projection, ProjectionRow, insert_rows
+from ledger.projections.base import Projection, ProjectionRow
 from ledger.store import RecordedEvent
 
 CONSORTIUM_TYPES = frozenset(cls.TYPE for cls in CONSORTIUM_EVENTS)
@@ -64,18 +62,6 @@ def slug_of(stream: str) -> str:
 
 def asset_of(stream: str) -> str:
     return stream.removeprefix(ASSET_STREAM_PREFIX)
-
-
-def replace_rows(
-    generation: int,
-    deletions: Iterable[tuple[type[ProjectionRow], Q]],
-    creations: Iterable[tuple[type[ProjectionRow], Sequence[dict[str, Any]]]],
-) -> None:
-    """Delete the keys' rows of ``generation`` and insert the new ones (one query each)."""
-    for model, where in deletions:
-        model._default_manager.filter(where, generation=generation).delete()
-    for model, objects in creations:
-        insert_rows(model, objects)
 
 
 class ConsortiumStreamProjection(Projection):

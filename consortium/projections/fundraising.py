@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
-
 from consortium.models import FundraisingMonth, FundraisingProgress, FundraisingTranche
 from consortium.projections.cache import Entry
 from consortium.projections.common import (
-    replace_rows,
     row_values,
     slug_of,
 )
 from consortium.projections.figures import progress_of
+from ledger.projections.base import Keys, replace_rows
 
 
 def write(touched: dict[str, Entry[Any]], generation: int, after: int) -> None:
@@ -32,10 +30,14 @@ def write(touched: dict[str, Entry[Any]], generation: int, after: int) -> None:
         progress.extend(row_values(row, name=result.name, **common) for row in result.instruments)
         tranches.extend(row_values(row, **common) for row in result.tranches)
         months.extend(row_values(row, **common) for row in result.months)
-    where = Q(consortium__in=slugs)
+    keys = [(slug,) for slug in slugs]
     replace_rows(
         generation,
-        [(FundraisingProgress, where), (FundraisingTranche, where), (FundraisingMonth, where)],
+        [
+            Keys(FundraisingProgress, ("consortium",), keys),
+            Keys(FundraisingTranche, ("consortium",), keys),
+            Keys(FundraisingMonth, ("consortium",), keys),
+        ],
         [
             (FundraisingProgress, progress),
             (FundraisingTranche, tranches),

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from django.db.models import Q
-
 from consortium.domain.events import (
     ASSET_STREAM_PREFIX,
     CommitmentAmended,
@@ -26,7 +24,7 @@ from consortium.domain.events import (
 )
 from consortium.models import AssetLookThrough, AssetOwnership, AssetStake
 from consortium.projections.cache import StreamStates
-from consortium.projections.common import ASSET_TYPES, asset_of, replace_rows, row_values, slug_of
+from consortium.projections.common import ASSET_TYPES, asset_of, row_values, slug_of
 from consortium.projections.figures import (
     AssetTracker,
     StateTracker,
@@ -34,7 +32,7 @@ from consortium.projections.figures import (
     ownership_of,
     signed_equity_of,
 )
-from ledger.projections.base import Projection, ProjectionRow
+from ledger.projections.base import Keys, Projection, ProjectionRow, replace_rows
 from ledger.store import RecordedEvent
 
 # What signed equity by partner needs from a consortium stream.
@@ -122,9 +120,13 @@ class OwnershipProjection(Projection):
             assets.append(row_values(result.asset, generation=generation, position=position))
             stakes.extend(row_values(row, **common) for row in result.stakes)
             look_through.extend(row_values(row, **common) for row in result.look_through)
-        where = Q(asset_id__in=asset_ids)
+        keys = [(asset_id,) for asset_id in asset_ids]
         replace_rows(
             generation,
-            [(AssetOwnership, where), (AssetStake, where), (AssetLookThrough, where)],
+            [
+                Keys(AssetOwnership, ("asset_id",), keys),
+                Keys(AssetStake, ("asset_id",), keys),
+                Keys(AssetLookThrough, ("asset_id",), keys),
+            ],
             [(AssetOwnership, assets), (AssetStake, stakes), (AssetLookThrough, look_through)],
         )

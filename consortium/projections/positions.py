@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
-
 from consortium.models import PartnerPositionRow
 from consortium.projections.cache import Entry
 from consortium.projections.common import (
-    replace_rows,
     row_values,
     slug_of,
 )
 from consortium.projections.figures import position_rows
+from ledger.projections.base import Keys, replace_rows
 
 
 def write(touched: dict[str, Entry[Any]], generation: int, after: int) -> None:
@@ -41,6 +39,6 @@ def write(touched: dict[str, Entry[Any]], generation: int, after: int) -> None:
         )
     replace_rows(
         generation,
-        [(PartnerPositionRow, Q(consortium__in=slugs))],
+        [Keys(PartnerPositionRow, ("consortium",), [(slug,) for slug in slugs])],
         [(PartnerPositionRow, rows)],
     )

@@ -1,8 +1,10 @@
 """The contract between the projection machinery and a projection (domain-free)."""
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar, Self
 
+import psycopg
 from django.db import connection, models
 
 from ledger.store import RecordedEvent
@@ -63,6 +65,125 @@ class Projection:
             model._default_manager.filter(generation=generation).delete()
 
 
+@dataclasses.dataclass(frozen=True)
+class Keys:
+    """The rows of ``model`` whose ``columns`` (text keys, by field name) equal one of
+    ``values``: what ``replace_rows`` deletes from a generation before inserting anew."""
+
+    model: type[ProjectionRow]
+    fields: tuple[str, ...]
+    values: Sequence[tuple[str, ...]]
+
+
+# Up to this many rows a replacement goes through one pipeline of plain statements (one
+# round trip for the lot); above it, rows go in by COPY (a catch-up round writes tens of
+# rows, a rebuild batch thousands).
+PIPELINE_ROWS = 500
+
+
+def replace_rows(
+    generation: int,
+    deletions: Iterable[Keys],
+    creations: Iterable[tuple[type[ProjectionRow], Sequence[dict[str, Any]]]],
+) -> None:
+    """Delete the keys' rows of ``generation``, then insert the new rows.
+
+    On PostgreSQL a small replacement (a catch-up round) is one pipeline: every DELETE
+    and INSERT is sent before any result is awaited, so the round trips of a dozen
+    statements collapse into one. Larger ones use ``COPY`` (``insert_rows``).
+    """
+    deletions = [keys for keys in deletions if keys.values]
+    creations = [(model, rows) for model, rows in creations if rows]
+    if not deletions and not creations:
+        return
+    if connection.vendor != "postgresql":
+        for keys in deletions:
+            keys.model._default_manager.filter(_matching(keys), generation=generation).delete()
+        for model, rows in creations:
+            insert_rows(model, rows)
+        return
+    connection.ensure_connection()
+    raw: Any = connection.connection
+    if sum(len(rows) for _, rows in creations) > PIPELINE_ROWS:
+        with psycopg.Cursor(raw) as cursor:
+            for keys in deletions:
+                cursor.execute(*_delete_statement(keys, generation))
+        for model, rows in creations:
+            insert_rows(model, rows)
+        return
+    with raw.pipeline(), psycopg.Cursor(raw) as cursor:
+        for keys in deletions:
+            cursor.execute(*_delete_statement(keys, generation))
+        for model, rows in creations:
+            columns = _columns(model)
+            cursor.executemany(columns.insert, _values(columns, rows))
+
+
+def _matching(keys: Keys) -> models.Q:
+    if len(keys.fields) == 1:
+        return models.Q(**{f"{keys.fields[0]}__in": [value[0] for value in keys.values]})
+    found = models.Q(pk__in=[])
+    for value in keys.values:
+        found |= models.Q(**dict(zip(keys.fields, value, strict=True)))
+    return found
+
+
+def _column(model: type[ProjectionRow], name: str) -> str:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or not field.column:
+        raise TypeError(f"{model.__name__}.{name} is not a concrete column.")
+    return field.column
+
+
+def _delete_statement(keys: Keys, generation: int) -> tuple[str, list[Any]]:
+    meta = keys.model._meta
+    table = connection.ops.quote_name(meta.db_table)
+    names = [connection.ops.quote_name(_column(keys.model, name)) for name in keys.fields]
+    columns = [list(column) for column in zip(*keys.values, strict=True)]
+    if len(names) == 1:
+        return (
+            f"DELETE FROM {table} WHERE generation = %s AND {names[0]} = ANY(%s::text[])",  # noqa: S608
+            [generation, columns[0]],
+        )
+    arrays = ", ".join(["%s::text[]"] * len(names))
+    return (
+        f"DELETE FROM {table} WHERE generation = %s AND ({', '.join(names)}) IN "  # noqa: S608
+        f"(SELECT * FROM unnest({arrays}))",
+        [generation, *columns],
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Columns:
+    names: tuple[str, ...]  # field names, in column order
+    fields: tuple[models.Field[Any, Any], ...]
+    copy: str
+    insert: str
+
+
+_COLUMNS: dict[type[models.Model], _Columns] = {}
+
+
+def _columns(model: type[ProjectionRow]) -> _Columns:
+    """The model's insertable columns (all but an auto primary key), and statements."""
+    found = _COLUMNS.get(model)
+    if found is None:
+        fields = [
+            field
+            for field in model._meta.concrete_fields
+            if not (field.primary_key and isinstance(field, models.AutoField))
+        ]
+        quoted = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        table = connection.ops.quote_name(model._meta.db_table)
+        found = _COLUMNS[model] = _Columns(
+            names=tuple(field.name for field in fields),
+            fields=tuple(fields),
+            copy=f"COPY {table} ({quoted}) FROM STDIN",
+            insert=f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['%s'] * len(fields))})",  # noqa: S608
+        )
+    return found
+
+
 def insert_rows(model: type[ProjectionRow], rows: Sequence[dict[str, Any]]) -> None:
     """Insert projection rows (column values by field name) fast: PostgreSQL ``COPY``,
     elsewhere ``bulk_create``.
@@ -78,16 +199,17 @@ def insert_rows(model: type[ProjectionRow], rows: Sequence[dict[str, Any]]) -> N
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create([model(**row) for row in rows], batch_size=2000)
         return
-    columns = [
-        field
-        for field in model._meta.concrete_fields
-        if not (field.primary_key and isinstance(field, models.AutoField))
-    ]
-    names = ", ".join(connection.ops.quote_name(field.column) for field in columns)
-    table = connection.ops.quote_name(model._meta.db_table)
-    defaults = {field.name: field.get_default() for field in columns}
+    columns = _columns(model)
     with connection.cursor() as cursor:
         raw: Any = cursor.cursor  # the psycopg cursor beneath Django's wrapper
-        with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row.get(name, defaults[name]) for name in defaults])
+        with raw.copy(columns.copy) as copy:
+            for values in _values(columns, rows):
+                copy.write_row(values)
+
+
+def _values(columns: _Columns, rows: Sequence[dict[str, Any]]) -> Iterator[list[Any]]:
+    """Each row's values in column order; a missing field takes its default."""
+    defaults = {field.name: field.get_default() for field in columns.fields}
+    names = columns.names
+    for row in rows:
+        yield [row[name] if name in row else defaults[name] for name in names]

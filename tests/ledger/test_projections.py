@@ -167,3 +167,27 @@ def test_a_redelivered_rebuild_request_that_is_already_done_does_nothing():
     assert runner.live_generation(NAME) == target
     rebuild_projection(NAME, target)  # the same message again, after the work was done
     assert runner.live_generation(NAME) == target
+
+
+@pytest.mark.parametrize("size", [1, 3, 600])  # 600: above PIPELINE_ROWS, through COPY
+def test_replace_rows_deletes_only_the_keys_of_its_generation_then_inserts(db, size):
+    from ledger.projections.base import PIPELINE_ROWS, Keys, replace_rows
+
+    assert size <= 3 or size > PIPELINE_ROWS
+    for generation in (1, 2):
+        for stream in ("a", "b", "c"):
+            Tally.objects.create(generation=generation, position=1, stream=stream, count=1)
+    new = [
+        {"generation": 1, "position": 9, "stream": f"n-{i}", "count": i, "total": i * 10}
+        for i in range(size)
+    ]
+    replace_rows(1, [Keys(Tally, ("stream",), [("a",), ("b",)])], [(Tally, new)])
+    kept = dict(Tally.objects.filter(generation=1).values_list("stream", "count"))
+    assert kept == {"c": 1, **{f"n-{i}": i for i in range(size)}}
+    assert set(Tally.objects.filter(generation=2).values_list("stream", flat=True)) == {
+        "a", "b", "c",
+    }  # fmt: skip
+    row = Tally.objects.get(generation=1, stream="n-0")
+    assert (row.position, row.total) == (9, 0)
+    replace_rows(1, [Keys(Tally, ("stream",), [])], [(Tally, [])])  # nothing to do
+    assert Tally.objects.filter(generation=1).count() == size + 1
