@@ -20,7 +20,9 @@ per-client ``Idempotency-Key`` record) is stored by the append's own statement
 
 import dataclasses
 import datetime as dt
+import threading
 import uuid
+import zlib
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -123,6 +125,30 @@ def _execute(
         "causation_id": actor.causation_id,
         "source": actor.source,
     }
+    with _one_writer_per_stream(stream):
+        return _decide_and_append(actor, stream, load, decide_on, effective_on, metadata)
+
+
+# Threads of one process take turns per stream (striped locks: bounded, a collision only
+# serialises two streams' commands briefly). Two threads deciding on the same version
+# would otherwise race to the append, the loser deciding again or answering 409; across
+# processes that race remains, and the stream version still settles it. Re-entrant: a
+# command may run another (tests do, to stage a concurrent change).
+_STREAM_LOCKS = tuple(threading.RLock() for _ in range(64))
+
+
+def _one_writer_per_stream(stream: str) -> threading.RLock:
+    return _STREAM_LOCKS[zlib.crc32(stream.encode()) % len(_STREAM_LOCKS)]
+
+
+def _decide_and_append(
+    actor: Actor,
+    stream: str,
+    load: Callable[[], Any],
+    decide_on: Callable[[Any], list[Event]],
+    effective_on: dt.date,
+    metadata: dict[str, Any],
+) -> CommandResult:
     for attempt in (1, 2):
         loaded = load()
         if actor.expected_version is not None and actor.expected_version != loaded.version:
