@@ -97,11 +97,24 @@ def _percent(value: str) -> Percent:
         raise exceptions.ValidationError({"percent": [error.message]}) from None
 
 
+# A consortium's base currency is fixed when it is formed, so the default currency of a
+# command is looked up once per process (the service then loads the state anyway).
+_BASE_CURRENCIES: dict[str, str] = {}
+
+
 def _base_currency(slug: str) -> str:
-    state = load_consortium(slug).state
-    if not state.is_formed:
-        raise NotFound(f"There is no consortium {slug!r}.", field="slug")
-    return state.base_currency
+    currency = _BASE_CURRENCIES.get(slug)
+    if currency is None:
+        state = load_consortium(slug).state
+        if not state.is_formed:
+            raise NotFound(f"There is no consortium {slug!r}.", field="slug")
+        currency = _BASE_CURRENCIES[slug] = state.base_currency
+    return currency
+
+
+def forget() -> None:
+    """Drop what this process remembers of consortia (tests start each on a fresh ledger)."""
+    _BASE_CURRENCIES.clear()
 
 
 def _check_text(value: Any, where: str = "") -> None:
