@@ -196,8 +196,15 @@ class CommandView(APIView):
             # The receipt goes in with the events, in the append's own statement (see
             # ``idempotency``): nothing here runs while the ledger is locked.
             result, body = self.command(actor, dict(serializer.validated_data), **kwargs)
-        except (ReceiptExists, DomainError, s.StaleVersion, s.ConcurrentChange):
-            # A racing twin with the same key may have won: answer as it did.
+        except ReceiptExists:
+            # A twin with the same key appended first: answer as it did (or 422 if it was
+            # a different request under the same key).
+            record = idempotency.find(client, str(key))
+            if record is None:
+                raise
+            return idempotency.replay(record, fingerprint)
+        except (DomainError, s.StaleVersion, s.ConcurrentChange):
+            # A racing twin may have won and made this command moot: answer as it did.
             record = idempotency.find(client, key) if key is not None else None
             if record is None or record.fingerprint != fingerprint:
                 raise

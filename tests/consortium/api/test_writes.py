@@ -388,6 +388,28 @@ def test_a_racing_twin_replays_the_winners_answer(world, api_client_for, monkeyp
     assert store.head() == head
 
 
+def test_a_racing_twin_with_another_body_under_the_key_is_422(world, api_client_for, monkeypatch):
+    """It looked before the winner committed; the append finds the winner's receipt under
+    the ledger lock, appends nothing, and the key's reuse is reported."""
+    api = api_client_for("finance")
+    path, body, _ = ENDPOINTS["contribute"]
+    body = {k: v for k, v in body.items() if k != "contribution_id"}
+    assert post(api, path, body, HTTP_IDEMPOTENCY_KEY="pay-9").status_code == 201
+    head = store.head()
+    real = idempotency.find
+    calls: list[str] = []
+
+    def late(client, key):
+        calls.append(key)
+        return None if len(calls) == 1 else real(client, key)
+
+    monkeypatch.setattr(idempotency, "find", late)
+    other = post(api, path, {**body, "bank_reference": "OTHER-REF"}, HTTP_IDEMPOTENCY_KEY="pay-9")
+    assert_problem(other, 422)
+    assert other.json()["type"].endswith("idempotency-key-reused")
+    assert store.head() == head
+
+
 def test_a_refusal_is_not_recorded_so_a_retry_decides_again(world, api_client_for):
     api = api_client_for("finance")
     path, body, _ = ENDPOINTS["contribute"]
