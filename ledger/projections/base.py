@@ -136,20 +136,28 @@ def _column(model: type[ProjectionRow], name: str) -> str:
 
 
 def _delete_statement(keys: Keys, generation: int) -> tuple[str, list[Any]]:
-    meta = keys.model._meta
-    table = connection.ops.quote_name(meta.db_table)
+    """``DELETE`` of the keys' rows, written so the (generation, first key) index serves
+    it: ``first = ANY(...)``, or per value of the first column ``first = v AND second =
+    ANY(...)`` (a join against ``unnest`` of all the key columns scanned whole tables)."""
+    table = connection.ops.quote_name(keys.model._meta.db_table)
     names = [connection.ops.quote_name(_column(keys.model, name)) for name in keys.fields]
-    columns = [list(column) for column in zip(*keys.values, strict=True)]
     if len(names) == 1:
         return (
             f"DELETE FROM {table} WHERE generation = %s AND {names[0]} = ANY(%s::text[])",  # noqa: S608
-            [generation, columns[0]],
+            [generation, [value[0] for value in keys.values]],
         )
-    arrays = ", ".join(["%s::text[]"] * len(names))
+    if len(names) != 2:
+        raise ValueError("Keys of one or two columns are supported.")
+    grouped: dict[str, list[str]] = {}
+    for first, second in keys.values:
+        grouped.setdefault(first, []).append(second)
+    condition = " OR ".join([f"({names[0]} = %s AND {names[1]} = ANY(%s::text[]))"] * len(grouped))
+    params: list[Any] = [generation]
+    for first, seconds in grouped.items():
+        params += [first, seconds]
     return (
-        f"DELETE FROM {table} WHERE generation = %s AND ({', '.join(names)}) IN "  # noqa: S608
-        f"(SELECT * FROM unnest({arrays}))",
-        [generation, *columns],
+        f"DELETE FROM {table} WHERE generation = %s AND ({condition})",  # noqa: S608
+        params,
     )
 
 

@@ -290,3 +290,42 @@ def test_ownership_drops_consortium_states_it_cannot_trust(formed, alice, helper
         b.apply([events[first]], generation=g, after=events[first - 1].position)
         a.apply(events[first + 1 :], generation=g, after=events[first].position)
     assert helpers.table("ownership", g) == helpers.fresh_rebuild("ownership")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [2, 600])  # 600: above PIPELINE_ROWS, through COPY
+def test_replacing_rows_by_a_two_column_key_touches_only_those_keys(size):
+    import datetime as dt
+
+    from consortium.models import CapitalCallRow
+    from ledger.projections.base import Keys, replace_rows
+
+    def row(generation: int, slug: str, call: str, status: str = "draft") -> dict:
+        return {
+            "generation": generation, "position": 1, "consortium": slug, "call_id": call,
+            "currency": "USD", "due_on": dt.date(2025, 3, 1), "purpose": "p", "status": status,
+            "prepared_by": "a", "prepared_on": dt.date(2025, 2, 1),
+            "approved_by": None, "approved_on": None, "issued_on": None, "cancelled_on": None,
+            "amount_minor": 100, "contributed_minor": 0, "outstanding_minor": 100,
+        }  # fmt: skip
+
+    replace_rows(
+        1,
+        [],
+        [(CapitalCallRow, [row(g, s, c) for g in (1, 2) for s in ("aip", "sg") for c in "xyz"])],
+    )
+    changed = [("aip", "x"), ("aip", "y"), ("sg", "z")]
+    new = [row(1, s, c, "issued") for s, c in changed]
+    new += [row(1, "other", f"c-{i}") for i in range(size - len(new))]
+    replace_rows(
+        1, [Keys(CapitalCallRow, ("consortium", "call_id"), changed)], [(CapitalCallRow, new)]
+    )
+    rows = {
+        (r.consortium, r.call_id): r.status for r in CapitalCallRow.objects.filter(generation=1)
+    }
+    assert {k: v for k, v in rows.items() if k[0] != "other"} == {
+        ("aip", "x"): "issued", ("aip", "y"): "issued", ("aip", "z"): "draft",
+        ("sg", "x"): "draft", ("sg", "y"): "draft", ("sg", "z"): "issued",
+    }  # fmt: skip
+    assert len(rows) == 6 - len(changed) + len(new)
+    assert CapitalCallRow.objects.filter(generation=2).count() == 6
