@@ -116,7 +116,10 @@ def replace_rows(
             cursor.execute(*_delete_statement(keys, generation))
         for model, rows in creations:
             columns = _columns(model)
-            cursor.executemany(columns.insert, _values(columns, rows))
+            # One statement per table whatever the row count: the rows travel as one
+            # array per column (executemany would run an INSERT per row).
+            values = list(_values(columns, rows))
+            cursor.execute(columns.insert, [list(c) for c in zip(*values, strict=True)])
 
 
 def _matching(keys: Keys) -> models.Q:
@@ -187,7 +190,9 @@ def _columns(model: type[ProjectionRow]) -> _Columns:
             names=tuple(field.name for field in fields),
             fields=tuple(fields),
             copy=f"COPY {table} ({quoted}) FROM STDIN",
-            insert=f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['%s'] * len(fields))})",  # noqa: S608
+            insert=f"INSERT INTO {table} ({quoted}) SELECT * FROM unnest("  # noqa: S608
+            + ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+            + ")",
         )
     return found
 
