@@ -300,7 +300,7 @@ def test_replacing_rows_by_a_two_column_key_touches_only_those_keys(size):
     from consortium.models import CapitalCallRow
     from ledger.projections.base import Keys, replace_rows
 
-    def row(generation: int, slug: str, call: str, status: str = "draft") -> dict:
+    def row(generation: int, slug: str, call: str, status: str = "draft") -> dict[str, object]:
         return {
             "generation": generation, "position": 1, "consortium": slug, "call_id": call,
             "currency": "USD", "due_on": dt.date(2025, 3, 1), "purpose": "p", "status": status,
