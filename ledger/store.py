@@ -272,11 +272,18 @@ def find_receipt(scope: str, key: str) -> RecordedReceipt | None:
 
 
 def read_stream(
-    stream: str, *, after_version: int = 0, upto_recorded_at: dt.datetime | None = None
+    stream: str,
+    *,
+    after_version: int = 0,
+    upto_recorded_at: dt.datetime | None = None,
+    after_position: int = 0,
+    limit: int | None = None,
 ) -> list[RecordedEvent]:
     """The stream's events with version above ``after_version``, in version order.
 
-    With ``upto_recorded_at``, only what had been recorded by then ("as known at").
+    With ``upto_recorded_at``, only what had been recorded by then ("as known at"); with
+    ``after_position`` and ``limit``, a page by ledger position (a stream's versions and
+    positions rise together), as a consortium's own feed reads it.
     """
     _check_stream(stream)
     sql = f"SELECT {_COLUMNS} FROM ledger_event WHERE stream = %s AND version > %s"  # noqa: S608
@@ -286,7 +293,23 @@ def read_stream(
             raise InvalidAppend("upto_recorded_at must be timezone-aware.")
         sql += " AND recorded_at <= %s"
         params.append(_db_datetime(upto_recorded_at))
-    return _fetch(sql + " ORDER BY version", params)
+    if after_position:
+        sql += " AND position > %s"
+        params.append(after_position)
+    sql += " ORDER BY version"
+    if limit is not None:
+        _check_limit(limit)
+        sql += " LIMIT %s"
+        params.append(limit)
+    return _fetch(sql, params)
+
+
+def stream_exists(stream: str) -> bool:
+    """Whether ``stream`` has any event."""
+    _check_stream(stream)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM ledger_event WHERE stream = %s LIMIT 1", [stream])
+        return cursor.fetchone() is not None
 
 
 def read_all(
@@ -295,8 +318,7 @@ def read_all(
     """Up to ``limit`` events with position above ``after``, in position order."""
     if isinstance(after, bool) or not isinstance(after, int) or after < 0:
         raise InvalidAppend(f"after must be a whole number of at least 0, not {after!r}.")
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_READ_LIMIT:
-        raise InvalidAppend(f"limit must be a whole number from 1 to {MAX_READ_LIMIT}.")
+    _check_limit(limit)
     sql = f"SELECT {_COLUMNS} FROM ledger_event WHERE position > %s"  # noqa: S608
     params: list[Any] = [after]
     if types is not None:
@@ -352,6 +374,11 @@ def _check_stream(stream: object) -> None:
             f"Stream name {stream[:60]!r} is not allowed: use up to 200 letters, digits and "
             "the characters . _ : @ / + = -, starting with a letter or digit."
         )
+
+
+def _check_limit(limit: object) -> None:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_READ_LIMIT:
+        raise InvalidAppend(f"limit must be a whole number from 1 to {MAX_READ_LIMIT}.")
 
 
 def _check_expected_version(expected: object) -> None:

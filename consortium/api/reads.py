@@ -767,12 +767,12 @@ class ConsortiumEventFeed(ReadView):
     )
     def get(self, request: Request, slug: str) -> HttpResponseBase:
         _feed_params(request)
-        events = store.read_stream(consortium_stream_id(slug))
-        if not events:
+        stream = consortium_stream_id(slug)
+        if not store.stream_exists(stream):
             raise _not_found(f"The consortium {slug!r}")
 
         def read(after: int, limit: int) -> list[store.RecordedEvent]:
-            return [e for e in events if e.position > after][:limit]
+            return store.read_stream(stream, after_position=after, limit=limit)
 
         return _feed(request, read)
 

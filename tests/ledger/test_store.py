@@ -25,6 +25,7 @@ from ledger.store import (
     head_state,
     read_all,
     read_stream,
+    stream_exists,
 )
 
 pytestmark = pytest.mark.django_db
@@ -363,3 +364,16 @@ class TestReceipts:
         with pytest.raises(InvalidAppend, match="receipt"):
             append("s-r", [ev()], expected_version=0, receipt=receipt)
         assert head() == 0
+
+
+def test_a_stream_pages_by_position_with_a_limit():
+    for n in range(5):
+        append("s-a", [ev(n=n)], expected_version=None)
+        append("s-b", [ev(n=n)], expected_version=None)
+    page = read_stream("s-a", after_position=3, limit=2)
+    assert [(e.position, e.version) for e in page] == [(5, 3), (7, 4)]
+    assert [e.version for e in read_stream("s-a", after_position=9, limit=10)] == []
+    assert len(read_stream("s-a")) == 5
+    with pytest.raises(InvalidAppend, match="limit"):
+        read_stream("s-a", limit=0)
+    assert stream_exists("s-a") and not stream_exists("s-c")
