@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import django_filters  # type: ignore[import-untyped]
 from django.db.models import QuerySet
@@ -51,6 +51,7 @@ from ledger import store
 from ledger.projections import runner
 from ledger.projections.runner import live_generation
 
+T = TypeVar("T")
 WAIT_SECONDS = 1.0
 CONSORTIUM_PROJECTION = "consortium"
 OWNERSHIP_PROJECTION = "ownership"
@@ -169,11 +170,29 @@ def _position(view: View, projection: str) -> tuple[int, Response | None]:
     return runner.live_state(projection)[0], None
 
 
-def _live_answer(
-    view: View, projection: str, key: tuple[str, str], build: Callable[[int, int], Any]
+def _single_read(
+    view: View,
+    projection: str,
+    key: tuple[str, str],
+    *,
+    live: Callable[[int], T | None],
+    folded: Callable[[], T | None],
+    body: Callable[[T], dict[str, Any]],
+    missing: str,
 ) -> HttpResponseBase:
-    """A live read through ``rendered.answers``: ``build(position, generation)`` gives the
-    body (or raises), rendered once per projection state (see ``consortium.api.rendered``)."""
+    """One object of a projection (or 404): ``live(generation)`` from the tables, rendered
+    once per projection state (``consortium.api.rendered``), or ``folded()`` as of."""
+
+    def answer(position: int, found: T | None) -> dict[str, Any]:
+        if found is None:
+            raise _not_found(missing)
+        return {**view.header(position), **body(found)}
+
+    if view.folded:
+        position, waited = _position(view, projection)
+        if waited is not None:
+            return waited
+        return Response(answer(position, folded()))
     if view.min_position is not None and not runner.wait_for(
         view.min_position, names=[projection], timeout=WAIT_SECONDS
     ):
@@ -182,7 +201,8 @@ def _live_answer(
     cache_key = (key, state)
     content = rendered.answers.get(cache_key)
     if content is None:
-        content = rendered.render(build(*state))
+        position, generation = state
+        content = rendered.render(answer(position, live(generation)))
         if runner.live_state(projection) == state:  # no catch-up committed meanwhile
             rendered.answers.put(cache_key, content)
     return rendered.json_response(content)
@@ -517,22 +537,15 @@ class ConsortiumProgress(ReadView):
     )
     def get(self, request: Request, slug: str) -> HttpResponseBase:
         view = _view(request)
-        if not view.folded:
-
-            def build(position: int, generation: int) -> dict[str, Any]:
-                found = selectors.progress(slug, generation=generation)
-                if found is None:
-                    raise _not_found(f"The consortium {slug!r}")
-                return {**view.header(position), **progress_body(found)}
-
-            return _live_answer(view, CONSORTIUM_PROJECTION, ("progress", slug), build)
-        position, waited = _position(view, CONSORTIUM_PROJECTION)
-        if waited is not None:
-            return waited
-        found = _progress(slug, view)
-        if found is None:
-            raise _not_found(f"The consortium {slug!r}")
-        return Response({**view.header(position), **progress_body(found)})
+        return _single_read(
+            view,
+            CONSORTIUM_PROJECTION,
+            ("progress", slug),
+            live=lambda generation: selectors.progress(slug, generation=generation),
+            folded=lambda: _progress(slug, view),
+            body=progress_body,
+            missing=f"The consortium {slug!r}",
+        )
 
 
 class ConsortiumPositions(ReadView):
@@ -650,22 +663,17 @@ class AssetOwnershipView(ReadView):
     )
     def get(self, request: Request, id: str) -> HttpResponseBase:
         view = _view(request)
-        if not view.folded:
-
-            def build(position: int, generation: int) -> dict[str, Any]:
-                found = selectors.ownership(id, generation=generation)
-                if found is None:
-                    raise _not_found(f"The asset {id!r}")
-                return {**view.header(position), **ownership_body(found)}
-
-            return _live_answer(view, OWNERSHIP_PROJECTION, ("ownership", id), build)
-        position, waited = _position(view, OWNERSHIP_PROJECTION)
-        if waited is not None:
-            return waited
-        found = asof.ownership_as_of(id, effective_on=view.as_of, known_at=view.known_at)
-        if found is None:
-            raise _not_found(f"The asset {id!r}")
-        return Response({**view.header(position), **ownership_body(found)})
+        return _single_read(
+            view,
+            OWNERSHIP_PROJECTION,
+            ("ownership", id),
+            live=lambda generation: selectors.ownership(id, generation=generation),
+            folded=lambda: asof.ownership_as_of(
+                id, effective_on=view.as_of, known_at=view.known_at
+            ),
+            body=ownership_body,
+            missing=f"The asset {id!r}",
+        )
 
 
 # --- the event feed ---------------------------------------------------------------------
