@@ -67,7 +67,7 @@ class Projection:
 
 @dataclasses.dataclass(frozen=True)
 class Keys:
-    """The rows of ``model`` whose ``columns`` (text keys, by field name) equal one of
+    """The rows of ``model`` whose ``fields`` (text keys, one or two) equal one of
     ``values``: what ``replace_rows`` deletes from a generation before inserting anew."""
 
     model: type[ProjectionRow]

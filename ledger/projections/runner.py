@@ -113,8 +113,7 @@ def live_state(name: str) -> tuple[int, int]:
 
 def live_generation(name: str) -> int:
     """The generation readers should see."""
-    row = ProjectionState.objects.filter(name=name).values_list("generation", flat=True).first()
-    return row or 1
+    return live_state(name)[1] or 1
 
 
 def catch_up(name: str, *, batch: int = DEFAULT_BATCH) -> int:
