@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ledger import store
+from ledger import db, store
 from ledger.models import ProjectionState
 from ledger.projections import registry
 from ledger.projections.base import Projection
@@ -103,12 +103,10 @@ def live_state(name: str) -> tuple[int, int]:
     Together they determine everything the live tables say: a reader may key a cache of
     what it rendered from them on this pair.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT checkpoint, generation FROM ledger_projection_state WHERE name = %s", [name]
-        )
-        row = cursor.fetchone()
-    return (int(row[0]), int(row[1])) if row else (0, 1)
+    rows = db.fetch(
+        "SELECT checkpoint, generation FROM ledger_projection_state WHERE name = %s", [name]
+    )
+    return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 1)
 
 
 def live_generation(name: str) -> int:
