@@ -8,6 +8,16 @@ ledger is never locked while Python runs. A repeat with the same key and fingerp
 replays the answer (201, the same body and ``ETag``, ``Idempotent-Replayed: true``) and
 appends nothing, however much later; the same key with another fingerprint is 422.
 Refused requests (4xx) are not recorded: nothing was appended, so a retry decides again.
+
+The key is checked before anything is decided *for the record*, but not by a query of
+its own: a command with a key goes straight to its append, whose statement checks the
+scope for the key under the ledger lock and refuses (``ReceiptExists``, nothing appended)
+when it is there; the view then replays. Only a request that is refused (a broken rule,
+bad input, a stale ``If-Match``) looks the key up before answering, since a retry of a
+command that succeeded may now be refused (as a duplicate, say) and must get the first
+answer. Deciding is a pure function of the state, so deciding first and discarding the
+decision is invisible; what a client sees is as if the key were checked first, and the
+common request (a new key) makes one round trip to the database fewer.
 """
 
 from __future__ import annotations

@@ -177,36 +177,32 @@ class CommandView(APIView):
             )
         client = client_id(request)
         fingerprint = idempotency.fingerprint(request, data) if key else ""
-        receipt = None
-        if key is not None:
-            record = idempotency.find(client, key)
-            if record is not None:
-                return idempotency.replay(record, fingerprint)
-            receipt = NewReceipt(client, key, fingerprint, {})
         actor = s.Actor(
             request.user,
             source="api",
             expected_version=expected,
             correlation_id=correlation,
-            receipt=receipt,
+            receipt=NewReceipt(client, key, fingerprint, {}) if key is not None else None,
         )
-        serializer = self.request_serializer(data=data)
-        serializer.is_valid(raise_exception=True)
         try:
-            # The receipt goes in with the events, in the append's own statement (see
-            # ``idempotency``): nothing here runs while the ledger is locked.
+            serializer = self.request_serializer(data=data)
+            serializer.is_valid(raise_exception=True)
+            # The receipt goes in with the events, in the append's own statement, which
+            # refuses it (``ReceiptExists``) when the key is already used: nothing here
+            # runs while the ledger is locked (see ``idempotency``).
             result, body = self.command(actor, dict(serializer.validated_data), **kwargs)
         except ReceiptExists:
-            # A twin with the same key appended first: answer as it did (or 422 if it was
-            # a different request under the same key).
+            # The key was used before (or by a twin racing this one): answer as that
+            # request was answered, or 422 if it was a different request.
             record = idempotency.find(client, str(key))
             if record is None:
                 raise
             return idempotency.replay(record, fingerprint)
-        except (DomainError, s.StaleVersion, s.ConcurrentChange):
-            # A racing twin may have won and made this command moot: answer as it did.
+        except (DomainError, s.StaleVersion, s.ConcurrentChange, exceptions.APIException):
+            # Refused; but if the key was used before, the answer is that request's (a
+            # retry of a command that succeeded may now be refused, as a duplicate say).
             record = idempotency.find(client, key) if key is not None else None
-            if record is None or record.fingerprint != fingerprint:
+            if record is None:
                 raise
             return idempotency.replay(record, fingerprint)
         return idempotency.created(body, result.stream, result.version, result.positions)

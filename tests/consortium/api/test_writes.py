@@ -10,7 +10,6 @@ import pytest
 from django.utils import timezone
 
 from consortium import services as s
-from consortium.api import idempotency
 from consortium.domain.money import Money, Percent
 from consortium.domain.values import Holder
 from ledger import store
@@ -356,57 +355,45 @@ def test_a_key_belongs_to_one_client(world, api_client_for):
     assert Receipt.objects.filter(key="pay-1").count() == 2
 
 
-def test_a_racing_twin_replays_the_winners_answer(world, api_client_for, monkeypatch):
-    """The twin looked before the winner committed: its record insert (or the domain's
-    duplicate check) fails, and it answers with the winner's record."""
+def test_a_repeat_is_refused_by_the_append_and_replays_the_first_answer(world, api_client_for):
+    """No query looks the key up first: a repeat decides again and goes to the append,
+    which finds the receipt under the ledger lock and appends nothing; or its command is
+    refused (here, as a duplicate formation) and the key is looked up before answering."""
     api = api_client_for("finance")
     path, body, _ = ENDPOINTS["contribute"]
-    body = {k: v for k, v in body.items() if k != "contribution_id"}
+    body = {k: v for k, v in body.items() if k != "contribution_id"}  # would append again
     first = post(api, path, body, HTTP_IDEMPOTENCY_KEY="pay-1")
     head = store.head()
-    real = idempotency.find
-    calls = []
-
-    def late(client, key):
-        calls.append(key)
-        return None if len(calls) == 1 else real(client, key)
-
-    monkeypatch.setattr(idempotency, "find", late)
     twin = post(api, path, body, HTTP_IDEMPOTENCY_KEY="pay-1")
     assert twin.status_code == 201 and twin["Idempotent-Replayed"] == "true"
     assert twin.json() == first.json()
-    assert store.head() == head  # the twin's append was rolled back with its record
+    assert store.head() == head  # the append refused the known key and wrote nothing
 
-    calls.clear()
     form_path, form_body, _ = ENDPOINTS["form"]
     deal = api_client_for("deal_team")
     formed = post(deal, form_path, form_body, HTTP_IDEMPOTENCY_KEY="form-1")
-    calls.clear()
     head = store.head()
     twin = post(deal, form_path, form_body, HTTP_IDEMPOTENCY_KEY="form-1")  # AlreadyExists
     assert (twin.status_code, twin.json()) == (201, formed.json())
+    assert twin["Idempotent-Replayed"] == "true"
     assert store.head() == head
 
 
-def test_a_racing_twin_with_another_body_under_the_key_is_422(world, api_client_for, monkeypatch):
-    """It looked before the winner committed; the append finds the winner's receipt under
-    the ledger lock, appends nothing, and the key's reuse is reported."""
+def test_a_repeat_with_another_body_under_the_key_is_422(world, api_client_for):
+    """The append finds the first request's receipt under the ledger lock, appends
+    nothing, and the key's reuse is reported; so is it when the other body is refused."""
     api = api_client_for("finance")
     path, body, _ = ENDPOINTS["contribute"]
     body = {k: v for k, v in body.items() if k != "contribution_id"}
     assert post(api, path, body, HTTP_IDEMPOTENCY_KEY="pay-9").status_code == 201
     head = store.head()
-    real = idempotency.find
-    calls: list[str] = []
-
-    def late(client, key):
-        calls.append(key)
-        return None if len(calls) == 1 else real(client, key)
-
-    monkeypatch.setattr(idempotency, "find", late)
     other = post(api, path, {**body, "bank_reference": "OTHER-REF"}, HTTP_IDEMPOTENCY_KEY="pay-9")
     assert_problem(other, 422)
     assert other.json()["type"].endswith("idempotency-key-reused")
+    assert store.head() == head
+    refused = post(api, path, {**body, "amount": "-1"}, HTTP_IDEMPOTENCY_KEY="pay-9")
+    assert_problem(refused, 422)
+    assert refused.json()["type"].endswith("idempotency-key-reused")
     assert store.head() == head
 
 
