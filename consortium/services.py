@@ -1,8 +1,17 @@
 """Commands: one function per thing a deal team or finance system asks to do.
 
-Each service loads the stream's state (through the snapshot cache), lets the pure domain
-decide (``consortium.domain.decisions``), and appends the resulting events with the
-version it decided on. Nothing else is written on the write path.
+Each service takes the stream's state, lets the pure domain decide
+(``consortium.domain.decisions``), and appends the resulting events with the version (and
+the hash of the last event) it decided on. Nothing else is written on the write path.
+
+The state: commands on one stream take turns within a process, under the stream's lock,
+and decide on the process's own copy of its state (``ledger.snapshots``:
+``cached_for_command``), which each command brings forward with the events it appended.
+So the usual command makes one round trip, the append, which is also the check that the
+copy is current: if another process wrote to the stream meanwhile, the append refuses
+(nothing is written), and the command folds the events it missed and decides again. A
+rule the copy refuses is checked again on the ledger's state before it is reported, since
+the copy may be behind.
 
 Concurrency: a caller that passes ``Actor.expected_version`` (the API's ``If-Match``) gets
 ``StaleVersion`` when the stream has moved on, and nothing is retried. Without it, a
@@ -20,29 +29,29 @@ per-client ``Idempotency-Key`` record) is stored by the append's own statement
 
 import dataclasses
 import datetime as dt
-import threading
 import uuid
-import zlib
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
 
 from consortium.domain import commands as c
 from consortium.domain.decisions import decide, decide_for_asset
-from consortium.domain.errors import DateBeforeFormation, NotAPerson, NotFound
+from consortium.domain.errors import DateBeforeFormation, DomainError, NotAPerson, NotFound
 from consortium.domain.events import Event, asset_stream_id, consortium_stream_id, event_to_stored
 from consortium.domain.identifiers import check_person
 from consortium.domain.money import Money, Percent
 from consortium.domain.values import Holder, Tranche
-from consortium.streams import load_asset, load_consortium
+from consortium.streams import load_consortium
+from ledger import canonical, snapshots
 from ledger.store import (
     AppendResult,
     IdempotencyConflict,
     NewEvent,
     NewReceipt,
+    RecordedEvent,
     WrongExpectedVersion,
     append,
     find_idempotent,
@@ -110,11 +119,10 @@ def _today() -> dt.date:
 def _execute(
     actor: Actor,
     stream: str,
-    load: Callable[[], Any],
     decide_on: Callable[[Any], list[Event]],
     effective_on: dt.date,
 ) -> CommandResult:
-    """Load, decide, append with the decided version; retry once on a concurrent change."""
+    """Decide and append on the stream's state; retry once on a concurrent change."""
     username = actor.username
     replay = _replay(actor, stream)
     if replay is not None:
@@ -125,52 +133,93 @@ def _execute(
         "causation_id": actor.causation_id,
         "source": actor.source,
     }
-    with _one_writer_per_stream(stream):
-        return _decide_and_append(actor, stream, load, decide_on, effective_on, metadata)
-
-
-# Threads of one process take turns per stream (striped locks: bounded, a collision only
-# serialises two streams' commands briefly). Two threads deciding on the same version
-# would otherwise race to the append, the loser deciding again or answering 409; across
-# processes that race remains, and the stream version still settles it. Re-entrant: a
-# command may run another (tests do, to stage a concurrent change).
-_STREAM_LOCKS = tuple(threading.RLock() for _ in range(64))
-
-
-def _one_writer_per_stream(stream: str) -> threading.RLock:
-    return _STREAM_LOCKS[zlib.crc32(stream.encode()) % len(_STREAM_LOCKS)]
+    # Threads of one process take turns per stream: two deciding on the same version
+    # would race to the append, the loser deciding again or answering 409; across
+    # processes that race remains, and the stream's version settles it.
+    with snapshots.stream_lock(stream):
+        return _decide_and_append(actor, stream, decide_on, effective_on, metadata)
 
 
 def _decide_and_append(
     actor: Actor,
     stream: str,
-    load: Callable[[], Any],
     decide_on: Callable[[Any], list[Event]],
     effective_on: dt.date,
     metadata: dict[str, Any],
 ) -> CommandResult:
+    cached = snapshots.cached_for_command(stream)
+    if cached is not None and actor.expected_version in (None, cached.version):
+        try:
+            events: list[Event] | None = decide_on(cached.state)
+        except DomainError:
+            events = None  # perhaps only because the copy is behind: ask the ledger
+        if events is not None:
+            try:
+                return _append(actor, stream, cached, events, effective_on, metadata)
+            except WrongExpectedVersion:
+                pass  # another process wrote: fold what it wrote and decide again
     for attempt in (1, 2):
-        loaded = load()
+        loaded = snapshots.load_for_command(stream)
         if actor.expected_version is not None and actor.expected_version != loaded.version:
             raise StaleVersion(stream, actor.expected_version, loaded.version)
         events = decide_on(loaded.state)
         try:
-            result = append(
-                stream,
-                [_new_event(event, effective_on) for event in events],
-                expected_version=loaded.version,
-                idempotency_key=actor.idempotency_key,
-                metadata=metadata,
-                receipt=actor.receipt,
-            )
+            return _append(actor, stream, loaded, events, effective_on, metadata)
         except WrongExpectedVersion as error:
             if actor.expected_version is not None:
                 raise StaleVersion(stream, actor.expected_version, error.actual) from None
             if attempt == 2:
                 raise ConcurrentChange(stream) from None
-            continue
-        return _result(stream, result, events)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _append(
+    actor: Actor,
+    stream: str,
+    basis: snapshots.Loaded[Any],
+    events: list[Event],
+    effective_on: dt.date,
+    metadata: dict[str, Any],
+) -> CommandResult:
+    """Append what was decided on ``basis``; then fold it into the process's state."""
+    new = [_new_event(event, effective_on) for event in events]
+    result = append(
+        stream,
+        new,
+        expected_version=basis.version,
+        expected_hash=basis.last_hash or None,
+        idempotency_key=actor.idempotency_key,
+        metadata=metadata,
+        receipt=actor.receipt,
+    )
+    if not result.replayed:
+        snapshots.fold_own(stream, _recorded(stream, result, new, metadata))
+    return _result(stream, result, events)
+
+
+def _recorded(
+    stream: str, result: AppendResult, new: list[NewEvent], metadata: dict[str, Any]
+) -> list[RecordedEvent]:
+    """The appended events as a read would return them (the last one's hash known)."""
+    if result.recorded_at is None or not result.last_hash:
+        return []  # nothing to fold by: the state is dropped and loaded next time
+    first_version = result.version - len(new) + 1
+    return [
+        RecordedEvent(
+            position=position,
+            stream=stream,
+            version=first_version + index,
+            type=event.type,
+            schema_version=event.schema_version,
+            data=cast(dict[str, Any], canonical.normalise(event.data)),
+            metadata=metadata,
+            effective_on=event.effective_on,
+            recorded_at=result.recorded_at,
+            prev_hash="",
+            hash=result.last_hash if index == len(new) - 1 else "",
+        )
+        for index, (position, event) in enumerate(zip(result.positions, new, strict=True))
+    ]
 
 
 def _replay(actor: Actor, stream: str) -> CommandResult | None:
@@ -198,7 +247,6 @@ def _consortium_command(actor: Actor, slug: str, command: c.ConsortiumCommand) -
     return _execute(
         actor,
         consortium_stream_id(slug),
-        lambda: load_consortium(slug),
         lambda state: decide(state, command, today=today),
         command.effective_on,
     )
@@ -469,7 +517,6 @@ def _asset_command(
     return _execute(
         actor,
         asset_stream_id(asset_id),
-        lambda: load_asset(asset_id),
         lambda state: decide_for_asset(state, command, sponsor=sponsor, today=today),
         command.effective_on,
     )

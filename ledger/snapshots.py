@@ -3,8 +3,9 @@
 ``load`` returns the state of a stream at its current version by taking the newest valid
 snapshot and folding only the events after it. Two layers:
 
-- a per-thread, in-process LRU of live states (the hot path: one indexed query for the
-  events after the cached version, usually none or a few), and
+- an in-process LRU of live states (the hot path: one indexed query for the events after
+  the cached version, usually none or a few): one per thread for readers, and one shared
+  by the process's commands (below), and
 - a ``ledger_snapshot`` row per stream and folding-code version, rewritten every
   ``save_every`` events, so a fresh process folds at most that many events. Saving a
   large state costs up to a few hundred milliseconds of pickling, so for streams whose
@@ -20,6 +21,16 @@ old snapshots are then ignored.
 
 The fold function mutates the state in place; callers must treat the returned state as
 read-only (decisions are pure functions of it).
+
+**Commands' states.** A command decides under its stream's lock (``stream_lock``: one
+command per stream at a time in a process) on a state kept for the whole process
+(``cached_for_command``), and folds its own events into it once appended (``fold_own``),
+so the next command on the stream, from any thread, finds it current without asking the
+ledger. It is not trusted either: the command appends with the version *and hash* of the
+last event that state folded (``ledger.store.append(expected_hash=...)``), and when
+another process has written meanwhile the append refuses and the command folds what it
+missed (``load_for_command``, one query) and decides again. Readers outside the lock keep
+to their own thread's cache, so nothing they hold changes under them.
 """
 
 import dataclasses
@@ -29,8 +40,9 @@ import hmac
 import logging
 import pickle
 import threading
+import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
@@ -56,18 +68,48 @@ class _Entry:
 
 @dataclasses.dataclass(frozen=True)
 class Loaded(Generic[S]):
-    """A stream's state and the version it reflects (pass it as ``expected_version``)."""
+    """A stream's state, the version it reflects (pass it as ``expected_version``), and
+    the hash of the event it ended on (pass it as ``expected_hash``; empty at version 0)."""
 
     state: S
     version: int
+    last_hash: str = ""
+
+
+class _Entries:
+    """A bounded LRU of live states; its own lock guards the mapping, not the states."""
+
+    def __init__(self) -> None:
+        self.items: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+        self.guard = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> _Entry | None:
+        with self.guard:
+            return self.items.get(key)
+
+    def put(self, key: tuple[str, str], entry: _Entry) -> None:
+        with self.guard:
+            self.items[key] = entry
+            self.items.move_to_end(key)
+            while len(self.items) > CACHE_SIZE:
+                self.items.popitem(last=False)
+
+    def drop(self, key: tuple[str, str]) -> None:
+        with self.guard:
+            self.items.pop(key, None)
+
+    def clear(self) -> None:
+        with self.guard:
+            self.items.clear()
 
 
 class _Cache(threading.local):
     def __init__(self) -> None:
-        self.entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+        self.entries = _Entries()
 
 
-_cache = _Cache()
+_cache = _Cache()  # readers: one per thread
+_commands = _Entries()  # commands: one per process, each entry used under its stream's lock
 
 
 def load(
@@ -79,26 +121,99 @@ def load(
     save_every: int = 1000,
 ) -> Loaded[S]:
     """The state of ``stream`` folded from the ledger, via the newest valid snapshot."""
+    return _load(_cache.entries, stream, code_version, initial, apply, save_every)
+
+
+def _load(
+    entries: _Entries,
+    stream: str,
+    code_version: str,
+    initial: Callable[[], S],
+    apply: Callable[[S, RecordedEvent], None],
+    save_every: int,
+) -> Loaded[S]:
     key = (stream, code_version)
-    entry = _cache.entries.get(key)
+    entry = entries.get(key)
     events = _events_after(stream, entry)
     if entry is None or events is None:
         entry = _stored(stream, code_version)
         events = _events_after(stream, entry)
         if entry is None or events is None:
             entry, events = _Entry(0, "", initial(), 0), read_stream(stream)
-    for event in events:
-        apply(entry.state, event)
-        entry.version, entry.last_hash = event.version, event.hash
-    _cache.entries[key] = entry
-    _cache.entries.move_to_end(key)
-    while len(_cache.entries) > CACHE_SIZE:
-        _cache.entries.popitem(last=False)
+    try:
+        for event in events:
+            apply(entry.state, event)
+            entry.version, entry.last_hash = event.version, event.hash
+    except BaseException:
+        entries.drop(key)  # half-folded: never use it again
+        raise
+    entries.put(key, entry)
+    _maybe_save(stream, code_version, entry, save_every)
+    return Loaded(entry.state, entry.version, entry.last_hash)
+
+
+def _maybe_save(stream: str, code_version: str, entry: _Entry, save_every: int) -> None:
     if entry.version - entry.saved_version >= save_every:
         if not _queue_save(stream, code_version):
             _save(stream, code_version, entry)
         entry.saved_version = entry.version  # queued or done: not again for save_every
-    return Loaded(entry.state, entry.version)
+
+
+# --- commands' states -------------------------------------------------------------------
+
+SAVE_EVERY = 1000
+# Striped: bounded, and a collision only makes two streams' commands take turns briefly.
+# Re-entrant: a command may run another (tests do, to stage a concurrent change).
+_STREAM_LOCKS = tuple(threading.RLock() for _ in range(64))
+
+
+def stream_lock(stream: str) -> threading.RLock:
+    """The lock a process's commands on ``stream`` take turns under."""
+    return _STREAM_LOCKS[zlib.crc32(stream.encode()) % len(_STREAM_LOCKS)]
+
+
+def _registered(stream: str) -> "Loader":
+    loader = loader_for(stream)
+    if loader is None:
+        raise LookupError(f"No snapshot loader is registered for {stream!r}.")
+    return loader
+
+
+def cached_for_command(stream: str) -> Loaded[Any] | None:
+    """The process's state of ``stream`` as its commands left it, unverified; None if none.
+
+    Hold ``stream_lock(stream)`` while using it, and append with its version and hash.
+    """
+    entry = _commands.get((stream, _registered(stream).code_version))
+    return None if entry is None else Loaded(entry.state, entry.version, entry.last_hash)
+
+
+def load_for_command(stream: str) -> Loaded[Any]:
+    """The process's state of ``stream``, brought up to the ledger (under the lock)."""
+    loader = _registered(stream)
+    return _load(_commands, stream, loader.code_version, loader.initial, loader.apply, SAVE_EVERY)
+
+
+def fold_own(stream: str, events: Sequence[RecordedEvent]) -> None:
+    """Fold the events a command just appended into the process's state (under the lock).
+
+    If the state is not the one the command decided on (its version is not the one before
+    the first event), it is dropped: the next command loads it again.
+    """
+    loader = _registered(stream)
+    key = (stream, loader.code_version)
+    entry = _commands.get(key)
+    if entry is None or not events or events[0].version != entry.version + 1:
+        _commands.drop(key)
+        return
+    try:
+        for event in events:
+            loader.apply(entry.state, event)
+            entry.version, entry.last_hash = event.version, event.hash
+    except BaseException:
+        _commands.drop(key)
+        raise
+    _maybe_save(stream, loader.code_version, entry, SAVE_EVERY)
 
 
 def _queue_save(stream: str, code_version: str) -> bool:
@@ -156,15 +271,16 @@ def save_now(stream: str) -> int:
         apply=loader.apply,
         save_every=10**9,
     )
-    entry = _cache.entries[(stream, loader.code_version)]
-    if entry.saved_version < entry.version:
+    entry = _cache.entries.get((stream, loader.code_version))
+    if entry is not None and entry.saved_version < entry.version:
         _save(stream, loader.code_version, entry)
     return loaded.version
 
 
 def forget() -> None:
-    """Drop this thread's in-process cache (tests; after a ledger is rebuilt)."""
+    """Drop this thread's cache and the commands' (tests; after a ledger is rebuilt)."""
     _cache.entries.clear()
+    _commands.clear()
 
 
 def _events_after(stream: str, entry: _Entry | None) -> list[RecordedEvent] | None:

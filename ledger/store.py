@@ -29,6 +29,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -37,7 +38,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
-from ledger import canonical, signals
+from ledger import canonical, db, signals
 from ledger.upcasting import upcast
 
 DEFAULT_PARTITION = "default"
@@ -45,6 +46,7 @@ MAX_READ_LIMIT = 10_000
 
 _STREAM_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}")
 _TYPE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,99}")
+_HASH_RE = re.compile(r"[0-9a-f]{64}")
 _COLUMNS = (
     "position, stream, version, type, schema_version, data, metadata, "
     "effective_on, recorded_at, prev_hash, hash"
@@ -147,11 +149,17 @@ class RecordedReceipt:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class AppendResult:
-    """What an append produced; ``replayed`` is true when an idempotency key matched."""
+    """What an append produced; ``replayed`` is true when an idempotency key matched.
+
+    ``last_hash`` and ``recorded_at`` are those of the last event written (empty and None
+    for a replay): with them a caller can fold its own events into a cached state.
+    """
 
     positions: tuple[int, ...]
     version: int
     replayed: bool = False
+    last_hash: str = ""
+    recorded_at: dt.datetime | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -171,20 +179,27 @@ def append(
     idempotency_key: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     receipt: NewReceipt | None = None,
+    expected_hash: str | None = None,
 ) -> AppendResult:
     """Append ``events`` to ``stream`` atomically and return their positions.
 
     ``expected_version=None`` accepts any current version; ``0`` requires that the stream
     does not exist yet; ``n`` requires that it is at version ``n``, else
-    ``WrongExpectedVersion``. A repeated ``idempotency_key`` with the same stream and
-    events returns the original result and appends nothing; with anything different it
-    raises ``IdempotencyConflict``. With a ``receipt``, the receipt is stored by the same
-    statement as the events; when its scope already holds its key, nothing is appended
-    and ``ReceiptExists`` is raised. Malformed input raises ``InvalidAppend`` before the
-    database is touched.
+    ``WrongExpectedVersion``; so does an ``expected_hash`` that is not the hash of the
+    stream's newest event (a caller deciding on a cached state names the event it ended
+    on, so a ledger replaced underneath is noticed). A repeated ``idempotency_key`` with
+    the same stream and events returns the original result and appends nothing; with
+    anything different it raises ``IdempotencyConflict``. With a ``receipt``, the receipt
+    is stored by the same statement as the events; when its scope already holds its key,
+    nothing is appended and ``ReceiptExists`` is raised. Malformed input raises
+    ``InvalidAppend`` before the database is touched.
     """
     _check_stream(stream)
     _check_expected_version(expected_version)
+    if expected_hash is not None and not (
+        isinstance(expected_hash, str) and _HASH_RE.fullmatch(expected_hash)
+    ):
+        raise InvalidAppend(f"expected_hash must be a SHA-256 hex digest, not {expected_hash!r}.")
     _check_idempotency_key(idempotency_key)
     prepared = [_prepare(event, index) for index, event in enumerate(_check_events(events))]
     if metadata is not None and not isinstance(metadata, Mapping):
@@ -207,6 +222,7 @@ def append(
         fingerprint,
         receipt,
         receipt_json,
+        expected_hash,
     )
     if connection.vendor == "postgresql":
         result = _append_postgres(request)
@@ -499,6 +515,7 @@ class _Request:
     fingerprint: str
     receipt: NewReceipt | None
     receipt_json: str | None
+    expected_hash: str | None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -536,36 +553,32 @@ def _chain(
     return chained
 
 
-_SELECT_VERSION = (
-    "SELECT COALESCE((SELECT version FROM ledger_event WHERE stream = %s "
-    "ORDER BY version DESC LIMIT 1), 0)"
+_SELECT_NEWEST = (
+    "SELECT version, hash FROM ledger_event WHERE stream = %s ORDER BY version DESC LIMIT 1"
 )
 _SELECT_IDEMPOTENT = (
     "SELECT stream, fingerprint, first_position, last_position, version "
     "FROM ledger_idempotent_append WHERE key = %s"
 )
 _PG_APPEND = (
-    "SELECT status, first_position, last_position, version FROM ledger_append("
-    "%s::text, %s::text, %s::integer, %s::text[], %s::integer[], %s::text, %s::date[], "
-    "%s::text, %s::text, %s::text)"
+    "SELECT status, first_position, last_position, version, last_hash, recorded_at "
+    "FROM ledger_append(%s::text, %s::text, %s::integer, %s::text[], %s::integer[], "
+    "%s::text, %s::date[], %s::text, %s::text, %s::text, %s::text)"
 )
 _PG_APPEND_WITH_RECEIPT = (
-    "SELECT status, first_position, last_position, version FROM ledger_append_with_receipt("
-    "%s::text, %s::text, %s::integer, %s::text[], %s::integer[], %s::text, %s::date[], "
-    "%s::text, %s::text, %s::text, %s::text, %s::text, %s::text, %s::text)"
+    "SELECT status, first_position, last_position, version, last_hash, recorded_at "
+    "FROM ledger_append_with_receipt(%s::text, %s::text, %s::integer, %s::text[], "
+    "%s::integer[], %s::text, %s::date[], %s::text, %s::text, %s::text, %s::text, "
+    "%s::text, %s::text, %s::text, %s::text)"
 )
 
 
 def _append_postgres(request: _Request) -> AppendResult:
-    """One prepared statement: ``ledger_append`` (migration 0004) does the whole append.
+    """One prepared statement: ``ledger_append`` (migrations 0004, 0007) does the append.
 
     At the top level it runs in autocommit, so the statement is its own transaction: one
     round trip in all. Inside a caller's transaction it runs in a savepoint.
     """
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:  # Django disables preparing; this cursor prepares
-        raw.prepare_threshold = 5
     events = request.events
     params: tuple[Any, ...] = (
         DEFAULT_PARTITION,
@@ -578,6 +591,7 @@ def _append_postgres(request: _Request) -> AppendResult:
         request.meta_json,
         request.idempotency_key,
         request.fingerprint,
+        request.expected_hash,
     )
     sql = _PG_APPEND
     receipt = request.receipt
@@ -586,20 +600,24 @@ def _append_postgres(request: _Request) -> AppendResult:
         params += (receipt.scope, receipt.key, receipt.fingerprint, request.receipt_json)
     # A server-binding cursor on Django's connection: the SQL text is sent once and
     # prepared, parameters travel apart from it.
-    with psycopg.Cursor(raw) as cursor:
+    started = time.monotonic()
+    with connection.wrap_database_errors, psycopg.Cursor(db.raw_postgres()) as cursor:
         if connection.in_atomic_block:
             with transaction.atomic():
                 cursor.execute(sql, params, prepare=True)
         else:
             cursor.execute(sql, params, prepare=True)
-        status, first, last, version = cursor.fetchone()  # type: ignore[misc]
+        status, first, last, version, last_hash, recorded_at = cursor.fetchone()  # type: ignore[misc]
+    db.logged(sql, params, started)
     if status == "wrong_version":
         raise WrongExpectedVersion(request.stream, int(request.expected_version or 0), version)
     if status == "conflict":
         raise IdempotencyConflict(str(request.idempotency_key))
     if status == "receipt_exists" and receipt is not None:
         raise ReceiptExists(receipt.scope, receipt.key)
-    return AppendResult(tuple(range(first, last + 1)), version, replayed=status == "replayed")
+    if status == "replayed":
+        return AppendResult(tuple(range(first, last + 1)), version, replayed=True)
+    return AppendResult(tuple(range(first, last + 1)), version, False, last_hash, recorded_at)
 
 
 def _append_sqlite(request: _Request) -> AppendResult:
@@ -627,10 +645,13 @@ def _append_sqlite(request: _Request) -> AppendResult:
             )
             if cursor.fetchone() is not None:
                 raise ReceiptExists(receipt.scope, receipt.key)
-        cursor.execute(_SELECT_VERSION, [request.stream])
-        current = int(cursor.fetchone()[0])
-        if request.expected_version is not None and request.expected_version != current:
-            raise WrongExpectedVersion(request.stream, request.expected_version, current)
+        cursor.execute(_SELECT_NEWEST, [request.stream])
+        newest = cursor.fetchone()
+        current, current_hash = (int(newest[0]), str(newest[1])) if newest else (0, None)
+        if (request.expected_version is not None and request.expected_version != current) or (
+            request.expected_hash is not None and request.expected_hash != current_hash
+        ):
+            raise WrongExpectedVersion(request.stream, request.expected_version or 0, current)
         clock = dt.datetime.now(dt.UTC)
         recorded_at = max(clock, head_recorded) if head_recorded else clock
         chained = _chain(request, head_position, current, head_hash, recorded_at)
@@ -699,7 +720,9 @@ def _append_sqlite(request: _Request) -> AppendResult:
                     stored_at,
                 ],
             )
-    return AppendResult(tuple(chained.positions), chained.versions[-1])
+    return AppendResult(
+        tuple(chained.positions), chained.versions[-1], False, chained.hashes[-1], recorded_at
+    )
 
 
 def _replay(row: Any, request: _Request) -> AppendResult | None:
@@ -717,9 +740,7 @@ def _replay(row: Any, request: _Request) -> AppendResult | None:
 
 
 def _fetch(sql: str, params: list[Any], *, upcasting: bool = True) -> list[RecordedEvent]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        raw = cursor.fetchall()
+    raw = db.fetch(sql, params)
     postgres = connection.vendor == "postgresql"
     loads = json.loads
     result = []

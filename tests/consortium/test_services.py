@@ -14,6 +14,7 @@ from consortium.domain.money import Money, Percent
 from consortium.domain.state import fold_consortium
 from consortium.domain.values import Holder
 from consortium.streams import consortium_history, load_asset, load_consortium
+from ledger import snapshots
 from ledger.store import IdempotencyConflict, head, read_stream
 from tests.consortium.conftest import FORMED, usd
 
@@ -463,26 +464,28 @@ class TestConcurrencyControls:
 
     def test_a_concurrent_change_is_retried_once(self, formed, alice, monkeypatch):
         formed()
-        real_load = s.load_consortium  # type: ignore[attr-defined]
+        monkeypatch.setattr(snapshots, "cached_for_command", lambda stream: None)
+        real_load = snapshots.load_for_command
         calls = {"n": 0}
 
-        def load_then_someone_else_writes(slug):
-            loaded = real_load(slug)
+        def load_then_someone_else_writes(stream):
+            loaded = real_load(stream)
             calls["n"] += 1
-            # Another user's command lands between our read and our write (their own
-            # load is call 2).
+            # Another process's command lands between our read and our write.
             if calls["n"] == 1:
-                s.partner_admit(
-                    actor=alice,
-                    slug="aip",
-                    organisation_id="other",
-                    name="Other",
-                    role="member",
-                    effective_on=FORMED,
+                as_another_process(
+                    lambda: s.partner_admit(
+                        actor=alice,
+                        slug="aip",
+                        organisation_id="other",
+                        name="Other",
+                        role="member",
+                        effective_on=FORMED,
+                    )
                 )
             return loaded
 
-        monkeypatch.setattr(s, "load_consortium", load_then_someone_else_writes)
+        monkeypatch.setattr(snapshots, "load_for_command", load_then_someone_else_writes)
         s.partner_admit(
             actor=alice,
             slug="aip",
@@ -491,30 +494,34 @@ class TestConcurrencyControls:
             role="member",
             effective_on=FORMED,
         )
-        assert {"other", "xai"} <= set(real_load("aip").state.partners)
+        assert {"other", "xai"} <= set(load_consortium("aip").state.partners)
+        assert calls["n"] == 3  # ours, theirs, ours again
 
     def test_two_concurrent_changes_are_reported_as_a_conflict(self, formed, alice, monkeypatch):
         formed()
-        real_load = s.load_consortium  # type: ignore[attr-defined]
+        monkeypatch.setattr(snapshots, "cached_for_command", lambda stream: None)
+        real_load = snapshots.load_for_command
         counter = iter(range(100))
         busy: list[int] = []
 
-        def always_overtaken(slug):
-            loaded = real_load(slug)
+        def always_overtaken(stream):
+            loaded = real_load(stream)
             if not busy:  # someone else's command lands after every read of ours
                 busy.append(1)
-                s.partner_admit(
-                    actor=alice,
-                    slug="aip",
-                    organisation_id=f"other-{next(counter)}",
-                    name="Other",
-                    role="member",
-                    effective_on=FORMED,
+                as_another_process(
+                    lambda: s.partner_admit(
+                        actor=alice,
+                        slug="aip",
+                        organisation_id=f"other-{next(counter)}",
+                        name="Other",
+                        role="member",
+                        effective_on=FORMED,
+                    )
                 )
                 busy.pop()
             return loaded
 
-        monkeypatch.setattr(s, "load_consortium", always_overtaken)
+        monkeypatch.setattr(snapshots, "load_for_command", always_overtaken)
         with pytest.raises(s.ConcurrentChange, match="try again"):
             s.partner_admit(
                 actor=alice,
@@ -524,7 +531,107 @@ class TestConcurrencyControls:
                 role="member",
                 effective_on=FORMED,
             )
-        assert "xai" not in real_load("aip").state.partners
+        assert "xai" not in load_consortium("aip").state.partners
+
+
+class TestTheProcessCopyOfAState:
+    """Commands decide on the process's copy of a stream's state, which the append checks
+    (version and hash of its last event); another process's writes are folded in."""
+
+    def test_the_next_command_needs_no_read_and_the_copy_equals_a_fold(
+        self, formed, alice, monkeypatch
+    ):
+        formed()
+        reads: list[object] = []
+        original = read_stream
+
+        def counting(*args, **kwargs):
+            reads.append(args)
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(snapshots, "read_stream", counting)
+        s.partner_admit(
+            actor=alice,
+            slug="aip",
+            organisation_id="xai",
+            name="xAI",
+            role="member",
+            effective_on=FORMED,
+        )
+        monkeypatch.undo()
+        assert reads == []  # decided on the copy, checked by the append alone
+        copy = snapshots.cached_for_command("consortium-aip")
+        assert copy is not None
+        assert copy.version == len(consortium_history("aip"))
+        assert copy.last_hash == read_stream("consortium-aip")[-1].hash
+        assert copy.state == fold_consortium(consortium_history("aip"))
+
+    def test_another_process_write_is_folded_in_and_the_command_succeeds(self, formed, alice):
+        formed()
+        as_another_process(
+            lambda: s.partner_admit(
+                actor=alice,
+                slug="aip",
+                organisation_id="oracle",
+                name="Oracle",
+                role="member",
+                effective_on=FORMED,
+            )
+        )
+        stale = snapshots.cached_for_command("consortium-aip")
+        assert stale is not None and "oracle" not in stale.state.partners
+        # The copy says Oracle is no partner: the rule is checked again on the ledger's
+        # state, where it is, and the commitment is recorded.
+        result = s.commitment_record(
+            actor=alice,
+            slug="aip",
+            commitment_id="c-oracle-1",
+            organisation_id="oracle",
+            instrument="equity",
+            amount=usd("100.00"),
+            stage="signed",
+            effective_on=FORMED,
+        )
+        assert result.version == len(consortium_history("aip"))
+        copy = snapshots.cached_for_command("consortium-aip")
+        assert copy is not None and copy.state == fold_consortium(consortium_history("aip"))
+
+    def test_a_copy_whose_last_event_is_not_the_ledgers_is_never_used(self, formed, alice):
+        """Same version, another hash (a ledger restored or replaced under the process):
+        the append refuses the copy, the state is folded again, nothing is lost."""
+        formed()
+        copy = snapshots.cached_for_command("consortium-aip")
+        assert copy is not None
+        code_version = snapshots._registered("consortium-aip").code_version
+        entry = snapshots._commands.get(("consortium-aip", code_version))
+        assert entry is not None
+        entry.last_hash = "0" * 64
+        entry.state.partners.clear()  # what a wrong copy would decide on
+        before = head()
+        s.partner_admit(
+            actor=alice,
+            slug="aip",
+            organisation_id="xai",
+            name="xAI",
+            role="member",
+            effective_on=FORMED,
+        )
+        assert head() == before + 1
+        fresh = fold_consortium(consortium_history("aip"))
+        assert {"mgx", "microsoft", "xai"} <= set(fresh.partners)
+        again = snapshots.cached_for_command("consortium-aip")
+        assert again is not None and again.state == fresh
+
+
+def as_another_process(command):
+    """Run ``command`` as if in another process: with its own copies of the states."""
+    saved = dict(snapshots._commands.items)
+    snapshots._commands.clear()
+    try:
+        return command()
+    finally:
+        snapshots._commands.clear()
+        snapshots._commands.items.update(saved)
 
 
 class TestIdempotency:

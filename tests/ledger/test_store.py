@@ -113,6 +113,30 @@ class TestExpectedVersion:
         result = append("s-any", [ev()], expected_version=None)
         assert result.version == 2
 
+    def test_an_expected_hash_must_be_the_newest_events(self):
+        """A caller deciding on a cached state names the event it ended on: the right
+        version with another hash (a replaced ledger) is refused too."""
+        first = append("s-h", [ev(), ev()], expected_version=0)
+        newest = read_stream("s-h")[-1]
+        assert (first.last_hash, first.recorded_at) == (newest.hash, newest.recorded_at)
+        with pytest.raises(WrongExpectedVersion):
+            append("s-h", [ev()], expected_version=2, expected_hash=read_stream("s-h")[0].hash)
+        with pytest.raises(WrongExpectedVersion):
+            append("s-h", [ev()], expected_version=None, expected_hash="0" * 64)
+        assert head() == 2
+        receipt = NewReceipt("client", "k-h", "f" * 64, {"ok": True})
+        with pytest.raises(WrongExpectedVersion):
+            append("s-h", [ev()], expected_version=2, expected_hash="1" * 64, receipt=receipt)
+        assert head() == 2 and find_receipt("client", "k-h") is None
+        second = append("s-h", [ev()], expected_version=2, expected_hash=newest.hash)
+        assert second.version == 3 and second.last_hash == read_stream("s-h")[-1].hash
+
+    @pytest.mark.parametrize("bad", ["", "abc", "G" * 64, 42])
+    def test_a_malformed_expected_hash_is_refused_before_anything_is_written(self, bad):
+        with pytest.raises(InvalidAppend, match="expected_hash"):
+            append("s-bad", [ev()], expected_version=0, expected_hash=bad)
+        assert head() == 0
+
 
 class TestIdempotency:
     def test_same_key_same_request_returns_the_original_and_appends_nothing(self):
