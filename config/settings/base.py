@@ -139,6 +139,9 @@ CELERY_BEAT_SCHEDULE = {
 PROJECTION_STALE_REBUILD_SECONDS = env_int("PROJECTION_STALE_REBUILD_SECONDS", 30)
 # Events a rebuild reads and applies per transaction (its progress is saved per batch).
 PROJECTION_REBUILD_BATCH = env_int("PROJECTION_REBUILD_BATCH", 10_000)
+# A worker starts catch-up rounds at most this often (milliseconds): under a stream of
+# appends one round then covers all of them, at up to this much more lag.
+PROJECTION_CATCH_UP_MIN_INTERVAL_MS = env_int("PROJECTION_CATCH_UP_MIN_INTERVAL_MS", 25)
 
 # --- Auth, i18n, static ---------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
