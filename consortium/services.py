@@ -8,10 +8,11 @@ The state: commands on one stream take turns within a process, under the stream'
 and decide on the process's own copy of its state (``ledger.snapshots``:
 ``cached_for_command``), which each command brings forward with the events it appended.
 So the usual command makes one round trip, the append, which is also the check that the
-copy is current: if another process wrote to the stream meanwhile, the append refuses
-(nothing is written), and the command folds the events it missed and decides again. A
-rule the copy refuses is checked again on the ledger's state before it is reported, since
-the copy may be behind.
+copy is current and reads back the events it wrote to fold them in. If another process
+wrote to the stream meanwhile, the append refuses (nothing is written) and reads back
+what was missed instead, in the same round trip; the command folds it and decides again.
+A rule the copy refuses is checked again on the ledger's state before it is reported,
+since the copy may be behind.
 
 Concurrency: a caller that passes ``Actor.expected_version`` (the API's ``If-Match``) gets
 ``StaleVersion`` when the stream has moved on, and nothing is retried. Without it, a
@@ -32,7 +33,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
@@ -45,13 +46,12 @@ from consortium.domain.identifiers import check_person
 from consortium.domain.money import Money, Percent
 from consortium.domain.values import Holder, Tranche
 from consortium.streams import load_consortium
-from ledger import canonical, snapshots
+from ledger import snapshots
 from ledger.store import (
     AppendResult,
     IdempotencyConflict,
     NewEvent,
     NewReceipt,
-    RecordedEvent,
     WrongExpectedVersion,
     append,
     find_idempotent,
@@ -147,79 +147,46 @@ def _decide_and_append(
     effective_on: dt.date,
     metadata: dict[str, Any],
 ) -> CommandResult:
-    cached = snapshots.cached_for_command(stream)
-    if cached is not None and actor.expected_version in (None, cached.version):
+    expected = actor.expected_version
+    basis = snapshots.cached_for_command(stream)
+    verified = basis is None or (expected is not None and expected != basis.version)
+    if basis is None or verified:
+        basis = snapshots.load_for_command(stream)
+    retried = False
+    while True:
+        if verified and expected is not None and expected != basis.version:
+            raise StaleVersion(stream, expected, basis.version)
         try:
-            events: list[Event] | None = decide_on(cached.state)
+            events = decide_on(basis.state)
         except DomainError:
-            events = None  # perhaps only because the copy is behind: ask the ledger
-        if events is not None:
-            try:
-                return _append(actor, stream, cached, events, effective_on, metadata)
-            except WrongExpectedVersion:
-                pass  # another process wrote: fold what it wrote and decide again
-    for attempt in (1, 2):
-        loaded = snapshots.load_for_command(stream)
-        if actor.expected_version is not None and actor.expected_version != loaded.version:
-            raise StaleVersion(stream, actor.expected_version, loaded.version)
-        events = decide_on(loaded.state)
+            if verified:
+                raise
+            # Refused on the process's copy, which may be behind: ask the ledger.
+            basis, verified = snapshots.load_for_command(stream), True
+            continue
         try:
-            return _append(actor, stream, loaded, events, effective_on, metadata)
+            result = append(
+                stream,
+                [_new_event(event, effective_on) for event in events],
+                expected_version=basis.version,
+                expected_hash=basis.last_hash or None,
+                read_after=max(basis.version - 1, 0),
+                idempotency_key=actor.idempotency_key,
+                metadata=metadata,
+                receipt=actor.receipt,
+            )
         except WrongExpectedVersion as error:
-            if actor.expected_version is not None:
-                raise StaleVersion(stream, actor.expected_version, error.actual) from None
-            if attempt == 2:
-                raise ConcurrentChange(stream) from None
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _append(
-    actor: Actor,
-    stream: str,
-    basis: snapshots.Loaded[Any],
-    events: list[Event],
-    effective_on: dt.date,
-    metadata: dict[str, Any],
-) -> CommandResult:
-    """Append what was decided on ``basis``; then fold it into the process's state."""
-    new = [_new_event(event, effective_on) for event in events]
-    result = append(
-        stream,
-        new,
-        expected_version=basis.version,
-        expected_hash=basis.last_hash or None,
-        idempotency_key=actor.idempotency_key,
-        metadata=metadata,
-        receipt=actor.receipt,
-    )
-    if not result.replayed:
-        snapshots.fold_own(stream, _recorded(stream, result, new, metadata))
-    return _result(stream, result, events)
-
-
-def _recorded(
-    stream: str, result: AppendResult, new: list[NewEvent], metadata: dict[str, Any]
-) -> list[RecordedEvent]:
-    """The appended events as a read would return them (the last one's hash known)."""
-    if result.recorded_at is None or not result.last_hash:
-        return []  # nothing to fold by: the state is dropped and loaded next time
-    first_version = result.version - len(new) + 1
-    return [
-        RecordedEvent(
-            position=position,
-            stream=stream,
-            version=first_version + index,
-            type=event.type,
-            schema_version=event.schema_version,
-            data=cast(dict[str, Any], canonical.normalise(event.data)),
-            metadata=metadata,
-            effective_on=event.effective_on,
-            recorded_at=result.recorded_at,
-            prev_hash="",
-            hash=result.last_hash if index == len(new) - 1 else "",
-        )
-        for index, (position, event) in enumerate(zip(result.positions, new, strict=True))
-    ]
+            if expected is not None and error.actual != expected:
+                raise StaleVersion(stream, expected, error.actual) from None
+            if verified:  # a decision on the ledger's state was overtaken
+                if retried:
+                    raise ConcurrentChange(stream) from None
+                retried = True
+            basis = snapshots.fold_read(stream, error.read) or snapshots.load_for_command(stream)
+            verified = True
+            continue
+        snapshots.fold_read(stream, result.read)
+        return _result(stream, result, events)
 
 
 def _replay(actor: Actor, stream: str) -> CommandResult | None:

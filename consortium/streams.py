@@ -39,10 +39,9 @@ def to_dated(recorded: RecordedEvent) -> DatedEvent:
         recorded_at=recorded.recorded_at,
         version=recorded.version,
     )
-    if recorded.hash:  # a command's own events, folded before reading back, may have none
-        if len(_decoded) >= _DECODED_MAX:
-            _decoded.clear()
-        _decoded[recorded.position] = (recorded.hash, dated)
+    if len(_decoded) >= _DECODED_MAX:
+        _decoded.clear()
+    _decoded[recorded.position] = (recorded.hash, dated)
     return dated
 
 

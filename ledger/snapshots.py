@@ -24,13 +24,14 @@ read-only (decisions are pure functions of it).
 
 **Commands' states.** A command decides under its stream's lock (``stream_lock``: one
 command per stream at a time in a process) on a state kept for the whole process
-(``cached_for_command``), and folds its own events into it once appended (``fold_own``),
-so the next command on the stream, from any thread, finds it current without asking the
-ledger. It is not trusted either: the command appends with the version *and hash* of the
-last event that state folded (``ledger.store.append(expected_hash=...)``), and when
-another process has written meanwhile the append refuses and the command folds what it
-missed (``load_for_command``, one query) and decides again. Readers outside the lock keep
-to their own thread's cache, so nothing they hold changes under them.
+(``cached_for_command``). It is not trusted either: the command appends with the version
+*and hash* of the last event that state folded (``ledger.store.append(expected_hash=...)``)
+and has the stream's newer events read back in the same round trip (``read_after``),
+which ``fold_read`` folds in: its own events once appended, so the next command on the
+stream, from any thread, finds the state current without asking the ledger; or, when
+another process wrote meanwhile and the append refused, what it missed, before it decides
+again. Readers outside the lock keep to their own thread's cache, so nothing they hold
+changes under them.
 """
 
 import dataclasses
@@ -194,26 +195,37 @@ def load_for_command(stream: str) -> Loaded[Any]:
     return _load(_commands, stream, loader.code_version, loader.initial, loader.apply, SAVE_EVERY)
 
 
-def fold_own(stream: str, events: Sequence[RecordedEvent]) -> None:
-    """Fold the events a command just appended into the process's state (under the lock).
+def fold_read(stream: str, events: Sequence[RecordedEvent]) -> Loaded[Any] | None:
+    """Fold events read after the process's state into it (under the stream's lock).
 
-    If the state is not the one the command decided on (its version is not the one before
-    the first event), it is dropped: the next command loads it again.
+    ``events`` are the stream's events from the state's last one on (all of them at
+    version 0), as ``ledger.store.append(read_after=version - 1)`` returns them. If they do
+    not continue the state (its last event is not the first of them, with the same hash),
+    the state is dropped and None returned: ``load_for_command`` then folds it again.
     """
     loader = _registered(stream)
     key = (stream, loader.code_version)
     entry = _commands.get(key)
-    if entry is None or not events or events[0].version != entry.version + 1:
+    if entry is None:
+        return None
+    newer = list(events)
+    if entry.version:
+        if not newer or newer[0].version != entry.version or newer[0].hash != entry.last_hash:
+            _commands.drop(key)
+            return None
+        newer = newer[1:]
+    if any(event.version != entry.version + n for n, event in enumerate(newer, start=1)):
         _commands.drop(key)
-        return
+        return None
     try:
-        for event in events:
+        for event in newer:
             loader.apply(entry.state, event)
             entry.version, entry.last_hash = event.version, event.hash
     except BaseException:
         _commands.drop(key)
         raise
     _maybe_save(stream, loader.code_version, entry, SAVE_EVERY)
+    return Loaded(entry.state, entry.version, entry.last_hash)
 
 
 def _queue_save(stream: str, code_version: str) -> bool:

@@ -64,8 +64,11 @@ class InvalidAppend(LedgerError, ValueError):
 class WrongExpectedVersion(LedgerError):
     """The stream is not at the version the caller decided on; nothing was appended."""
 
-    def __init__(self, stream: str, expected: int, actual: int) -> None:
+    def __init__(
+        self, stream: str, expected: int, actual: int, read: Sequence["RecordedEvent"] = ()
+    ) -> None:
         self.stream, self.expected, self.actual = stream, expected, actual
+        self.read = tuple(read)  # with ``append(read_after=...)``: what the caller missed
         super().__init__(
             f"Stream {stream!r} is at version {actual}, not {expected}: it changed since "
             "you read it. Reload it and decide again."
@@ -152,7 +155,8 @@ class AppendResult:
     """What an append produced; ``replayed`` is true when an idempotency key matched.
 
     ``last_hash`` and ``recorded_at`` are those of the last event written (empty and None
-    for a replay): with them a caller can fold its own events into a cached state.
+    for a replay). ``read`` holds the stream's events after ``append(read_after=...)``, read
+    right after the append (its own events included): a caller's cached state folds them.
     """
 
     positions: tuple[int, ...]
@@ -160,6 +164,7 @@ class AppendResult:
     replayed: bool = False
     last_hash: str = ""
     recorded_at: dt.datetime | None = None
+    read: tuple["RecordedEvent", ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -180,6 +185,7 @@ def append(
     metadata: Mapping[str, Any] | None = None,
     receipt: NewReceipt | None = None,
     expected_hash: str | None = None,
+    read_after: int | None = None,
 ) -> AppendResult:
     """Append ``events`` to ``stream`` atomically and return their positions.
 
@@ -187,7 +193,10 @@ def append(
     does not exist yet; ``n`` requires that it is at version ``n``, else
     ``WrongExpectedVersion``; so does an ``expected_hash`` that is not the hash of the
     stream's newest event (a caller deciding on a cached state names the event it ended
-    on, so a ledger replaced underneath is noticed). A repeated ``idempotency_key`` with
+    on, so a ledger replaced underneath is noticed). With ``read_after``, the stream's
+    events after that version are read back in the same round trip, whether the append
+    was refused for its version (``WrongExpectedVersion.read``: what the caller missed) or
+    made (``AppendResult.read``). A repeated ``idempotency_key`` with
     the same stream and events returns the original result and appends nothing; with
     anything different it raises ``IdempotencyConflict``. With a ``receipt``, the receipt
     is stored by the same statement as the events; when its scope already holds its key,
@@ -201,6 +210,8 @@ def append(
     ):
         raise InvalidAppend(f"expected_hash must be a SHA-256 hex digest, not {expected_hash!r}.")
     _check_idempotency_key(idempotency_key)
+    if read_after is not None:
+        _check_expected_version(read_after)
     prepared = [_prepare(event, index) for index, event in enumerate(_check_events(events))]
     if metadata is not None and not isinstance(metadata, Mapping):
         raise InvalidAppend("metadata must be a mapping (a JSON object).")
@@ -223,12 +234,24 @@ def append(
         receipt,
         receipt_json,
         expected_hash,
+        read_after,
     )
     if connection.vendor == "postgresql":
         result = _append_postgres(request)
     else:
-        with transaction.atomic():
-            result = _append_sqlite(request)
+        try:
+            with transaction.atomic():
+                result = _append_sqlite(request)
+        except WrongExpectedVersion as refused:
+            if read_after is None:
+                raise
+            missed = read_stream(stream, after_version=read_after)
+            raise WrongExpectedVersion(
+                refused.stream, refused.expected, refused.actual, missed
+            ) from None
+        if read_after is not None:
+            read = read_stream(stream, after_version=read_after)
+            result = dataclasses.replace(result, read=tuple(read))
     if signals.events_appended.has_listeners():
         transaction.on_commit(
             lambda: signals.events_appended.send(
@@ -516,6 +539,7 @@ class _Request:
     receipt: NewReceipt | None
     receipt_json: str | None
     expected_hash: str | None
+    read_after: int | None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -561,15 +585,15 @@ _SELECT_IDEMPOTENT = (
     "FROM ledger_idempotent_append WHERE key = %s"
 )
 _PG_APPEND = (
-    "SELECT status, first_position, last_position, version, last_hash, recorded_at "
+    "SELECT status, first_position, last_position, version, last_hash, recorded_at, events "
     "FROM ledger_append(%s::text, %s::text, %s::integer, %s::text[], %s::integer[], "
-    "%s::text, %s::date[], %s::text, %s::text, %s::text, %s::text)"
+    "%s::text, %s::date[], %s::text, %s::text, %s::text, %s::text, %s::integer)"
 )
 _PG_APPEND_WITH_RECEIPT = (
-    "SELECT status, first_position, last_position, version, last_hash, recorded_at "
+    "SELECT status, first_position, last_position, version, last_hash, recorded_at, events "
     "FROM ledger_append_with_receipt(%s::text, %s::text, %s::integer, %s::text[], "
     "%s::integer[], %s::text, %s::date[], %s::text, %s::text, %s::text, %s::text, "
-    "%s::text, %s::text, %s::text, %s::text)"
+    "%s::integer, %s::text, %s::text, %s::text, %s::text)"
 )
 
 
@@ -592,6 +616,7 @@ def _append_postgres(request: _Request) -> AppendResult:
         request.idempotency_key,
         request.fingerprint,
         request.expected_hash,
+        request.read_after,
     )
     sql = _PG_APPEND
     receipt = request.receipt
@@ -607,17 +632,21 @@ def _append_postgres(request: _Request) -> AppendResult:
                 cursor.execute(sql, params, prepare=True)
         else:
             cursor.execute(sql, params, prepare=True)
-        status, first, last, version, last_hash, recorded_at = cursor.fetchone()  # type: ignore[misc]
+        row = cursor.fetchone()
     db.logged(sql, params, started)
+    status, first, last, version, last_hash, recorded_at, events_json = row  # type: ignore[misc]
+    read = tuple(_read_back(events_json)) if events_json is not None else ()
     if status == "wrong_version":
-        raise WrongExpectedVersion(request.stream, int(request.expected_version or 0), version)
+        raise WrongExpectedVersion(
+            request.stream, int(request.expected_version or 0), version, read
+        )
     if status == "conflict":
         raise IdempotencyConflict(str(request.idempotency_key))
     if status == "receipt_exists" and receipt is not None:
         raise ReceiptExists(receipt.scope, receipt.key)
     if status == "replayed":
         return AppendResult(tuple(range(first, last + 1)), version, replayed=True)
-    return AppendResult(tuple(range(first, last + 1)), version, False, last_hash, recorded_at)
+    return AppendResult(tuple(range(first, last + 1)), version, False, last_hash, recorded_at, read)
 
 
 def _append_sqlite(request: _Request) -> AppendResult:
@@ -725,6 +754,21 @@ def _append_sqlite(request: _Request) -> AppendResult:
     )
 
 
+def _read_back(events_json: Any) -> list[RecordedEvent]:
+    """The ``events`` column of ``ledger_append``: rows as arrays in ``_COLUMNS`` order."""
+    items = json.loads(events_json) if isinstance(events_json, str) else events_json
+    rows = [
+        (
+            *item[:7],
+            dt.date.fromisoformat(item[7]) if item[7] is not None else None,
+            dt.datetime.fromisoformat(item[8]),
+            *item[9:],
+        )
+        for item in items
+    ]
+    return _events(rows)
+
+
 def _replay(row: Any, request: _Request) -> AppendResult | None:
     """The original result of an append under the same key, or a conflict."""
     if row is None:
@@ -740,7 +784,10 @@ def _replay(row: Any, request: _Request) -> AppendResult | None:
 
 
 def _fetch(sql: str, params: list[Any], *, upcasting: bool = True) -> list[RecordedEvent]:
-    raw = db.fetch(sql, params)
+    return _events(db.fetch(sql, params), upcasting=upcasting)
+
+
+def _events(raw: Sequence[Sequence[Any]], *, upcasting: bool = True) -> list[RecordedEvent]:
     postgres = connection.vendor == "postgresql"
     loads = json.loads
     result = []

@@ -1,4 +1,4 @@
-"""The append names the event its caller decided after, and answers with the new head.
+"""The append names the event its caller decided after, and reads the stream back.
 
 ``ledger_append`` (and ``ledger_append_with_receipt``) take ``p_expected_hash``: with it,
 the stream's newest event must have that hash as well as the expected version, else the
@@ -6,8 +6,12 @@ answer is ``wrong_version``. A command that decides on a state cached in the pro
 ``consortium.services``) sends the version and hash of the last event it folded, so the
 append itself is the freshness check: no query beforehand, and a ledger replaced under a
 running process (a restore, a test's fresh database) is noticed, which the version alone
-would not. Both functions also return the hash of the last event written and its
-``recorded_at``, which is what the caller needs to fold its own events into its cache.
+would not. Both functions also return the hash of the last event written, its
+``recorded_at`` and, with ``p_read_after``, the stream's events after that version as one
+JSON array (``ledger_stream_after``), read inside the statement: the events the caller
+just appended, to fold into its cached state, or, when the append was refused, the ones
+it missed. One statement, so no client code runs while the head is locked (reading them
+back in a second pipelined statement held the head lock across the client's scheduling).
 
 PostgreSQL cannot change a function's parameters or result in place, so both are dropped
 and created again (in one transaction: no append sees neither).
@@ -16,6 +20,18 @@ and created again (in one transaction: no append sees neither).
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
+
+STREAM_AFTER = r"""
+CREATE OR REPLACE FUNCTION ledger_stream_after(p_stream text, p_after integer) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p_after IS NULL THEN NULL ELSE coalesce(
+        (SELECT json_agg(json_build_array(e.position, e.stream, e.version, e.type,
+                e.schema_version, e.data::text, e.metadata::text, e.effective_on,
+                e.recorded_at, e.prev_hash, e.hash) ORDER BY e.version)
+         FROM ledger_event e WHERE e.stream = p_stream AND e.version > p_after),
+        '[]'::json) END
+$$;
+"""
 
 APPEND = r"""
 CREATE OR REPLACE FUNCTION ledger_append(
@@ -29,9 +45,10 @@ CREATE OR REPLACE FUNCTION ledger_append(
     p_metadata text,
     p_key text,
     p_fingerprint text,
-    p_expected_hash text
+    p_expected_hash text,
+    p_read_after integer
 ) RETURNS TABLE (status text, first_position bigint, last_position bigint, version integer,
-                last_hash text, recorded_at timestamptz)
+                last_hash text, recorded_at timestamptz, events json)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     head_row record;
@@ -61,7 +78,7 @@ BEGIN
         IF (p_expected IS NOT NULL AND p_expected <> current_version)
            OR (p_expected_hash IS NOT NULL AND current_hash IS DISTINCT FROM p_expected_hash) THEN
             RETURN QUERY SELECT 'wrong_version'::text, 0::bigint, 0::bigint, current_version,
-                current_hash, NULL::timestamptz;
+                current_hash, NULL::timestamptz, ledger_stream_after(p_stream, p_read_after);
             RETURN;
         END IF;
     END IF;
@@ -76,10 +93,11 @@ BEGIN
         IF FOUND THEN
             IF keyed.stream <> p_stream OR keyed.fingerprint <> p_fingerprint THEN
                 RETURN QUERY SELECT 'conflict'::text, 0::bigint, 0::bigint, 0, NULL::text,
-                    NULL::timestamptz;
+                    NULL::timestamptz, NULL::json;
             ELSE
                 RETURN QUERY SELECT 'replayed'::text, keyed.first_position,
-                    keyed.last_position, keyed.version, NULL::text, NULL::timestamptz;
+                    keyed.last_position, keyed.version, NULL::text, NULL::timestamptz,
+                    ledger_stream_after(p_stream, p_read_after);
             END IF;
             RETURN;
         END IF;
@@ -94,7 +112,7 @@ BEGIN
     IF (p_expected IS NOT NULL AND p_expected <> current_version)
        OR (p_expected_hash IS NOT NULL AND current_hash IS DISTINCT FROM p_expected_hash) THEN
         RETURN QUERY SELECT 'wrong_version'::text, 0::bigint, 0::bigint, current_version,
-            current_hash, NULL::timestamptz;
+            current_hash, NULL::timestamptz, ledger_stream_after(p_stream, p_read_after);
         RETURN;
     END IF;
     -- The wall clock after the lock, never earlier than the previous event's time.
@@ -139,7 +157,8 @@ BEGIN
     END IF;
     UPDATE ledger_head SET position = pos, hash = prev, recorded_at = stamp
     WHERE partition = p_partition;
-    RETURN QUERY SELECT 'appended'::text, head_row.position + 1, pos, ver, prev, stamp;
+    RETURN QUERY SELECT 'appended'::text, head_row.position + 1, pos, ver, prev, stamp,
+        ledger_stream_after(p_stream, p_read_after);
 END;
 $$;
 """
@@ -157,12 +176,13 @@ CREATE OR REPLACE FUNCTION ledger_append_with_receipt(
     p_key text,
     p_fingerprint text,
     p_expected_hash text,
+    p_read_after integer,
     p_receipt_scope text,
     p_receipt_key text,
     p_receipt_fingerprint text,
     p_receipt_body text
 ) RETURNS TABLE (status text, first_position bigint, last_position bigint, version integer,
-                last_hash text, recorded_at timestamptz)
+                last_hash text, recorded_at timestamptz, events json)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     appended record;
@@ -176,7 +196,8 @@ BEGIN
         IF (p_expected IS NOT NULL AND p_expected <> coalesce(newest.version, 0))
            OR (p_expected_hash IS NOT NULL AND newest.hash IS DISTINCT FROM p_expected_hash) THEN
             RETURN QUERY SELECT 'wrong_version'::text, 0::bigint, 0::bigint,
-                coalesce(newest.version, 0), newest.hash::text, NULL::timestamptz;
+                coalesce(newest.version, 0), newest.hash::text, NULL::timestamptz,
+                ledger_stream_after(p_stream, p_read_after);
             RETURN;
         END IF;
     END IF;
@@ -184,12 +205,12 @@ BEGIN
     PERFORM 1 FROM ledger_receipt r WHERE r.scope = p_receipt_scope AND r.key = p_receipt_key;
     IF FOUND THEN
         RETURN QUERY SELECT 'receipt_exists'::text, 0::bigint, 0::bigint, 0, NULL::text,
-            NULL::timestamptz;
+            NULL::timestamptz, NULL::json;
         RETURN;
     END IF;
     SELECT * INTO appended FROM ledger_append(p_partition, p_stream, p_expected, p_types,
         p_schema_versions, p_data, p_effective_on, p_metadata, p_key, p_fingerprint,
-        p_expected_hash) a;
+        p_expected_hash, p_read_after) a;
     IF appended.status = 'appended' THEN
         INSERT INTO ledger_receipt (scope, key, fingerprint, body, stream, first_position,
                                     last_position, version, recorded_at)
@@ -198,7 +219,7 @@ BEGIN
                appended.recorded_at;
     END IF;
     RETURN QUERY SELECT appended.status, appended.first_position, appended.last_position,
-        appended.version, appended.last_hash, appended.recorded_at;
+        appended.version, appended.last_hash, appended.recorded_at, appended.events;
 END;
 $$;
 """
@@ -211,9 +232,10 @@ DROP_OLD = (
 )
 DROP_NEW = (
     "DROP FUNCTION IF EXISTS ledger_append_with_receipt(text, text, integer, text[], "
-    "integer[], text, date[], text, text, text, text, text, text, text, text);"
+    "integer[], text, date[], text, text, text, text, integer, text, text, text, text);"
     "DROP FUNCTION IF EXISTS ledger_append(text, text, integer, text[], integer[], text, "
-    "date[], text, text, text, text);"
+    "date[], text, text, text, text, integer);"
+    "DROP FUNCTION IF EXISTS ledger_stream_after(text, integer);"
 )
 OLD_APPEND = r"""
 CREATE OR REPLACE FUNCTION ledger_append(
@@ -367,6 +389,7 @@ $$;
 def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(DROP_OLD, None)
+        schema_editor.execute(STREAM_AFTER, None)
         schema_editor.execute(APPEND, None)
         schema_editor.execute(APPEND_WITH_RECEIPT, None)
 

@@ -464,74 +464,54 @@ class TestConcurrencyControls:
 
     def test_a_concurrent_change_is_retried_once(self, formed, alice, monkeypatch):
         formed()
-        monkeypatch.setattr(snapshots, "cached_for_command", lambda stream: None)
-        real_load = snapshots.load_for_command
-        calls = {"n": 0}
+        real_append = s.append  # type: ignore[attr-defined]
+        ours: list[str] = []
 
-        def load_then_someone_else_writes(stream):
-            loaded = real_load(stream)
-            calls["n"] += 1
-            # Another process's command lands between our read and our write.
-            if calls["n"] == 1:
-                as_another_process(
-                    lambda: s.partner_admit(
-                        actor=alice,
-                        slug="aip",
-                        organisation_id="other",
-                        name="Other",
-                        role="member",
-                        effective_on=FORMED,
-                    )
-                )
-            return loaded
+        def someone_else_writes_first(stream, events, **kwargs):
+            ours.append(stream)
+            if len(ours) == 1:  # another process's command lands just before our append
+                as_another_process(lambda: admit(alice, "other"))
+            return real_append(stream, events, **kwargs)
 
-        monkeypatch.setattr(snapshots, "load_for_command", load_then_someone_else_writes)
-        s.partner_admit(
-            actor=alice,
-            slug="aip",
-            organisation_id="xai",
-            name="xAI",
-            role="member",
-            effective_on=FORMED,
-        )
+        monkeypatch.setattr(s, "append", someone_else_writes_first)
+        admit(alice, "xai")
         assert {"other", "xai"} <= set(load_consortium("aip").state.partners)
-        assert calls["n"] == 3  # ours, theirs, ours again
+        # Refused once (nothing written), then decided again on what the refusal read back.
+        assert ours == ["consortium-aip", "consortium-aip", "consortium-aip"]
+        copy = snapshots.cached_for_command("consortium-aip")
+        assert copy is not None and copy.state == fold_consortium(consortium_history("aip"))
 
     def test_two_concurrent_changes_are_reported_as_a_conflict(self, formed, alice, monkeypatch):
         formed()
-        monkeypatch.setattr(snapshots, "cached_for_command", lambda stream: None)
-        real_load = snapshots.load_for_command
+        real_append = s.append  # type: ignore[attr-defined]
         counter = iter(range(100))
         busy: list[int] = []
 
-        def always_overtaken(stream):
-            loaded = real_load(stream)
-            if not busy:  # someone else's command lands after every read of ours
+        def always_overtaken(stream, events, **kwargs):
+            if not busy:  # someone else's command lands before every append of ours
                 busy.append(1)
-                as_another_process(
-                    lambda: s.partner_admit(
-                        actor=alice,
-                        slug="aip",
-                        organisation_id=f"other-{next(counter)}",
-                        name="Other",
-                        role="member",
-                        effective_on=FORMED,
-                    )
-                )
+                as_another_process(lambda: admit(alice, f"other-{next(counter)}"))
                 busy.pop()
-            return loaded
+            return real_append(stream, events, **kwargs)
 
-        monkeypatch.setattr(snapshots, "load_for_command", always_overtaken)
+        monkeypatch.setattr(s, "append", always_overtaken)
+        before = head()
         with pytest.raises(s.ConcurrentChange, match="try again"):
-            s.partner_admit(
-                actor=alice,
-                slug="aip",
-                organisation_id="xai",
-                name="xAI",
-                role="member",
-                effective_on=FORMED,
-            )
+            admit(alice, "xai")
         assert "xai" not in load_consortium("aip").state.partners
+        # The copy's attempt, then the decision on the ledger's state and its one retry.
+        assert head() == before + 3
+
+
+def admit(actor, organisation_id):
+    return s.partner_admit(
+        actor=actor,
+        slug="aip",
+        organisation_id=organisation_id,
+        name=organisation_id.title(),
+        role="member",
+        effective_on=FORMED,
+    )
 
 
 class TestTheProcessCopyOfAState:

@@ -131,6 +131,22 @@ class TestExpectedVersion:
         second = append("s-h", [ev()], expected_version=2, expected_hash=newest.hash)
         assert second.version == 3 and second.last_hash == read_stream("s-h")[-1].hash
 
+    def test_read_after_brings_back_the_streams_newer_events_either_way(self):
+        """In the same round trip: the caller's own events once appended, or what it
+        missed when the append was refused."""
+        append("s-r", [ev(n=1), ev(n=2)], expected_version=0)
+        mine = append("s-r", [ev(n=3)], expected_version=2, read_after=1)
+        assert [(e.version, e.data) for e in mine.read] == [(2, {"n": 2}), (3, {"n": 3})]
+        assert mine.read[-1].hash == mine.last_hash == read_stream("s-r")[-1].hash
+        append("s-r", [ev(n=4)], expected_version=3)  # someone else
+        with pytest.raises(WrongExpectedVersion) as refused:
+            append("s-r", [ev(n=5)], expected_version=3, expected_hash=mine.last_hash, read_after=2)
+        assert [e.version for e in refused.value.read] == [3, 4]
+        assert refused.value.read == tuple(read_stream("s-r", after_version=2))
+        assert head() == 4
+        fresh = append("s-new-r", [ev()], expected_version=0, read_after=0)
+        assert [e.version for e in fresh.read] == [1]
+
     @pytest.mark.parametrize("bad", ["", "abc", "G" * 64, 42])
     def test_a_malformed_expected_hash_is_refused_before_anything_is_written(self, bad):
         with pytest.raises(InvalidAppend, match="expected_hash"):
