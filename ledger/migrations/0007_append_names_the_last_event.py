@@ -17,6 +17,8 @@ PostgreSQL cannot change a function's parameters or result in place, so both are
 and created again (in one transaction: no append sees neither).
 """
 
+from importlib import import_module
+
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
@@ -237,153 +239,9 @@ DROP_NEW = (
     "date[], text, text, text, text, integer);"
     "DROP FUNCTION IF EXISTS ledger_stream_after(text, integer);"
 )
-OLD_APPEND = r"""
-CREATE OR REPLACE FUNCTION ledger_append(
-    p_partition text,
-    p_stream text,
-    p_expected integer,
-    p_types text[],
-    p_schema_versions integer[],
-    p_data text,
-    p_effective_on date[],
-    p_metadata text,
-    p_key text,
-    p_fingerprint text
-) RETURNS TABLE (status text, first_position bigint, last_position bigint, version integer)
-LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-    head_row record;
-    keyed record;
-    current_version integer;
-    stamp timestamptz;
-    stamp_text text;
-    prev text;
-    pos bigint;
-    ver integer;
-    n integer := coalesce(array_length(p_types, 1), 0);
-    positions bigint[] := '{}';
-    versions integer[] := '{}';
-    prevs text[] := '{}';
-    hashes text[] := '{}';
-    canonical text;
-    data_items text[];
-BEGIN
-    SELECT h.position, h.hash, h.recorded_at INTO head_row
-    FROM ledger_head h WHERE h.partition = p_partition FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'The ledger has no head row for partition %: run migrate.', p_partition;
-    END IF;
-    IF p_key IS NOT NULL THEN
-        SELECT a.stream, a.fingerprint, a.first_position, a.last_position, a.version INTO keyed
-        FROM ledger_idempotent_append a WHERE a.key = p_key;
-        IF FOUND THEN
-            IF keyed.stream <> p_stream OR keyed.fingerprint <> p_fingerprint THEN
-                RETURN QUERY SELECT 'conflict'::text, 0::bigint, 0::bigint, 0;
-            ELSE
-                RETURN QUERY SELECT 'replayed'::text, keyed.first_position,
-                    keyed.last_position, keyed.version;
-            END IF;
-            RETURN;
-        END IF;
-    END IF;
-    -- One index probe whatever plan PL/pgSQL has cached (a generic max() plan made
-    -- while the table was small scans the whole stream).
-    SELECT e.version INTO current_version
-    FROM ledger_event e WHERE e.stream = p_stream ORDER BY e.version DESC LIMIT 1;
-    current_version := coalesce(current_version, 0);
-    IF p_expected IS NOT NULL AND p_expected <> current_version THEN
-        RETURN QUERY SELECT 'wrong_version'::text, 0::bigint, 0::bigint, current_version;
-        RETURN;
-    END IF;
-    -- The wall clock after the lock, never earlier than the previous event's time.
-    stamp := greatest(clock_timestamp(), head_row.recorded_at);
-    stamp := date_trunc('microseconds', stamp);
-    stamp_text := to_char(stamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
-    -- The data arrive as one JSON array of canonical texts (the json type keeps each
-    -- element's text exactly), which spares escaping every quote into a text[] literal.
-    data_items := ARRAY(SELECT d.value::text FROM json_array_elements(p_data::json) d);
-    prev := head_row.hash;
-    pos := head_row.position;
-    ver := current_version;
-    FOR i IN 1..n LOOP
-        pos := pos + 1;
-        ver := ver + 1;
-        canonical := '{"data":' || data_items[i]
-            || ',"effective_on":' || coalesce('"' || to_char(p_effective_on[i], 'YYYY-MM-DD') || '"', 'null')
-            || ',"metadata":' || p_metadata
-            || ',"position":' || pos
-            || ',"recorded_at":"' || stamp_text || '"'
-            || ',"schema_version":' || p_schema_versions[i]
-            || ',"stream":"' || p_stream || '"'
-            || ',"type":"' || p_types[i] || '"'
-            || ',"version":' || ver || '}';
-        positions := positions || pos;
-        versions := versions || ver;
-        prevs := prevs || prev;
-        prev := encode(sha256(convert_to(prev || canonical, 'UTF8')), 'hex');
-        hashes := hashes || prev;
-    END LOOP;
-    INSERT INTO ledger_event (position, stream, version, type, schema_version, data,
-                              metadata, effective_on, recorded_at, prev_hash, hash)
-    SELECT e.position, p_stream, e.version, e.type, e.schema_version, e.data::jsonb,
-           p_metadata::jsonb, e.effective_on, stamp, e.prev_hash, e.hash
-    FROM unnest(positions, versions, p_types, p_schema_versions, data_items, p_effective_on,
-                prevs, hashes)
-         AS e(position, version, type, schema_version, data, effective_on, prev_hash, hash);
-    IF p_key IS NOT NULL THEN
-        INSERT INTO ledger_idempotent_append (key, stream, fingerprint, first_position,
-                                              last_position, version, recorded_at)
-        VALUES (p_key, p_stream, p_fingerprint, head_row.position + 1, pos, ver, stamp);
-    END IF;
-    UPDATE ledger_head SET position = pos, hash = prev, recorded_at = stamp
-    WHERE partition = p_partition;
-    RETURN QUERY SELECT 'appended'::text, head_row.position + 1, pos, ver;
-END;
-$$;
-"""
-
-OLD_APPEND_WITH_RECEIPT = r"""
-CREATE OR REPLACE FUNCTION ledger_append_with_receipt(
-    p_partition text,
-    p_stream text,
-    p_expected integer,
-    p_types text[],
-    p_schema_versions integer[],
-    p_data text,
-    p_effective_on date[],
-    p_metadata text,
-    p_key text,
-    p_fingerprint text,
-    p_receipt_scope text,
-    p_receipt_key text,
-    p_receipt_fingerprint text,
-    p_receipt_body text
-) RETURNS TABLE (status text, first_position bigint, last_position bigint, version integer)
-LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-    appended record;
-BEGIN
-    PERFORM 1 FROM ledger_head h WHERE h.partition = p_partition FOR UPDATE;
-    PERFORM 1 FROM ledger_receipt r WHERE r.scope = p_receipt_scope AND r.key = p_receipt_key;
-    IF FOUND THEN
-        RETURN QUERY SELECT 'receipt_exists'::text, 0::bigint, 0::bigint, 0;
-        RETURN;
-    END IF;
-    SELECT * INTO appended FROM ledger_append(p_partition, p_stream, p_expected, p_types,
-        p_schema_versions, p_data, p_effective_on, p_metadata, p_key, p_fingerprint) a;
-    IF appended.status = 'appended' THEN
-        INSERT INTO ledger_receipt (scope, key, fingerprint, body, stream, first_position,
-                                    last_position, version, recorded_at)
-        SELECT p_receipt_scope, p_receipt_key, p_receipt_fingerprint, p_receipt_body::jsonb,
-               p_stream, appended.first_position, appended.last_position, appended.version,
-               h.recorded_at
-        FROM ledger_head h WHERE h.partition = p_partition;
-    END IF;
-    RETURN QUERY SELECT appended.status, appended.first_position, appended.last_position,
-        appended.version;
-END;
-$$;
-"""
+# What 0004 and 0006 created, for going back.
+OLD_APPEND = import_module("ledger.migrations.0004_append_function").FUNCTION
+OLD_APPEND_WITH_RECEIPT = import_module("ledger.migrations.0006_receipts").FUNCTION
 
 
 def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
