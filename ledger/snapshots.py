@@ -228,12 +228,23 @@ def fold_read(stream: str, events: Sequence[RecordedEvent]) -> Loaded[Any] | Non
     return Loaded(entry.state, entry.version, entry.last_hash)
 
 
+# Every process (and every reader thread) whose copy of a stream crosses a save_every
+# boundary asks for a save, at about the same moment; one save covers them all, and each
+# costs a worker a fold and a pickle of the whole state. A stream's save is queued at
+# most once in this many seconds (a snapshot only spares a cold process some folding).
+SAVE_QUEUED_SECONDS = 10
+
+
 def _queue_save(stream: str, code_version: str) -> bool:
     """Hand the save to a worker; False when it must be done here."""
     if settings.CELERY_TASK_ALWAYS_EAGER or loader_for(stream, code_version) is None:
         return False
+    from ledger.projections import triggers
     from ledger.tasks import save_snapshot
 
+    marker = f"ledger:snapshot-queued:{code_version}:{stream}"
+    if not triggers.claim(marker, SAVE_QUEUED_SECONDS):
+        return True  # another process queued it moments ago
     try:
         save_snapshot.apply_async((stream,), retry=False)
     except Exception as error:  # the broker is down: the next due save tries again

@@ -112,6 +112,19 @@ def request_catch_up() -> None:
         log.warning("Could not queue a projection catch-up (%s); the sweep will.", error)
 
 
+def claim(key: str, seconds: int) -> bool:
+    """Set ``key`` for ``seconds`` unless it is set: True when this caller set it.
+
+    For "queue it once": whoever claims the key queues the task. When Redis cannot be
+    asked the answer is True (queue anyway: a duplicate task is harmless, a lost one not).
+    """
+    try:
+        return bool(_redis().set(key, b"1", nx=True, ex=seconds))
+    except Exception as error:
+        log.warning("Could not set %s (%s); queueing anyway.", key, error)
+        return True
+
+
 def clear_pending() -> None:
     """Called by the catch-up task as it starts: later appends must queue another."""
     try:

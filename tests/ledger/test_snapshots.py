@@ -106,6 +106,12 @@ def test_streams_do_not_share_state():
     assert (load("a").state.total, load("b").state.total) == (1, 2)
 
 
+def settings_broker() -> str:
+    from django.conf import settings
+
+    return str(settings.CELERY_BROKER_URL)
+
+
 @pytest.fixture
 def registered():
     loader = snapshots.register(snapshots.Loader("reg-", "v1", Counter, fold))
@@ -137,3 +143,34 @@ def test_a_command_only_queues_the_save_when_workers_exist(registered, settings,
     add(1, "reg-b")
     load("reg-b", every=10)
     assert queued == [("reg-b",)], "queued once per save_every events"
+
+
+@pytest.mark.skipif(
+    not settings_broker().startswith("redis://"),
+    reason="needs Redis: runs when CELERY_BROKER_URL is a redis:// URL (CI's PostgreSQL run)",
+)
+def test_a_stream_due_in_several_processes_is_saved_once(registered, settings, monkeypatch):
+    """Each process's copy (and each reader thread's) crosses the boundary at about the
+    same moment; the Redis marker lets the first queue the save and the rest stand down."""
+    from ledger import tasks
+    from ledger.projections import triggers
+
+    queued = []
+    monkeypatch.setattr(tasks.save_snapshot, "apply_async", lambda args, **kw: queued.append(args))
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    marker = "ledger:snapshot-queued:v1:reg-c"
+    triggers._redis().delete(marker)
+    try:
+        for n in range(12):
+            add(n, "reg-c")
+        load("reg-c", every=10)  # this thread's cache
+        snapshots.forget()
+        load("reg-c", every=10)  # as if another process
+        assert queued == [("reg-c",)]
+        assert 0 < triggers._redis().ttl(marker) <= snapshots.SAVE_QUEUED_SECONDS
+        triggers._redis().delete(marker)  # the window has passed
+        snapshots.forget()
+        load("reg-c", every=10)
+        assert queued == [("reg-c",), ("reg-c",)]
+    finally:
+        triggers._redis().delete(marker)
