@@ -392,14 +392,12 @@ def head() -> int:
 
 def head_state() -> tuple[int, str]:
     """The last committed position and its hash (the anchor to publish)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT position, hash FROM ledger_head WHERE partition = %s", [DEFAULT_PARTITION]
-        )
-        row = cursor.fetchone()
-    if row is None:
+    rows = db.fetch(
+        "SELECT position, hash FROM ledger_head WHERE partition = %s", [DEFAULT_PARTITION]
+    )
+    if not rows:
         raise LedgerError("The ledger has no head row: run `manage.py migrate`.")
-    return int(row[0]), str(row[1])
+    return int(rows[0][0]), str(rows[0][1])
 
 
 # --- validation ------------------------------------------------------------------------
