@@ -141,16 +141,27 @@ def _load(
         events = _events_after(stream, entry)
         if entry is None or events is None:
             entry, events = _Entry(0, "", initial(), 0), read_stream(stream)
+    _fold(entries, key, entry, events, apply)
+    entries.put(key, entry)
+    _maybe_save(stream, code_version, entry, save_every)
+    return Loaded(entry.state, entry.version, entry.last_hash)
+
+
+def _fold(
+    entries: _Entries,
+    key: tuple[str, str],
+    entry: _Entry,
+    events: Sequence[RecordedEvent],
+    apply: Callable[[Any, RecordedEvent], None],
+) -> None:
+    """Fold ``events`` into ``entry``; one that fails leaves it half-folded, so it goes."""
     try:
         for event in events:
             apply(entry.state, event)
             entry.version, entry.last_hash = event.version, event.hash
     except BaseException:
-        entries.drop(key)  # half-folded: never use it again
+        entries.drop(key)
         raise
-    entries.put(key, entry)
-    _maybe_save(stream, code_version, entry, save_every)
-    return Loaded(entry.state, entry.version, entry.last_hash)
 
 
 def _maybe_save(stream: str, code_version: str, entry: _Entry, save_every: int) -> None:
@@ -208,22 +219,13 @@ def fold_read(stream: str, events: Sequence[RecordedEvent]) -> Loaded[Any] | Non
     entry = _commands.get(key)
     if entry is None:
         return None
-    newer = list(events)
-    if entry.version:
-        if not newer or newer[0].version != entry.version or newer[0].hash != entry.last_hash:
-            _commands.drop(key)
-            return None
-        newer = newer[1:]
-    if any(event.version != entry.version + n for n, event in enumerate(newer, start=1)):
+    newer = _continuing(stream, entry, list(events))
+    if newer is None or any(
+        event.version != entry.version + n for n, event in enumerate(newer, start=1)
+    ):
         _commands.drop(key)
         return None
-    try:
-        for event in newer:
-            loader.apply(entry.state, event)
-            entry.version, entry.last_hash = event.version, event.hash
-    except BaseException:
-        _commands.drop(key)
-        raise
+    _fold(_commands, key, entry, newer, loader.apply)
     _maybe_save(stream, loader.code_version, entry, SAVE_EVERY)
     return Loaded(entry.state, entry.version, entry.last_hash)
 
@@ -312,7 +314,16 @@ def _events_after(stream: str, entry: _Entry | None) -> list[RecordedEvent] | No
         return None
     if entry.version == 0:
         return read_stream(stream)
-    events = read_stream(stream, after_version=entry.version - 1)
+    return _continuing(stream, entry, read_stream(stream, after_version=entry.version - 1))
+
+
+def _continuing(
+    stream: str, entry: _Entry, events: list[RecordedEvent]
+) -> list[RecordedEvent] | None:
+    """The events after ``entry``, given the stream's events from its last one on (all of
+    them at version 0); None when that last one is not ``entry``'s, hash included."""
+    if entry.version == 0:
+        return events
     if not events or events[0].version != entry.version or events[0].hash != entry.last_hash:
         log.warning("Snapshot of %s at v%s no longer matches the ledger", stream, entry.version)
         return None
