@@ -35,6 +35,26 @@ LANGUAGE sql STABLE AS $$
 $$;
 """
 
+STALE = r"""
+CREATE OR REPLACE FUNCTION ledger_stale(
+    p_stream text, p_expected integer, p_expected_hash text, p_read_after integer
+) RETURNS TABLE (status text, first_position bigint, last_position bigint, version integer,
+                last_hash text, recorded_at timestamptz, events json)
+LANGUAGE sql STABLE AS $$
+    -- The 'wrong_version' answer when the stream's newest event is not the expected one
+    -- (no row when it is): the appends' fast refusal, before they queue for the head lock.
+    SELECT 'wrong_version'::text, 0::bigint, 0::bigint, coalesce(newest.version, 0),
+           newest.hash::text, NULL::timestamptz, ledger_stream_after(p_stream, p_read_after)
+    FROM (SELECT 1) AS one
+    LEFT JOIN LATERAL (
+        SELECT e.version, e.hash FROM ledger_event e WHERE e.stream = p_stream
+        ORDER BY e.version DESC LIMIT 1
+    ) AS newest ON true
+    WHERE (p_expected IS NOT NULL AND p_expected <> coalesce(newest.version, 0))
+       OR (p_expected_hash IS NOT NULL AND newest.hash IS DISTINCT FROM p_expected_hash)
+$$;
+"""
+
 APPEND = r"""
 CREATE OR REPLACE FUNCTION ledger_append(
     p_partition text,
@@ -74,13 +94,9 @@ BEGIN
     -- says now will not be there once the lock is held (versions only grow). Not with an
     -- idempotency key, whose replay must win over a stale expectation.
     IF p_key IS NULL AND (p_expected IS NOT NULL OR p_expected_hash IS NOT NULL) THEN
-        SELECT e.version, e.hash INTO current_version, current_hash
-        FROM ledger_event e WHERE e.stream = p_stream ORDER BY e.version DESC LIMIT 1;
-        current_version := coalesce(current_version, 0);
-        IF (p_expected IS NOT NULL AND p_expected <> current_version)
-           OR (p_expected_hash IS NOT NULL AND current_hash IS DISTINCT FROM p_expected_hash) THEN
-            RETURN QUERY SELECT 'wrong_version'::text, 0::bigint, 0::bigint, current_version,
-                current_hash, NULL::timestamptz, ledger_stream_after(p_stream, p_read_after);
+        RETURN QUERY SELECT * FROM ledger_stale(p_stream, p_expected, p_expected_hash,
+                                                p_read_after);
+        IF FOUND THEN
             RETURN;
         END IF;
     END IF;
@@ -188,18 +204,13 @@ CREATE OR REPLACE FUNCTION ledger_append_with_receipt(
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     appended record;
-    newest record;
 BEGIN
     -- Fail fast, before queueing for the head lock, as ledger_append does (a receipt's
     -- replay is then found when the caller decides again on the current state).
     IF p_key IS NULL AND (p_expected IS NOT NULL OR p_expected_hash IS NOT NULL) THEN
-        SELECT e.version, e.hash INTO newest
-        FROM ledger_event e WHERE e.stream = p_stream ORDER BY e.version DESC LIMIT 1;
-        IF (p_expected IS NOT NULL AND p_expected <> coalesce(newest.version, 0))
-           OR (p_expected_hash IS NOT NULL AND newest.hash IS DISTINCT FROM p_expected_hash) THEN
-            RETURN QUERY SELECT 'wrong_version'::text, 0::bigint, 0::bigint,
-                coalesce(newest.version, 0), newest.hash::text, NULL::timestamptz,
-                ledger_stream_after(p_stream, p_read_after);
+        RETURN QUERY SELECT * FROM ledger_stale(p_stream, p_expected, p_expected_hash,
+                                                p_read_after);
+        IF FOUND THEN
             RETURN;
         END IF;
     END IF;
@@ -237,6 +248,7 @@ DROP_NEW = (
     "integer[], text, date[], text, text, text, text, integer, text, text, text, text);"
     "DROP FUNCTION IF EXISTS ledger_append(text, text, integer, text[], integer[], text, "
     "date[], text, text, text, text, integer);"
+    "DROP FUNCTION IF EXISTS ledger_stale(text, integer, text, integer);"
     "DROP FUNCTION IF EXISTS ledger_stream_after(text, integer);"
 )
 # What 0004 and 0006 created, for going back.
@@ -248,6 +260,7 @@ def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(DROP_OLD, None)
         schema_editor.execute(STREAM_AFTER, None)
+        schema_editor.execute(STALE, None)
         schema_editor.execute(APPEND, None)
         schema_editor.execute(APPEND_WITH_RECEIPT, None)
 
