@@ -21,9 +21,20 @@ CODE_VERSION = f"consortium-state-{STATE_CODE_VERSION}"
 
 
 # Decoded events by position, checked by hash: the projections of one rebuild batch (and
-# of one catch-up) see the same events, and decoding is the costliest step of a fold.
-_DECODED_MAX = 50_000
+# of one catch-up) see the same events, and decoding is the costliest step of a fold. A
+# worker's batch is up to 10,000 events; a web process folds each new event into a few
+# copies of a state within moments, so it keeps far fewer (``config.wsgi``): every cached
+# event is objects the garbage collector walks, holding the interpreter, on each full
+# collection.
+DECODED_EVENTS_CACHED = 50_000
 _decoded: dict[int, tuple[str, DatedEvent]] = {}
+
+
+def cache_decoded_events(limit: int) -> None:
+    """Keep at most ``limit`` decoded events (the cache is emptied when it fills)."""
+    global DECODED_EVENTS_CACHED
+    DECODED_EVENTS_CACHED = max(1, limit)
+    _decoded.clear()
 
 
 def to_dated(recorded: RecordedEvent) -> DatedEvent:
@@ -39,7 +50,7 @@ def to_dated(recorded: RecordedEvent) -> DatedEvent:
         recorded_at=recorded.recorded_at,
         version=recorded.version,
     )
-    if len(_decoded) >= _DECODED_MAX:
+    if len(_decoded) >= DECODED_EVENTS_CACHED:
         _decoded.clear()
     _decoded[recorded.position] = (recorded.hash, dated)
     return dated

@@ -13,8 +13,8 @@ exec gunicorn config.wsgi:application \
   --timeout "${GUNICORN_TIMEOUT:-30}" \
   --graceful-timeout "${GUNICORN_GRACEFUL_TIMEOUT:-30}" \
   --keep-alive "${GUNICORN_KEEP_ALIVE:-5}" \
-  --max-requests "${GUNICORN_MAX_REQUESTS:-1000}" \
-  --max-requests-jitter 100 \
+  --max-requests "${GUNICORN_MAX_REQUESTS:-20000}" \
+  --max-requests-jitter 2000 \
   --worker-tmp-dir /dev/shm \
   --access-logfile - \
   --error-logfile - \
