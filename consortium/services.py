@@ -11,13 +11,17 @@ So the usual command makes one round trip, the append, which is also the check t
 copy is current and reads back the events it wrote to fold them in. If another process
 wrote to the stream meanwhile, the append refuses (nothing is written) and reads back
 what was missed instead, in the same round trip; the command folds it and decides again.
-A rule the copy refuses is checked again on the ledger's state before it is reported,
-since the copy may be behind.
+Should that decision be overtaken too, its one retry holds the stream's lock
+(``ledger.store.lock_stream``, which every append also takes) from reading to appending,
+so it cannot be overtaken: on a stream busy from several processes an optimistic retry
+was overtaken again about half the time, and answered 409. A rule the copy refuses is
+checked again on the ledger's state before it is reported, since the copy may be behind.
 
 Concurrency: a caller that passes ``Actor.expected_version`` (the API's ``If-Match``) gets
 ``StaleVersion`` when the stream has moved on, and nothing is retried. Without it, a
-concurrent change is retried once against the fresh state, then reported as
-``ConcurrentChange``. Either way nothing is appended.
+concurrent change is retried once, under the stream's lock; ``ConcurrentChange`` is left
+for a retry overtaken all the same (a writer that skips the lock). Either way nothing is
+appended.
 
 Idempotency: with ``Actor.idempotency_key``, a key already used on the same stream returns
 the original result without deciding again (so a retry after a timeout is safe even if
@@ -52,9 +56,11 @@ from ledger.store import (
     IdempotencyConflict,
     NewEvent,
     NewReceipt,
+    StreamHold,
     WrongExpectedVersion,
     append,
     find_idempotent,
+    lock_stream,
 )
 
 
@@ -152,7 +158,6 @@ def _decide_and_append(
     verified = basis is None or (expected is not None and expected != basis.version)
     if basis is None or verified:
         basis = snapshots.load_for_command(stream)
-    retried = False
     while True:
         if verified and expected is not None and expected != basis.version:
             raise StaleVersion(stream, expected, basis.version)
@@ -165,28 +170,66 @@ def _decide_and_append(
             basis, verified = snapshots.load_for_command(stream), True
             continue
         try:
-            result = append(
-                stream,
-                [_new_event(event, effective_on) for event in events],
-                expected_version=basis.version,
-                expected_hash=basis.last_hash or None,
-                read_after=max(basis.version - 1, 0),
-                idempotency_key=actor.idempotency_key,
-                metadata=metadata,
-                receipt=actor.receipt,
-            )
+            result = _append(actor, stream, events, effective_on, metadata, basis)
         except WrongExpectedVersion as error:
             if expected is not None and error.actual != expected:
                 raise StaleVersion(stream, expected, error.actual) from None
-            if verified:  # a decision on the ledger's state was overtaken
-                if retried:
-                    raise ConcurrentChange(stream) from None
-                retried = True
+            if verified:  # a decision on the ledger's state was overtaken: retried once
+                snapshots.fold_read(stream, error.read)
+                return _decide_and_append_locked(actor, stream, decide_on, effective_on, metadata)
             basis = snapshots.fold_read(stream, error.read) or snapshots.load_for_command(stream)
             verified = True
             continue
         snapshots.fold_read(stream, result.read)
         return _result(stream, result, events)
+
+
+def _decide_and_append_locked(
+    actor: Actor,
+    stream: str,
+    decide_on: Callable[[Any], list[Event]],
+    effective_on: dt.date,
+    metadata: dict[str, Any],
+) -> CommandResult:
+    """The one retry of an overtaken command: decided holding the stream's lock
+    (``ledger.store.lock_stream``), which its append releases, so nothing overtakes it."""
+    expected = actor.expected_version
+    copy = snapshots.cached_for_command(stream)
+    with lock_stream(stream, after_version=max(copy.version - 1, 0) if copy else 0) as hold:
+        basis = snapshots.fold_read(stream, hold.missed) or snapshots.load_for_command(stream)
+        if expected is not None and expected != basis.version:
+            raise StaleVersion(stream, expected, basis.version)
+        events = decide_on(basis.state)  # refused on the ledger's own state: reported
+        try:
+            result = _append(actor, stream, events, effective_on, metadata, basis, hold)
+        except WrongExpectedVersion as error:  # only a writer that skips the stream's lock
+            snapshots.fold_read(stream, error.read)
+            raise ConcurrentChange(stream) from None
+    snapshots.fold_read(stream, result.read)
+    return _result(stream, result, events)
+
+
+def _append(
+    actor: Actor,
+    stream: str,
+    events: Sequence[Event],
+    effective_on: dt.date,
+    metadata: dict[str, Any],
+    basis: snapshots.Loaded[Any],
+    hold: StreamHold | None = None,
+) -> AppendResult:
+    """Append ``events`` decided on ``basis``; reads back from the event ``basis`` ends on."""
+    return append(
+        stream,
+        [_new_event(event, effective_on) for event in events],
+        expected_version=basis.version,
+        expected_hash=basis.last_hash or None,
+        read_after=max(basis.version - 1, 0),
+        idempotency_key=actor.idempotency_key,
+        metadata=metadata,
+        receipt=actor.receipt,
+        hold=hold,
+    )
 
 
 def _replay(actor: Actor, stream: str) -> CommandResult | None:

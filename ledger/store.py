@@ -24,6 +24,7 @@ own statement, so at the top level nothing of the caller's runs while the head i
 (the API's ``Idempotency-Key`` records are receipts).
 """
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -35,7 +36,7 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils.dateparse import parse_datetime
 
 from ledger import canonical, db, signals
@@ -186,6 +187,7 @@ def append(
     receipt: NewReceipt | None = None,
     expected_hash: str | None = None,
     read_after: int | None = None,
+    hold: "StreamHold | None" = None,
 ) -> AppendResult:
     """Append ``events`` to ``stream`` atomically and return their positions.
 
@@ -200,8 +202,9 @@ def append(
     the same stream and events returns the original result and appends nothing; with
     anything different it raises ``IdempotencyConflict``. With a ``receipt``, the receipt
     is stored by the same statement as the events; when its scope already holds its key,
-    nothing is appended and ``ReceiptExists`` is raised. Malformed input raises
-    ``InvalidAppend`` before the database is touched.
+    nothing is appended and ``ReceiptExists`` is raised. With the ``hold`` of
+    ``lock_stream`` on this stream, the append's statement also releases it, whatever it
+    answers. Malformed input raises ``InvalidAppend`` before the database is touched.
     """
     _check_stream(stream)
     _check_expected_version(expected_version)
@@ -223,6 +226,8 @@ def append(
     _check_size(prepared, meta_json)
     fingerprint = _fingerprint(stream, prepared) if idempotency_key else ""
     receipt_json = _check_receipt(receipt)
+    if hold is not None and hold.stream != stream:
+        raise InvalidAppend(f"The hold is on {hold.stream!r}, not on {stream!r}.")
 
     request = _Request(
         stream,
@@ -235,6 +240,7 @@ def append(
         receipt_json,
         expected_hash,
         read_after,
+        hold,
     )
     if connection.vendor == "postgresql":
         result = _append_postgres(request)
@@ -341,6 +347,46 @@ def read_stream(
         sql += " LIMIT %s"
         params.append(limit)
     return _fetch(sql, params)
+
+
+@dataclasses.dataclass
+class StreamHold:
+    """A stream locked by ``lock_stream``: the events read after the lock was granted."""
+
+    stream: str
+    missed: list[RecordedEvent]
+    released: bool = False
+
+
+@contextlib.contextmanager
+def lock_stream(stream: str, *, after_version: int = 0) -> Iterator[StreamHold]:
+    """Lock ``stream`` against every other append, then read its events with version above
+    ``after_version``: for a command that decides on what it read and then appends.
+
+    Pass the hold to ``append(..., hold=...)``: the append's own statement releases it (the
+    append's transaction keeps the stream until it commits). Leaving the block releases it
+    otherwise. Every append takes the same lock before the ledger's head (migration 0008).
+    On SQLite, which lets one transaction write at a time anyway, it is the read alone.
+    """
+    _check_stream(stream)
+    _check_expected_version(after_version)
+    if connection.vendor != "postgresql":
+        yield StreamHold(stream, read_stream(stream, after_version=after_version), True)
+        return
+    rows = db.fetch(
+        "SELECT ledger_hold_stream_after(%s::text, %s::integer)", [stream, after_version]
+    )
+    hold = StreamHold(stream, _read_back(rows[0][0]))
+    try:
+        yield hold
+    finally:
+        if not hold.released:
+            try:
+                db.fetch("SELECT ledger_release_stream(%s::text)", [stream])
+            except DatabaseError:
+                connection.close()  # the server releases a closed session's locks
+                raise
+            hold.released = True
 
 
 def stream_exists(stream: str) -> bool:
@@ -538,6 +584,7 @@ class _Request:
     receipt_json: str | None
     expected_hash: str | None
     read_after: int | None
+    hold: StreamHold | None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -587,12 +634,25 @@ _PG_APPEND = (
     "FROM ledger_append(%s::text, %s::text, %s::integer, %s::text[], %s::integer[], "
     "%s::text, %s::date[], %s::text, %s::text, %s::text, %s::text, %s::integer)"
 )
+
+
+def _releasing(sql: str) -> str:
+    """The append's statement that also releases a ``lock_stream`` hold, once the append
+    function has run (its one row is made before the select list is evaluated)."""
+    columns, call = sql.split(" FROM ", 1)
+    qualified = ", ".join(
+        f"a.{name.strip()}" for name in columns.removeprefix("SELECT ").split(",")
+    )
+    return f"SELECT {qualified}, ledger_release_stream(%s::text) FROM {call} AS a"  # noqa: S608
+
+
 _PG_APPEND_WITH_RECEIPT = (
     "SELECT status, first_position, last_position, version, last_hash, recorded_at, events "
     "FROM ledger_append_with_receipt(%s::text, %s::text, %s::integer, %s::text[], "
     "%s::integer[], %s::text, %s::date[], %s::text, %s::text, %s::text, %s::text, "
     "%s::integer, %s::text, %s::text, %s::text, %s::text)"
 )
+_RELEASING = {sql: _releasing(sql) for sql in (_PG_APPEND, _PG_APPEND_WITH_RECEIPT)}
 
 
 def _append_postgres(request: _Request) -> AppendResult:
@@ -621,6 +681,10 @@ def _append_postgres(request: _Request) -> AppendResult:
     if receipt is not None:
         sql = _PG_APPEND_WITH_RECEIPT
         params += (receipt.scope, receipt.key, receipt.fingerprint, request.receipt_json)
+    hold = request.hold
+    if hold is not None and not hold.released:
+        sql = _RELEASING[sql]
+        params = (request.stream, *params)
     # A server-binding cursor on Django's connection: the SQL text is sent once and
     # prepared, parameters travel apart from it.
     started = time.monotonic()
@@ -632,7 +696,9 @@ def _append_postgres(request: _Request) -> AppendResult:
             cursor.execute(sql, params, prepare=True)
         row = cursor.fetchone()
     db.logged(sql, params, started)
-    status, first, last, version, last_hash, recorded_at, events_json = row  # type: ignore[misc]
+    if hold is not None:
+        hold.released = True
+    status, first, last, version, last_hash, recorded_at, events_json = row[:7]  # type: ignore[index]
     read = tuple(_read_back(events_json)) if events_json is not None else ()
     if status == "wrong_version":
         raise WrongExpectedVersion(

@@ -481,6 +481,35 @@ class TestConcurrencyControls:
         copy = snapshots.cached_for_command("consortium-aip")
         assert copy is not None and copy.state == fold_consortium(consortium_history("aip"))
 
+    def test_a_decision_overtaken_twice_lands_on_its_retry_under_the_stream_lock(
+        self, formed, alice, monkeypatch
+    ):
+        formed()
+        real_append = s.append  # type: ignore[attr-defined]
+        counter = iter(range(100))
+        ours: list[bool] = []  # whether each of our appends held the stream
+        busy: list[int] = []
+
+        def overtaken_unless_held(stream, events, **kwargs):
+            if not busy:
+                ours.append(kwargs.get("hold") is not None)
+                if not ours[-1]:  # someone else's command lands just before it
+                    busy.append(1)
+                    as_another_process(lambda: admit(alice, f"other-{next(counter)}"))
+                    busy.pop()
+            return real_append(stream, events, **kwargs)
+
+        monkeypatch.setattr(s, "append", overtaken_unless_held)
+        before = head()
+        result = admit(alice, "xai")
+        # On the copy, on the ledger's state, then its retry holding the stream.
+        assert ours == [False, False, True]
+        assert head() == before + 3 == result.positions[-1]
+        state = load_consortium("aip").state
+        assert {"other-0", "other-1", "xai"} <= set(state.partners)
+        copy = snapshots.cached_for_command("consortium-aip")
+        assert copy is not None and copy.state == fold_consortium(consortium_history("aip"))
+
     def test_two_concurrent_changes_are_reported_as_a_conflict(self, formed, alice, monkeypatch):
         formed()
         real_append = s.append  # type: ignore[attr-defined]
@@ -499,8 +528,12 @@ class TestConcurrencyControls:
         with pytest.raises(s.ConcurrentChange, match="try again"):
             admit(alice, "xai")
         assert "xai" not in load_consortium("aip").state.partners
-        # The copy's attempt, then the decision on the ledger's state and its one retry.
+        # The copy's attempt, the decision on the ledger's state, and its one retry, under
+        # the stream's lock: only a writer that skips the lock (this test's, on the retry's
+        # own connection) overtakes that.
         assert head() == before + 3
+        copy = snapshots.cached_for_command("consortium-aip")
+        assert copy is not None and copy.state == fold_consortium(consortium_history("aip"))
 
 
 def admit(actor, organisation_id):

@@ -2,7 +2,9 @@
 tailing reader sees every position exactly once, in order."""
 
 import multiprocessing
+import queue
 import random
+import threading
 import time
 from io import StringIO
 
@@ -11,6 +13,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 
 from ledger.store import (
+    InvalidAppend,
     NewEvent,
     NewReceipt,
     ReceiptExists,
@@ -18,6 +21,7 @@ from ledger.store import (
     append,
     find_receipt,
     head,
+    lock_stream,
     read_all,
     read_stream,
 )
@@ -166,3 +170,82 @@ def test_racing_twins_with_one_receipt_key_append_once(postgres_only):
     assert head() == 1
     receipt = find_receipt("client", "same-request")
     assert receipt is not None and receipt.positions == (1,)
+
+
+def _waiting_on_an_advisory_lock(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT wait_event_type, wait_event FROM pg_stat_activity WHERE pid = %s", [pid]
+        )
+        row = cursor.fetchone()
+    return bool(row == ("Lock", "advisory"))
+
+
+def _other_connection_appends(results: "queue.Queue[tuple[str, object]]", receipt: bool) -> None:
+    """Append to 'busy' at version 1 on this thread's own connection; report its pid first."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            results.put(("pid", cursor.fetchone()[0]))
+        append(
+            "busy",
+            [NewEvent("Theirs", {})],
+            expected_version=1,
+            receipt=NewReceipt("client", "theirs", "", {}) if receipt else None,
+        )
+        results.put(("outcome", "appended"))
+    except WrongExpectedVersion as error:
+        results.put(("outcome", f"refused at version {error.actual}"))
+    finally:
+        connection.close()
+
+
+def _started_and_waiting(results: "queue.Queue[tuple[str, object]]", receipt: bool):
+    other = threading.Thread(target=_other_connection_appends, args=(results, receipt))
+    other.start()
+    label, pid = results.get(timeout=30)
+    assert label == "pid"
+    deadline = time.monotonic() + 30
+    while not _waiting_on_an_advisory_lock(int(pid)):  # type: ignore[call-overload]
+        assert other.is_alive() and time.monotonic() < deadline, "it did not wait"
+        time.sleep(0.01)
+    return other
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("receipt", [False, True], ids=["append", "append_with_receipt"])
+def test_a_held_stream_holds_other_appends_until_the_holder_appends(postgres_only, receipt):
+    """``lock_stream`` (migration 0008): an append to the held stream from another
+    connection waits, then finds the stream moved on and refuses; another stream's append
+    goes through meanwhile; the holder's append releases the hold."""
+    append("busy", [NewEvent("Made", {})], expected_version=0)
+    results: queue.Queue[tuple[str, object]] = queue.Queue()
+    with lock_stream("busy", after_version=0) as hold:
+        assert [event.type for event in hold.missed] == ["Made"]
+        other = _started_and_waiting(results, receipt)
+        append("elsewhere", [NewEvent("Free", {})], expected_version=0)
+        append("busy", [NewEvent("Ours", {})], expected_version=1, hold=hold)
+        assert hold.released
+        assert results.get(timeout=30) == ("outcome", "refused at version 2")
+    other.join(timeout=30)
+    assert [event.type for event in read_stream("busy")] == ["Made", "Ours"]
+    assert read_stream("elsewhere")[0].type == "Free"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hold_left_without_an_append_is_released(postgres_only):
+    append("busy", [NewEvent("Made", {})], expected_version=0)
+    results: queue.Queue[tuple[str, object]] = queue.Queue()
+    with pytest.raises(LookupError), lock_stream("busy", after_version=1) as hold:
+        assert hold.missed == []
+        other = _started_and_waiting(results, False)
+        raise LookupError("a command refused after taking the hold")
+    assert results.get(timeout=30) == ("outcome", "appended")
+    other.join(timeout=30)
+    assert [event.type for event in read_stream("busy")] == ["Made", "Theirs"]
+
+
+@pytest.mark.django_db
+def test_a_hold_is_on_one_stream(postgres_only):
+    with lock_stream("busy") as hold, pytest.raises(InvalidAppend, match="hold is on"):
+        append("other", [NewEvent("Made", {})], expected_version=0, hold=hold)
