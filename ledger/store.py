@@ -373,9 +373,15 @@ def lock_stream(stream: str, *, after_version: int = 0) -> Iterator[StreamHold]:
     if connection.vendor != "postgresql":
         yield StreamHold(stream, read_stream(stream, after_version=after_version), True)
         return
-    rows = db.fetch(
-        "SELECT ledger_hold_stream_after(%s::text, %s::integer)", [stream, after_version]
-    )
+    # A session's advisory lock outlives a failed statement: should either statement fail
+    # with the lock perhaps held, the connection is closed, which releases it.
+    try:
+        rows = db.fetch(
+            "SELECT ledger_hold_stream_after(%s::text, %s::integer)", [stream, after_version]
+        )
+    except DatabaseError:
+        connection.close()
+        raise
     hold = StreamHold(stream, _read_back(rows[0][0]))
     try:
         yield hold
@@ -384,7 +390,7 @@ def lock_stream(stream: str, *, after_version: int = 0) -> Iterator[StreamHold]:
             try:
                 db.fetch("SELECT ledger_release_stream(%s::text)", [stream])
             except DatabaseError:
-                connection.close()  # the server releases a closed session's locks
+                connection.close()
                 raise
             hold.released = True
 

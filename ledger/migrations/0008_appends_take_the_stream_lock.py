@@ -13,10 +13,10 @@ ledger's own). ``ledger_append`` and ``ledger_append_with_receipt`` take it for 
 transaction, before the ledger head. A command's one retry holds it while it decides:
 ``ledger_hold_stream_after`` takes it for the session and reads the events the command
 missed, and the append that follows releases it in its own statement
-(``ledger_release_stream``; ``ledger.store.lock_stream``). Two round trips, as the
-optimistic attempt and its refusal were, and nothing can overtake the retry: an append to
-the same stream waits, then finds the stream moved and refuses as before, while appends to
-other streams go on. The append's own transaction lock keeps the stream until it commits.
+(``ledger_release_stream``; ``ledger.store.lock_stream``): two round trips, and nothing
+can overtake the retry. An append to the same stream waits meanwhile, then finds the
+stream moved and refuses as before; appends to other streams go on. The append's own
+transaction lock keeps the stream until it commits.
 Locks are always taken stream first, head second, so no two appends wait on each other in
 a cycle.
 """
