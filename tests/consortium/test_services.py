@@ -485,21 +485,7 @@ class TestConcurrencyControls:
         self, formed, alice, monkeypatch
     ):
         formed()
-        real_append = s.append  # type: ignore[attr-defined]
-        counter = iter(range(100))
-        ours: list[bool] = []  # whether each of our appends held the stream
-        busy: list[int] = []
-
-        def overtaken_unless_held(stream, events, **kwargs):
-            if not busy:
-                ours.append(kwargs.get("hold") is not None)
-                if not ours[-1]:  # someone else's command lands just before it
-                    busy.append(1)
-                    as_another_process(lambda: admit(alice, f"other-{next(counter)}"))
-                    busy.pop()
-            return real_append(stream, events, **kwargs)
-
-        monkeypatch.setattr(s, "append", overtaken_unless_held)
+        ours = overtake_our_appends(monkeypatch, alice, unless_held=True)
         before = head()
         result = admit(alice, "xai")
         # On the copy, on the ledger's state, then its retry holding the stream.
@@ -512,18 +498,7 @@ class TestConcurrencyControls:
 
     def test_two_concurrent_changes_are_reported_as_a_conflict(self, formed, alice, monkeypatch):
         formed()
-        real_append = s.append  # type: ignore[attr-defined]
-        counter = iter(range(100))
-        busy: list[int] = []
-
-        def always_overtaken(stream, events, **kwargs):
-            if not busy:  # someone else's command lands before every append of ours
-                busy.append(1)
-                as_another_process(lambda: admit(alice, f"other-{next(counter)}"))
-                busy.pop()
-            return real_append(stream, events, **kwargs)
-
-        monkeypatch.setattr(s, "append", always_overtaken)
+        ours = overtake_our_appends(monkeypatch, alice, unless_held=False)
         before = head()
         with pytest.raises(s.ConcurrentChange, match="try again"):
             admit(alice, "xai")
@@ -531,9 +506,32 @@ class TestConcurrencyControls:
         # The copy's attempt, the decision on the ledger's state, and its one retry, under
         # the stream's lock: only a writer that skips the lock (this test's, on the retry's
         # own connection) overtakes that.
+        assert ours == [False, False, True]
         assert head() == before + 3
         copy = snapshots.cached_for_command("consortium-aip")
         assert copy is not None and copy.state == fold_consortium(consortium_history("aip"))
+
+
+def overtake_our_appends(monkeypatch, actor, *, unless_held: bool) -> list[bool]:
+    """Make another process's command (admitting ``other-N``) land just before each append
+    of ours, or, with ``unless_held``, before each one that does not hold the stream.
+    Returns, as they happen, whether each of our appends held the stream."""
+    real_append = s.append  # type: ignore[attr-defined]
+    counter = iter(range(100))
+    ours: list[bool] = []
+    busy: list[int] = []  # the other command's own append is not ours
+
+    def overtaken(stream, events, **kwargs):
+        if not busy:
+            ours.append(kwargs.get("hold") is not None)
+            if not (unless_held and ours[-1]):
+                busy.append(1)
+                as_another_process(lambda: admit(actor, f"other-{next(counter)}"))
+                busy.pop()
+        return real_append(stream, events, **kwargs)
+
+    monkeypatch.setattr(s, "append", overtaken)
+    return ours
 
 
 def admit(actor, organisation_id):
