@@ -7,11 +7,12 @@ such cache registers here with what it holds, its bound and the benchmark figure
 
 - ``clear()`` empties every registered cache: tests call it between tests, and it is the
   only public way to drop cached state (never reach into a cache's private attributes).
-- ``observe_ledger(identity)`` is told the identity of the ledger each time one is read
-  from the database (the append's read-back and the head carry it). A ledger restored
-  from a backup, truncated or replaced has another identity, so the first answer that
-  shows it empties every cache before anything cached is used again: no operator has to
-  restart web processes after a restore.
+- ``observe_ledger(identity, head)`` is told the ledger's identity and head position each
+  time they are read from the database (the append's read-back and the head read carry
+  them). A ledger truncated or replaced has another identity, and one restored from a
+  backup has a head below one this process has already seen (positions never go back in
+  a live ledger); either empties every cache before anything cached is used again, so no
+  operator has to restart web processes after a restore.
 
 A registered cache must be bounded (its ``bound`` says how) and its ``clear`` must be safe
 to call from any thread at any time.
@@ -41,6 +42,7 @@ class Registered:
 _registry: dict[str, Registered] = {}
 _guard = threading.Lock()
 _identity: str | None = None
+_highest = 0
 
 
 def register(
@@ -61,27 +63,33 @@ def registered() -> list[Registered]:
 
 def clear() -> None:
     """Empty every registered cache, and forget the ledger identity last seen."""
-    global _identity
+    global _identity, _highest
     with _guard:
         entries = list(_registry.values())
-        _identity = None
+        _identity, _highest = None, 0
     for entry in entries:
         entry.clear()
 
 
-def observe_ledger(identity: str) -> bool:
-    """Note the identity of the ledger just read; empty every cache if it changed.
+def observe_ledger(identity: str, head: int) -> bool:
+    """Note the identity and head position of the ledger just read; empty every cache if
+    it is not the ledger they mirrored (another identity, or a head that went back).
 
-    Returns True when the caches were emptied (the ledger is not the one they mirrored).
+    Returns True when the caches were emptied.
     """
-    global _identity
+    global _identity, _highest
     with _guard:
-        previous, _identity = _identity, identity
-        entries = list(_registry.values()) if previous not in (None, identity) else []
+        replaced = _identity is not None and (identity != _identity or head < _highest)
+        previous = (_identity, _highest)
+        _identity, _highest = identity, head if replaced else max(_highest, head)
+        entries = list(_registry.values()) if replaced else []
     if not entries:
         return False
     log.warning(
-        "The ledger was replaced (%s -> %s): emptying every process cache", previous, identity
+        "The ledger is not the one cached (%s at %s, now %s at %s): emptying every cache",
+        *previous,
+        identity,
+        head,
     )
     for entry in entries:
         entry.clear()
