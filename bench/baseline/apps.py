@@ -1,0 +1,9 @@
+"""The bench-only baseline app (``bench.settings`` installs it)."""
+
+from django.apps import AppConfig
+
+
+class BaselineConfig(AppConfig):
+    name = "bench.baseline"
+    label = "bench_baseline"
+    default_auto_field = "django.db.models.BigAutoField"
