@@ -103,7 +103,10 @@ def format_recorded_at(moment: dt.datetime) -> str:
     """``recorded_at`` in the canonical form: UTC, microseconds, trailing ``Z``."""
     if moment.tzinfo is None:
         raise NotCanonical("recorded_at must be timezone-aware.")
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(dt.UTC)
+    # The year always in four digits: strftime's %Y drops the leading zeros of years
+    # before 1000 on some platforms, the published format never does.
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.%fZ")
 
 
 def event_bytes(
