@@ -21,7 +21,7 @@ from ledger.store import _STREAM_RE, _TYPE_RE, NewEvent, append, head_state, rea
 pytestmark = pytest.mark.django_db
 
 _TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
     max_size=12,
 )
 _DECIMAL = st.decimals(allow_nan=False, allow_infinity=False, places=None).map(
