@@ -338,7 +338,8 @@ def lock_stream(stream: str, *, after_version: int = 0) -> Iterator[StreamHold]:
 
     Pass the hold to ``append(..., hold=...)``: the append's own statement releases it (the
     append's transaction keeps the stream until it commits). Leaving the block releases it
-    otherwise. Every append takes the same lock before the ledger's head (migration 0008).
+    otherwise. Every append takes the same lock before the ledger's head
+    (``ledger_lock_stream`` in ledger/sql/append_v1.sql).
     On SQLite, which lets one transaction write at a time anyway, it is the read alone.
     """
     _check_stream(stream)
