@@ -108,9 +108,10 @@ class Actor:
         source: str = "python",
         **controls: Any,
     ) -> "Actor":
-        """An actor whose command is idempotent under ``key``: the receipt's scope is
-        ``user:<username>`` unless given, and the ledger fingerprints the events."""
-        scope = scope if scope is not None else f"user:{user.get_username()}"
+        """An actor whose command is idempotent under ``key``: the receipt's scope is the
+        user's (``user:<id>``, as for the API's session users) unless given, and the ledger
+        fingerprints the events. The id, not the username, which may be non-ASCII."""
+        scope = scope if scope is not None else f"user:{user.pk}"
         return cls(user, source=source, receipt=NewReceipt(scope, key, "", {}), **controls)
 
     @property
