@@ -363,8 +363,10 @@ def load_demo(progress: Callable[[str], None] | None = None) -> tuple[int, int]:
     appended = replayed = 0
     steps = [*aip_steps(), *stargate_steps(), *asset_steps()]
     for number, (username, service, arguments) in enumerate(steps, start=1):
-        actor = s.Actor(
-            users[username], source="seed_demo", idempotency_key=f"{KEY_PREFIX}{number:03d}"
+        # Scope "ledger": the demo's keys were the ledger's global keys before migration
+        # 0009 made every key a receipt, so a demo loaded before it is still recognised.
+        actor = s.Actor.keyed(
+            users[username], f"{KEY_PREFIX}{number:03d}", scope="ledger", source="seed_demo"
         )
         result = service(actor=actor, **arguments)
         replayed += result.replayed

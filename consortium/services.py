@@ -23,13 +23,13 @@ concurrent change is retried once, under the stream's lock; ``ConcurrentChange``
 for a retry overtaken all the same (a writer that skips the lock). Either way nothing is
 appended.
 
-Idempotency: with ``Actor.idempotency_key``, a key already used on the same stream returns
-the original result without deciding again (so a retry after a timeout is safe even if
-the command would now be refused as a duplicate); a key used on another stream raises
-``ledger.store.IdempotencyConflict``. The key is also recorded by the append itself, under
-the ledger lock, so two racing retries append once. ``Actor.receipt`` (the API's
-per-client ``Idempotency-Key`` record) is stored by the append's own statement
-(``ledger.store.NewReceipt``).
+Idempotency: ``Actor.receipt`` (``ledger.store.NewReceipt``; ``Actor.keyed`` makes one for
+a key chosen in Python, the API passes its per-client ``Idempotency-Key`` record) is
+stored by the append's own statement, under the ledger lock, so two racing retries append
+once. A retry of the same request is replayed by the append (nothing appended,
+``CommandResult.replayed`` and ``.receipt``); a key used for another request raises
+``ledger.store.IdempotencyConflict``. A retry the domain now refuses (a duplicate, say)
+looks its receipt up before the refusal is reported, and gets the first result.
 """
 
 import dataclasses
@@ -56,10 +56,11 @@ from ledger.store import (
     IdempotencyConflict,
     NewEvent,
     NewReceipt,
+    RecordedReceipt,
     StreamHold,
     WrongExpectedVersion,
     append,
-    find_idempotent,
+    find_receipt,
     lock_stream,
 )
 
@@ -93,10 +94,25 @@ class Actor:
     user: AbstractBaseUser | AnonymousUser
     source: str = "python"
     expected_version: int | None = None
-    idempotency_key: str | None = None
     correlation_id: str | None = None
     causation_id: str | None = None
     receipt: NewReceipt | None = None
+
+    @classmethod
+    def keyed(
+        cls,
+        user: AbstractBaseUser | AnonymousUser,
+        key: str,
+        *,
+        scope: str | None = None,
+        source: str = "python",
+        **controls: Any,
+    ) -> "Actor":
+        """An actor whose command is idempotent under ``key``: the receipt's scope is the
+        user's (``user:<id>``, as for the API's session users) unless given, and the ledger
+        fingerprints the events. The id, not the username, which may be non-ASCII."""
+        scope = scope if scope is not None else f"user:{user.pk}"
+        return cls(user, source=source, receipt=NewReceipt(scope, key, "", {}), **controls)
 
     @property
     def username(self) -> str:
@@ -116,6 +132,7 @@ class CommandResult:
     positions: tuple[int, ...]
     events: tuple[Event, ...]
     replayed: bool = False
+    receipt: RecordedReceipt | None = None  # the stored receipt, on a replay
 
 
 def _today() -> dt.date:
@@ -130,9 +147,6 @@ def _execute(
 ) -> CommandResult:
     """Decide and append on the stream's state; retry once on a concurrent change."""
     username = actor.username
-    replay = _replay(actor, stream)
-    if replay is not None:
-        return replay
     metadata = {
         "actor": username,
         "correlation_id": actor.correlation_id or str(uuid.uuid4()),
@@ -142,8 +156,14 @@ def _execute(
     # Threads of one process take turns per stream: two deciding on the same version
     # would race to the append, the loser deciding again or answering 409; across
     # processes that race remains, and the stream's version settles it.
-    with snapshots.stream_lock(stream):
-        return _decide_and_append(actor, stream, decide_on, effective_on, metadata)
+    try:
+        with snapshots.stream_lock(stream):
+            return _decide_and_append(actor, stream, decide_on, effective_on, metadata)
+    except DomainError:
+        replay = _replay(actor, stream)  # a retry of a command that went through
+        if replay is None:
+            raise
+        return replay
 
 
 def _decide_and_append(
@@ -225,7 +245,6 @@ def _append(
         expected_version=basis.version,
         expected_hash=basis.last_hash or None,
         read_after=max(basis.version - 1, 0),
-        idempotency_key=actor.idempotency_key,
         metadata=metadata,
         receipt=actor.receipt,
         hold=hold,
@@ -233,14 +252,16 @@ def _append(
 
 
 def _replay(actor: Actor, stream: str) -> CommandResult | None:
-    if actor.idempotency_key is None:
+    """The first result of a refused command whose receipt's key was used before."""
+    receipt = actor.receipt
+    if receipt is None:
         return None
-    previous = find_idempotent(actor.idempotency_key)
-    if previous is None:
+    stored = find_receipt(receipt.scope, receipt.key)
+    if stored is None:
         return None
-    if previous.stream != stream:
-        raise IdempotencyConflict(actor.idempotency_key)
-    return CommandResult(stream, previous.version, previous.positions, (), replayed=True)
+    if stored.stream != stream or receipt.fingerprint not in ("", stored.fingerprint):
+        raise IdempotencyConflict(receipt.scope, receipt.key)
+    return CommandResult(stream, stored.version, stored.positions, (), True, stored)
 
 
 def _new_event(event: Event, effective_on: dt.date) -> NewEvent:
@@ -249,7 +270,9 @@ def _new_event(event: Event, effective_on: dt.date) -> NewEvent:
 
 
 def _result(stream: str, result: AppendResult, events: Sequence[Event]) -> CommandResult:
-    return CommandResult(stream, result.version, result.positions, tuple(events), result.replayed)
+    if result.replayed:
+        return CommandResult(stream, result.version, result.positions, (), True, result.receipt)
+    return CommandResult(stream, result.version, result.positions, tuple(events))
 
 
 def _consortium_command(actor: Actor, slug: str, command: c.ConsortiumCommand) -> CommandResult:

@@ -2,7 +2,10 @@
 
 This is a published format: an auditor must be able to recompute every hash from the
 event feed with their own code. README.md, "The hash chain", states it in words; change
-it only with a new chain version, never in place.
+it only with a new chain version, never in place. This module is its one definition: the
+PostgreSQL append builds the same bytes in SQL (``ledger_canonical_event`` and
+``ledger_chain_hash`` in ledger/sql/append_v1.sql), and tests/ledger/test_canonical_sql.py
+proves the two agree over generated events.
 
 - JSON, keys sorted, ASCII only (non-ASCII escaped as ``\\uXXXX``), separators ``,`` and
   ``:`` with no spaces.
@@ -103,7 +106,10 @@ def format_recorded_at(moment: dt.datetime) -> str:
     """``recorded_at`` in the canonical form: UTC, microseconds, trailing ``Z``."""
     if moment.tzinfo is None:
         raise NotCanonical("recorded_at must be timezone-aware.")
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(dt.UTC)
+    # The year always in four digits: strftime's %Y drops the leading zeros of years
+    # before 1000 on some platforms, the published format never does.
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.%fZ")
 
 
 def event_bytes(

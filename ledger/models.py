@@ -1,11 +1,12 @@
 """The ledger's tables: events (append-only), the head row that serialises appends, and
-the record of idempotent appends.
+the receipts of appends made under an idempotency key.
 
 Rows are written only by ``ledger.store.append``. The database refuses UPDATE, DELETE
 and TRUNCATE on events (triggers, see migration 0002); the model and its manager refuse
 too, so a mistake in Python fails before it reaches the database.
 """
 
+import uuid
 from typing import Any, NoReturn
 
 from django.db import models
@@ -82,13 +83,16 @@ class Head(models.Model):
     """The last position and hash of one ledger partition; appends lock this row.
 
     There is one partition, ``default``, today. One head per partition (a consortium, say)
-    is the path past the single-ledger throughput ceiling.
+    is the path past the single-ledger throughput ceiling. ``identity`` is new whenever
+    the head row is created (a fresh or emptied ledger), so a process that cached what
+    another ledger held notices it was replaced (``ledger.caches.observe_ledger``).
     """
 
     partition = models.CharField(max_length=100, primary_key=True)
     position = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64)
     recorded_at = models.DateTimeField(null=True)
+    identity = models.UUIDField(default=uuid.uuid4)
 
     class Meta:
         db_table = "ledger_head"
@@ -97,29 +101,12 @@ class Head(models.Model):
         return f"{self.partition} @ {self.position}"
 
 
-class IdempotentAppend(models.Model):
-    """An append made under an idempotency key: what was asked and what it produced."""
-
-    key = models.CharField(max_length=255, primary_key=True)
-    stream = models.CharField(max_length=200)
-    fingerprint = models.CharField(max_length=64)
-    first_position = models.BigIntegerField()
-    last_position = models.BigIntegerField()
-    version = models.PositiveIntegerField()
-    recorded_at = models.DateTimeField()
-
-    class Meta:
-        db_table = "ledger_idempotent_append"
-
-    def __str__(self) -> str:
-        return self.key
-
-
 class Receipt(models.Model):
-    """A client's receipt for an append: its request key and fingerprint, the answer it
-    was given (``body``) and what the append produced. Written by the append's own
-    statement, so a receipt exists exactly when its events do. ``scope`` names the client
-    (an API client, say); keys are unique within it.
+    """A receipt for an append made under an idempotency key: the request's key and
+    fingerprint, the answer it was given (``body``) and what the append produced. Written
+    by the append's own statement, so a receipt exists exactly when its events do.
+    ``scope`` names who chose the key (an API client, a user, ``ledger`` for the global
+    keys of before migration 0009); keys are unique within it. Never changed or deleted.
     """
 
     scope = models.CharField(max_length=150)

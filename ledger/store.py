@@ -13,15 +13,23 @@ Design (see README.md, "The ledger"):
   time T" is always a prefix of the ledger.
 - **Hash chain.** Each event's hash covers the previous hash and its canonical encoding
   (``ledger.canonical``); ``manage.py verify_ledger`` recomputes it.
-- **Optimistic concurrency** by stream version; **idempotency** by key, checked under the
-  lock so two retries racing each other still append once.
+- **Optimistic concurrency** by stream version.
+- **One idempotency: receipts.** An append made under a key carries a ``NewReceipt``
+  (a scope chosen by the caller, the key, a fingerprint of the request, an answer to give
+  again); the append's own statement stores it with the events, and finds it, under the
+  lock, when the key comes again: the same request is replayed (nothing appended), another
+  one is refused. So two retries racing each other still append once, and at the top level
+  nothing of the caller's runs while the head is locked.
+- **A ledger identity.** The head row carries a UUID that is new whenever the ledger is
+  created or emptied; every append and head read hands it, with the head position, to
+  ``ledger.caches.observe_ledger``, so process caches empty themselves when the ledger
+  they mirror was replaced or restored.
 
 ``append`` joins the caller's transaction when there is one (inside a savepoint, so a
 refused append leaves the caller's transaction usable): the head then stays locked, and
-the events invisible, until the caller commits. A caller that must record something with
-the events should rather pass a **receipt** (``NewReceipt``): the append writes it in its
-own statement, so at the top level nothing of the caller's runs while the head is locked
-(the API's ``Idempotency-Key`` records are receipts).
+the events invisible, until the caller commits. On PostgreSQL the append is one prepared
+call of ``ledger_append`` (``ledger/sql/append_v1.sql``); on SQLite the same steps run in
+Python.
 """
 
 import contextlib
@@ -31,6 +39,7 @@ import hashlib
 import json
 import re
 import time
+import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -39,7 +48,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils.dateparse import parse_datetime
 
-from ledger import canonical, db, signals
+from ledger import caches, canonical, db, signals
 from ledger.upcasting import upcast
 
 DEFAULT_PARTITION = "default"
@@ -76,22 +85,15 @@ class WrongExpectedVersion(LedgerError):
         )
 
 
-class ReceiptExists(LedgerError):
-    """The receipt's scope already holds its key (a twin request won); nothing appended."""
+class IdempotencyConflict(LedgerError):
+    """The receipt's key was already used in its scope for a different append; nothing
+    was appended."""
 
     def __init__(self, scope: str, key: str) -> None:
         self.scope, self.key = scope, key
-        super().__init__(f"{scope!r} already holds a receipt for key {key!r}.")
-
-
-class IdempotencyConflict(LedgerError):
-    """The idempotency key was already used for a different append; nothing was appended."""
-
-    def __init__(self, key: str) -> None:
-        self.key = key
         super().__init__(
-            f"Idempotency key {key!r} was already used for a different request. Use a new "
-            "key for a new request; repeat a key only to retry the very same request."
+            f"Idempotency key {key!r} was already used in {scope!r} for a different request. "
+            "Use a new key for a new request; repeat a key only to retry the very same request."
         )
 
 
@@ -124,11 +126,14 @@ class RecordedEvent:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class NewReceipt:
-    """A client's record of the append it asks for: stored with the events, atomically.
+    """An append's idempotency key and what to remember of it: stored with the events.
 
-    ``scope`` names the client and ``key`` its request (unique within the scope);
-    ``fingerprint`` identifies the request's content and ``body`` the answer to give again
-    on a repeat (any JSON object; the stream, positions and version are stored beside it).
+    ``scope`` names who chose the key (``api-client:<id>``, ``user:<username>``, or an
+    explicit scope) and ``key`` the request, unique within the scope; both are 1 to 150
+    (scope) or 255 (key) visible ASCII characters. ``fingerprint`` identifies the request's
+    content (at most 64 characters); ``""`` lets the ledger compute it from the stream and
+    the events. ``body`` is the answer to give again on a repeat (any JSON object; the
+    stream, positions and version are stored beside it).
     """
 
     scope: str
@@ -153,11 +158,14 @@ class RecordedReceipt:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class AppendResult:
-    """What an append produced; ``replayed`` is true when an idempotency key matched.
+    """What an append produced; ``replayed`` is true when its receipt's key was already
+    recorded for the same request (nothing appended; ``receipt`` is the stored one).
 
     ``last_hash`` and ``recorded_at`` are those of the last event written (empty and None
     for a replay). ``read`` holds the stream's events after ``append(read_after=...)``, read
     right after the append (its own events included): a caller's cached state folds them.
+    ``ledger_identity`` and ``head`` are the ledger's identity and head position as the
+    append saw them.
     """
 
     positions: tuple[int, ...]
@@ -166,6 +174,9 @@ class AppendResult:
     last_hash: str = ""
     recorded_at: dt.datetime | None = None
     read: tuple["RecordedEvent", ...] = ()
+    receipt: RecordedReceipt | None = None
+    ledger_identity: str = ""
+    head: int = 0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -182,10 +193,9 @@ def append(
     events: Sequence[NewEvent],
     *,
     expected_version: int | None,
-    idempotency_key: str | None = None,
+    expected_hash: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     receipt: NewReceipt | None = None,
-    expected_hash: str | None = None,
     read_after: int | None = None,
     hold: "StreamHold | None" = None,
 ) -> AppendResult:
@@ -198,13 +208,14 @@ def append(
     on, so a ledger replaced underneath is noticed). With ``read_after``, the stream's
     events after that version are read back in the same round trip, whether the append
     was refused for its version (``WrongExpectedVersion.read``: what the caller missed) or
-    made (``AppendResult.read``). A repeated ``idempotency_key`` with
-    the same stream and events returns the original result and appends nothing; with
-    anything different it raises ``IdempotencyConflict``. With a ``receipt``, the receipt
-    is stored by the same statement as the events; when its scope already holds its key,
-    nothing is appended and ``ReceiptExists`` is raised. With the ``hold`` of
-    ``lock_stream`` on this stream, the append's statement also releases it, whatever it
-    answers. Malformed input raises ``InvalidAppend`` before the database is touched.
+    made (``AppendResult.read``). With a ``receipt``, the receipt is stored by the same
+    statement as the events. When its scope already holds its key: for the same stream
+    and fingerprint nothing is appended and the original result comes back with
+    ``replayed=True`` and the stored ``receipt`` (a replay wins over a stale expected
+    version when the receipt is found first); for anything else ``IdempotencyConflict``.
+    With the ``hold`` of ``lock_stream`` on this stream, the append's statement also
+    releases it, whatever it answers. Malformed input raises ``InvalidAppend`` before the
+    database is touched.
     """
     _check_stream(stream)
     _check_expected_version(expected_version)
@@ -212,7 +223,6 @@ def append(
         isinstance(expected_hash, str) and _HASH_RE.fullmatch(expected_hash)
     ):
         raise InvalidAppend(f"expected_hash must be a SHA-256 hex digest, not {expected_hash!r}.")
-    _check_idempotency_key(idempotency_key)
     if read_after is not None:
         _check_expected_version(read_after)
     prepared = [_prepare(event, index) for index, event in enumerate(_check_events(events))]
@@ -224,8 +234,9 @@ def append(
         raise InvalidAppend(str(error)) from None
     meta_json = canonical.dumps(meta)
     _check_size(prepared, meta_json)
-    fingerprint = _fingerprint(stream, prepared) if idempotency_key else ""
     receipt_json = _check_receipt(receipt)
+    if receipt is not None and not receipt.fingerprint:
+        receipt = dataclasses.replace(receipt, fingerprint=_fingerprint(stream, prepared))
     if hold is not None and hold.stream != stream:
         raise InvalidAppend(f"The hold is on {hold.stream!r}, not on {stream!r}.")
 
@@ -234,8 +245,6 @@ def append(
         prepared,
         meta_json,
         expected_version,
-        idempotency_key,
-        fingerprint,
         receipt,
         receipt_json,
         expected_hash,
@@ -267,53 +276,17 @@ def append(
     return result
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class IdempotentAppendRecord:
-    """What an earlier append under an idempotency key produced."""
-
-    stream: str
-    positions: tuple[int, ...]
-    version: int
-
-
-def find_idempotent(key: str) -> IdempotentAppendRecord | None:
-    """The append made under ``key``, if any (committed ones only)."""
-    _check_idempotency_key(key)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT stream, first_position, last_position, version "
-            "FROM ledger_idempotent_append WHERE key = %s",
-            [key],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return IdempotentAppendRecord(str(row[0]), tuple(range(row[1], row[2] + 1)), int(row[3]))
-
-
 def find_receipt(scope: str, key: str) -> RecordedReceipt | None:
-    """The committed receipt for ``key`` in ``scope``, if any."""
+    """The committed receipt for ``key`` in ``scope``, if any.
+
+    For a caller whose request was refused before it appended (a broken rule, a stale
+    version): if the key was used before, a retry must get the first answer.
+    """
+    _check_scope_and_key(scope, key)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT fingerprint, body, stream, first_position, last_position, version, "
-            "recorded_at FROM ledger_receipt WHERE scope = %s AND key = %s",
-            [scope, key],
-        )
+        cursor.execute(_SELECT_RECEIPT, [scope, key])
         row = cursor.fetchone()
-    if row is None:
-        return None
-    body = row[1] if isinstance(row[1], dict) else json.loads(row[1])
-    recorded_at = _to_datetime(row[6])
-    return RecordedReceipt(
-        scope,
-        key,
-        str(row[0]),
-        body,
-        str(row[2]),
-        tuple(range(row[3], row[4] + 1)),
-        int(row[5]),
-        recorded_at,
-    )
+    return None if row is None else _recorded_receipt(scope, key, row)
 
 
 def read_stream(
@@ -365,7 +338,8 @@ def lock_stream(stream: str, *, after_version: int = 0) -> Iterator[StreamHold]:
 
     Pass the hold to ``append(..., hold=...)``: the append's own statement releases it (the
     append's transaction keeps the stream until it commits). Leaving the block releases it
-    otherwise. Every append takes the same lock before the ledger's head (migration 0008).
+    otherwise. Every append takes the same lock before the ledger's head
+    (``ledger_lock_stream`` in ledger/sql/append_v1.sql).
     On SQLite, which lets one transaction write at a time anyway, it is the read alone.
     """
     _check_stream(stream)
@@ -437,19 +411,43 @@ def iter_stored(*, after: int = 0, page: int = 5000) -> Iterator[RecordedEvent]:
         after = batch[-1].position
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class HeadState:
+    """The last committed position, its hash (the anchor to publish), and the ledger's
+    identity (new whenever the ledger was created or emptied)."""
+
+    position: int
+    hash: str
+    identity: str
+
+
 def head() -> int:
     """The last committed position; 0 when the ledger is empty."""
-    return head_state()[0]
+    return read_head().position
 
 
 def head_state() -> tuple[int, str]:
     """The last committed position and its hash (the anchor to publish)."""
+    state = read_head()
+    return state.position, state.hash
+
+
+def read_head() -> HeadState:
+    """The ledger's head; process caches are told of its identity and position."""
     rows = db.fetch(
-        "SELECT position, hash FROM ledger_head WHERE partition = %s", [DEFAULT_PARTITION]
+        "SELECT position, hash, identity FROM ledger_head WHERE partition = %s",
+        [DEFAULT_PARTITION],
     )
     if not rows:
         raise LedgerError("The ledger has no head row: run `manage.py migrate`.")
-    return int(rows[0][0]), str(rows[0][1])
+    state = HeadState(int(rows[0][0]), str(rows[0][1]), _identity(rows[0][2]))
+    caches.observe_ledger(state.identity, state.position)
+    return state
+
+
+def _identity(value: Any) -> str:
+    """A head identity as canonical UUID text, whichever form the backend returns."""
+    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
 
 
 # --- validation ------------------------------------------------------------------------
@@ -480,11 +478,20 @@ def _check_expected_version(expected: object) -> None:
         )
 
 
-def _check_idempotency_key(key: object) -> None:
-    if key is None:
-        return
-    if not isinstance(key, str) or not key or len(key) > 255 or not key.isprintable():
-        raise InvalidAppend("An idempotency key must be 1 to 255 printable characters.")
+_VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
+
+
+def _check_scope_and_key(scope: object, key: object) -> None:
+    for name, value, longest in (("scope", scope, 150), ("key", key, 255)):
+        if (
+            not isinstance(value, str)
+            or len(value) > longest
+            or not _VISIBLE_ASCII.fullmatch(value)
+        ):
+            raise InvalidAppend(
+                f"A receipt's {name} must be 1 to {longest} visible ASCII characters "
+                f"(no spaces), not {str(value)[:60]!r}."
+            )
 
 
 def _check_receipt(receipt: object) -> str | None:
@@ -493,9 +500,7 @@ def _check_receipt(receipt: object) -> str | None:
         return None
     if not isinstance(receipt, NewReceipt):
         raise InvalidAppend("receipt must be a NewReceipt.")
-    for name, value, longest in (("scope", receipt.scope, 150), ("key", receipt.key, 255)):
-        if not isinstance(value, str) or not value or len(value) > longest:
-            raise InvalidAppend(f"A receipt's {name} must be 1 to {longest} characters.")
+    _check_scope_and_key(receipt.scope, receipt.key)
     if not isinstance(receipt.fingerprint, str) or len(receipt.fingerprint) > 64:
         raise InvalidAppend("A receipt's fingerprint must be text of at most 64 characters.")
     if not isinstance(receipt.body, Mapping):
@@ -570,12 +575,11 @@ def _fingerprint(stream: str, prepared: list[_Prepared]) -> str:
 
 # --- the write path --------------------------------------------------------------------
 #
-# Both backends: lock the head, check idempotency and the stream's version under the lock,
-# hash the new events onto the chain, insert them and move the head, in one transaction.
-# PostgreSQL does it in two prepared, server-bound statements after BEGIN (the lock, then
-# one statement that checks the version, inserts every event from arrays, records the
-# idempotency key and moves the head); SQLite in plain statements, its IMMEDIATE
-# transaction being the lock.
+# Both backends: answer a known receipt, lock the stream and the head, check the receipt
+# and the stream's version under the lock, hash the new events onto the chain, insert
+# them (and the receipt) and move the head, in one transaction. PostgreSQL does it in one
+# prepared, server-bound call of ``ledger_append`` (ledger/sql/append_v1.sql); SQLite in
+# plain statements, its IMMEDIATE transaction being the lock.
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -584,8 +588,6 @@ class _Request:
     events: list[_Prepared]
     meta_json: str
     expected_version: int | None
-    idempotency_key: str | None
-    fingerprint: str
     receipt: NewReceipt | None
     receipt_json: str | None
     expected_hash: str | None
@@ -631,99 +633,94 @@ def _chain(
 _SELECT_NEWEST = (
     "SELECT version, hash FROM ledger_event WHERE stream = %s ORDER BY version DESC LIMIT 1"
 )
-_SELECT_IDEMPOTENT = (
-    "SELECT stream, fingerprint, first_position, last_position, version "
-    "FROM ledger_idempotent_append WHERE key = %s"
+_SELECT_RECEIPT = (
+    "SELECT fingerprint, body, stream, first_position, last_position, version, recorded_at "
+    "FROM ledger_receipt WHERE scope = %s AND key = %s"
 )
 _PG_APPEND = (
-    "SELECT status, first_position, last_position, version, last_hash, recorded_at, events "
-    "FROM ledger_append(%s::text, %s::text, %s::integer, %s::text[], %s::integer[], "
-    "%s::text, %s::date[], %s::text, %s::text, %s::text, %s::text, %s::integer)"
+    "SELECT status, first_position, last_position, version, last_hash, recorded_at, events, "
+    "ledger_identity, head_position, receipt_fingerprint, receipt_body, receipt_recorded_at "
+    "FROM ledger_append(%s::text, %s::text, %s::integer, %s::text, %s::text[], "
+    "%s::integer[], %s::text, %s::date[], %s::text, %s::integer, %s::text, %s::text, "
+    "%s::text, %s::text, %s::boolean)"
 )
-
-
-def _releasing(sql: str) -> str:
-    """The append's statement that also releases a ``lock_stream`` hold, once the append
-    function has run (its one row is made before the select list is evaluated)."""
-    columns, call = sql.split(" FROM ", 1)
-    qualified = ", ".join(
-        f"a.{name.strip()}" for name in columns.removeprefix("SELECT ").split(",")
-    )
-    return f"SELECT {qualified}, ledger_release_stream(%s::text) FROM {call} AS a"  # noqa: S608
-
-
-_PG_APPEND_WITH_RECEIPT = (
-    "SELECT status, first_position, last_position, version, last_hash, recorded_at, events "
-    "FROM ledger_append_with_receipt(%s::text, %s::text, %s::integer, %s::text[], "
-    "%s::integer[], %s::text, %s::date[], %s::text, %s::text, %s::text, %s::text, "
-    "%s::integer, %s::text, %s::text, %s::text, %s::text)"
-)
-_RELEASING = {sql: _releasing(sql) for sql in (_PG_APPEND, _PG_APPEND_WITH_RECEIPT)}
 
 
 def _append_postgres(request: _Request) -> AppendResult:
-    """One prepared statement: ``ledger_append`` (migrations 0004, 0007) does the append.
+    """One prepared statement: ``ledger_append`` (ledger/sql/append_v1.sql) does it all.
 
     At the top level it runs in autocommit, so the statement is its own transaction: one
     round trip in all. Inside a caller's transaction it runs in a savepoint.
     """
-    events = request.events
-    params: tuple[Any, ...] = (
+    events, receipt, hold = request.events, request.receipt, request.hold
+    releasing = hold is not None and not hold.released
+    params = (
         DEFAULT_PARTITION,
         request.stream,
         request.expected_version,
+        request.expected_hash,
         [event.type for event in events],
         [event.schema_version for event in events],
         "[" + ",".join(event.data_json for event in events) + "]",
         [event.effective_on for event in events],
         request.meta_json,
-        request.idempotency_key,
-        request.fingerprint,
-        request.expected_hash,
         request.read_after,
+        receipt.scope if receipt else None,
+        receipt.key if receipt else None,
+        receipt.fingerprint if receipt else None,
+        request.receipt_json,
+        releasing,
     )
-    sql = _PG_APPEND
-    receipt = request.receipt
-    if receipt is not None:
-        sql = _PG_APPEND_WITH_RECEIPT
-        params += (receipt.scope, receipt.key, receipt.fingerprint, request.receipt_json)
-    hold = request.hold
-    if hold is not None and not hold.released:
-        sql = _RELEASING[sql]
-        params = (request.stream, *params)
     # A server-binding cursor on Django's connection: the SQL text is sent once and
     # prepared, parameters travel apart from it.
     started = time.monotonic()
     with connection.wrap_database_errors, psycopg.Cursor(db.raw_postgres()) as cursor:
         if connection.in_atomic_block:
             with transaction.atomic():
-                cursor.execute(sql, params, prepare=True)
+                cursor.execute(_PG_APPEND, params, prepare=True)
         else:
-            cursor.execute(sql, params, prepare=True)
+            cursor.execute(_PG_APPEND, params, prepare=True)
         row = cursor.fetchone()
-    db.logged(sql, params, started)
+    db.logged(_PG_APPEND, params, started)
     if hold is not None:
         hold.released = True
-    status, first, last, version, last_hash, recorded_at, events_json = row[:7]  # type: ignore[index]
+    assert row is not None  # ledger_append answers one row, or raises
+    status, first, last, version, last_hash, recorded_at, events_json = row[:7]
+    caches.observe_ledger(_identity(row[7]), int(row[8]))
     read = tuple(_read_back(events_json)) if events_json is not None else ()
     if status == "wrong_version":
         raise WrongExpectedVersion(
             request.stream, int(request.expected_version or 0), version, read
         )
+    positions = tuple(range(first, last + 1))
+    stored = None
+    if receipt is not None:
+        body = row[10] if isinstance(row[10], dict) else json.loads(row[10])
+        stored = RecordedReceipt(
+            receipt.scope, receipt.key, row[9], body, request.stream, positions, version, row[11]
+        )
     if status == "conflict":
-        raise IdempotencyConflict(str(request.idempotency_key))
-    if status == "receipt_exists" and receipt is not None:
-        raise ReceiptExists(receipt.scope, receipt.key)
+        raise IdempotencyConflict(receipt.scope, receipt.key)  # type: ignore[union-attr]
     if status == "replayed":
-        return AppendResult(tuple(range(first, last + 1)), version, replayed=True)
-    return AppendResult(tuple(range(first, last + 1)), version, False, last_hash, recorded_at, read)
+        return AppendResult(
+            positions,
+            version,
+            True,
+            read=read,
+            receipt=stored,
+            ledger_identity=str(row[7]),
+            head=int(row[8]),
+        )
+    return AppendResult(
+        positions, version, False, last_hash, recorded_at, read, None, str(row[7]), int(row[8])
+    )
 
 
 def _append_sqlite(request: _Request) -> AppendResult:
     with connection.cursor() as cursor:
         # No FOR UPDATE in SQLite: the IMMEDIATE transaction already holds the write lock.
         cursor.execute(
-            "SELECT position, hash, recorded_at FROM ledger_head WHERE partition = %s",
+            "SELECT position, hash, recorded_at, identity FROM ledger_head WHERE partition = %s",
             [DEFAULT_PARTITION],
         )
         row = cursor.fetchone()
@@ -731,19 +728,24 @@ def _append_sqlite(request: _Request) -> AppendResult:
             raise LedgerError("The ledger has no head row: run `manage.py migrate`.")
         head_position, head_hash = int(row[0]), str(row[1])
         head_recorded = _to_datetime(row[2]) if row[2] is not None else None
-        if request.idempotency_key:
-            cursor.execute(_SELECT_IDEMPOTENT, [request.idempotency_key])
-            replay = _replay(cursor.fetchone(), request)
-            if replay:
-                return replay
+        identity = _identity(row[3])
+        caches.observe_ledger(identity, head_position)
         receipt = request.receipt
         if receipt is not None:
-            cursor.execute(
-                "SELECT 1 FROM ledger_receipt WHERE scope = %s AND key = %s",
-                [receipt.scope, receipt.key],
-            )
-            if cursor.fetchone() is not None:
-                raise ReceiptExists(receipt.scope, receipt.key)
+            cursor.execute(_SELECT_RECEIPT, [receipt.scope, receipt.key])
+            known = cursor.fetchone()
+            if known is not None:
+                stored = _recorded_receipt(receipt.scope, receipt.key, known)
+                if stored.stream != request.stream or stored.fingerprint != receipt.fingerprint:
+                    raise IdempotencyConflict(receipt.scope, receipt.key)
+                return AppendResult(
+                    stored.positions,
+                    stored.version,
+                    True,
+                    receipt=stored,
+                    ledger_identity=identity,
+                    head=head_position,
+                )
         cursor.execute(_SELECT_NEWEST, [request.stream])
         newest = cursor.fetchone()
         current, current_hash = (int(newest[0]), str(newest[1])) if newest else (0, None)
@@ -787,21 +789,6 @@ def _append_sqlite(request: _Request) -> AppendResult:
             "WHERE partition = %s",
             [chained.positions[-1], chained.hashes[-1], stored_at, DEFAULT_PARTITION],
         )
-        if request.idempotency_key:
-            cursor.execute(
-                "INSERT INTO ledger_idempotent_append (key, stream, fingerprint, "
-                "first_position, last_position, version, recorded_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                [
-                    request.idempotency_key,
-                    request.stream,
-                    request.fingerprint,
-                    chained.positions[0],
-                    chained.positions[-1],
-                    chained.versions[-1],
-                    stored_at,
-                ],
-            )
         if receipt is not None:
             cursor.execute(
                 "INSERT INTO ledger_receipt (scope, key, fingerprint, body, stream, "
@@ -820,7 +807,28 @@ def _append_sqlite(request: _Request) -> AppendResult:
                 ],
             )
     return AppendResult(
-        tuple(chained.positions), chained.versions[-1], False, chained.hashes[-1], recorded_at
+        tuple(chained.positions),
+        chained.versions[-1],
+        False,
+        chained.hashes[-1],
+        recorded_at,
+        ledger_identity=identity,
+        head=chained.positions[-1],
+    )
+
+
+def _recorded_receipt(scope: str, key: str, row: Sequence[Any]) -> RecordedReceipt:
+    """A ``ledger_receipt`` row (``_SELECT_RECEIPT``'s columns) as a ``RecordedReceipt``."""
+    body = row[1] if isinstance(row[1], dict) else json.loads(row[1])
+    return RecordedReceipt(
+        scope,
+        key,
+        str(row[0]),
+        body,
+        str(row[2]),
+        tuple(range(int(row[3]), int(row[4]) + 1)),
+        int(row[5]),
+        _to_datetime(row[6]),
     )
 
 
@@ -837,17 +845,6 @@ def _read_back(events_json: Any) -> list[RecordedEvent]:
         for item in items
     ]
     return _events(rows)
-
-
-def _replay(row: Any, request: _Request) -> AppendResult | None:
-    """The original result of an append under the same key, or a conflict."""
-    if row is None:
-        return None
-    if row[0] != request.stream or row[1] != request.fingerprint:
-        raise IdempotencyConflict(str(request.idempotency_key))
-    return AppendResult(
-        positions=tuple(range(int(row[2]), int(row[3]) + 1)), version=int(row[4]), replayed=True
-    )
 
 
 # --- the read path ---------------------------------------------------------------------
@@ -886,6 +883,13 @@ def _events(raw: Sequence[Sequence[Any]], *, upcasting: bool = True) -> list[Rec
 
 _METADATA_CACHE_MAX = 4096
 _metadata_cache: dict[str, dict[str, Any]] = {}
+caches.register(
+    "ledger.store.metadata",
+    holds="parsed event metadata, keyed by its stored JSON text",
+    bound=f"{_METADATA_CACHE_MAX:,} texts, then emptied",
+    moves="reads: the events of one append share one metadata text, parsed once",
+    clear=_metadata_cache.clear,
+)
 
 
 def _metadata(text: str) -> dict[str, Any]:

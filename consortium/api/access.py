@@ -174,9 +174,10 @@ class BearerKeyAuthentication(authentication.BaseAuthentication):
 
 
 def client_id(request: Request) -> str:
-    """The scope of idempotency keys and rate limits: the API client, or the session user."""
+    """The scope of idempotency keys and rate limits: the API client, or the session user
+    (visible ASCII, as the ledger's receipt scopes must be: a client's name need not be)."""
     if isinstance(request.auth, ApiClient):
-        return request.auth.name
+        return f"api-client:{request.auth.pk}"
     return f"user:{request.user.pk}"
 
 

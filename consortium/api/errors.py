@@ -12,7 +12,7 @@ from rest_framework.views import exception_handler
 
 from consortium.domain.errors import DomainError
 from consortium.services import ConcurrentChange, StaleVersion
-from ledger.store import IdempotencyConflict, InvalidAppend, ReceiptExists
+from ledger.store import IdempotencyConflict, InvalidAppend
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://consortium.example/problems/"
@@ -87,13 +87,6 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
         )
     if isinstance(exc, StaleVersion):
         return problem(412, "Precondition failed", str(exc), kind="stale-version")
-    if isinstance(exc, ReceiptExists):  # a twin won and its receipt is gone from view
-        return problem(
-            409,
-            "Concurrent change",
-            "A request with this Idempotency-Key is being recorded; retry it to get its answer.",
-            kind="concurrent-change",
-        )
     if isinstance(exc, ConcurrentChange):
         return problem(409, "Concurrent change", str(exc), kind="concurrent-change")
     if isinstance(exc, IdempotencyConflict):

@@ -11,8 +11,9 @@ Refused requests (4xx) are not recorded: nothing was appended, so a retry decide
 
 The key is checked before anything is decided *for the record*, but not by a query of
 its own: a command with a key goes straight to its append, whose statement checks the
-scope for the key under the ledger lock and refuses (``ReceiptExists``, nothing appended)
-when it is there; the view then replays. Only a request that is refused (a broken rule,
+scope for the key under the ledger lock and, when it is there, appends nothing and hands
+back the stored receipt (or refuses with ``IdempotencyConflict`` for another request);
+the view then replays. Only a request that is refused (a broken rule,
 bad input, a stale ``If-Match``) looks the key up before answering, since a retry of a
 command that succeeded may now be refused (as a duplicate, say) and must get the first
 answer. Deciding is a pure function of the state, so deciding first and discarding the

@@ -6,8 +6,9 @@ Semantics (issue 5), shared by every endpoint through ``CommandView``:
   same method, path and body replays the recorded status, body and headers with
   ``Idempotent-Replayed: true`` and appends nothing; the same key for another request is
   422. The record is a ledger receipt (``ledger.store.NewReceipt``) that the append's own
-  statement writes with the events; a racing twin finds it under the ledger lock, appends
-  nothing and replays the winner's record. Refusals are not recorded.
+  statement writes with the events; a repeat or a racing twin finds it under the ledger
+  lock, appends nothing and the view answers with the stored record. Refusals are not
+  recorded.
 - ``If-Match: "<n>"`` (or ``W/"<n>"`` or a bare ``n``) is the stream version the client
   decided on: stale is 412 and never retried. Without it, a concurrent change is retried
   once by the service, then 409. A malformed ``If-Match`` is 400.
@@ -59,7 +60,7 @@ from consortium.domain.money import Money, Percent, to_decimal
 from consortium.domain.values import Holder, Tranche
 from consortium.models import RoleGrant
 from consortium.streams import load_asset, load_consortium
-from ledger.store import NewReceipt, ReceiptExists
+from ledger.store import IdempotencyConflict, NewReceipt
 
 Body = dict[str, Any]
 
@@ -188,23 +189,24 @@ class CommandView(APIView):
             serializer = self.request_serializer(data=data)
             serializer.is_valid(raise_exception=True)
             # The receipt goes in with the events, in the append's own statement, which
-            # refuses it (``ReceiptExists``) when the key is already used: nothing here
-            # runs while the ledger is locked (see ``idempotency``).
+            # replays it when the key is already used (by an earlier request or a twin
+            # racing this one): nothing here runs while the ledger is locked.
             result, body = self.command(actor, dict(serializer.validated_data), **kwargs)
-        except ReceiptExists:
-            # The key was used before (or by a twin racing this one): answer as that
-            # request was answered, or 422 if it was a different request.
-            record = idempotency.find(client, str(key))
-            if record is None:
-                raise
-            return idempotency.replay(record, fingerprint)
-        except (DomainError, s.StaleVersion, s.ConcurrentChange, exceptions.APIException):
+        except (
+            DomainError,
+            s.StaleVersion,
+            s.ConcurrentChange,
+            IdempotencyConflict,
+            exceptions.APIException,
+        ):
             # Refused; but if the key was used before, the answer is that request's (a
             # retry of a command that succeeded may now be refused, as a duplicate say).
             record = idempotency.find(client, key) if key is not None else None
             if record is None:
                 raise
             return idempotency.replay(record, fingerprint)
+        if result.receipt is not None:  # replayed: answer as the first request was answered
+            return idempotency.replay(result.receipt, fingerprint)
         return idempotency.created(body, result.stream, result.version, result.positions)
 
 

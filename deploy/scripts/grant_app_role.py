@@ -23,7 +23,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 RESTRICTED: dict[str, str] = {
     "ledger_event": "SELECT, INSERT",
     "ledger_head": "SELECT, INSERT, UPDATE",
-    "ledger_idempotent_append": "SELECT, INSERT",
+    "ledger_receipt": "SELECT, INSERT",
     "django_migrations": "SELECT",
 }
 

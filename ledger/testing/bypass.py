@@ -7,6 +7,7 @@ they were (read back from ``sqlite_master``) inside one transaction: no other co
 ever sees the table without them.
 """
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -43,19 +44,27 @@ def immutability_bypassed(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
 
 
 def purge_ledger(using: str = DEFAULT_DB_ALIAS) -> None:
-    """Empty the ledger and reset its head: for tests that need positions from 1."""
+    """Empty the ledger (events and receipts) and reset its head, under a new identity:
+    for tests that need positions from 1."""
     with immutability_bypassed(using), connections[using].cursor() as cursor:
-        cursor.execute("DELETE FROM ledger_idempotent_append")
+        cursor.execute("DELETE FROM ledger_receipt")
         cursor.execute("DELETE FROM ledger_event")
         reset_head(using)
 
 
 def reset_head(using: str = DEFAULT_DB_ALIAS) -> None:
-    """Make sure the head row exists and points at an empty ledger."""
-    with connections[using].cursor() as cursor:
+    """Make sure the head row exists and points at an empty ledger with a new identity
+    (so process caches of the ledger it replaces empty themselves)."""
+    connection = connections[using]
+    identity = uuid.uuid4()
+    with connection.cursor() as cursor:
         cursor.execute("DELETE FROM ledger_head WHERE partition = %s", [DEFAULT_PARTITION])
         cursor.execute(
-            "INSERT INTO ledger_head (partition, position, hash, recorded_at) "
-            "VALUES (%s, 0, %s, NULL)",
-            [DEFAULT_PARTITION, GENESIS_HASH],
+            "INSERT INTO ledger_head (partition, position, hash, recorded_at, identity) "
+            "VALUES (%s, 0, %s, NULL, %s)",
+            [
+                DEFAULT_PARTITION,
+                GENESIS_HASH,
+                identity if connection.vendor == "postgresql" else identity.hex,
+            ],
         )

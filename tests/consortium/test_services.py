@@ -648,7 +648,7 @@ def as_another_process(command):
 class TestIdempotency:
     def test_a_retried_command_returns_the_original_result(self, formed, alice):
         formed()
-        keyed = s.Actor(alice.user, idempotency_key="finance-42")
+        keyed = s.Actor.keyed(alice.user, "finance-42")
         first = s.partner_admit(
             actor=keyed,
             slug="aip",
@@ -671,12 +671,13 @@ class TestIdempotency:
             first.version,
             True,
         )
+        assert again.receipt is not None and again.receipt.key == "finance-42"
         assert head() == before
 
     def test_a_key_reused_on_another_stream_is_a_conflict(self, formed, alice):
         formed("aip")
         formed("stargate")
-        keyed = s.Actor(alice.user, idempotency_key="k-1")
+        keyed = s.Actor.keyed(alice.user, "k-1")
         s.partner_admit(
             actor=keyed,
             slug="aip",

@@ -13,10 +13,10 @@ from django.core.management import call_command
 from django.db import connection, connections
 
 from ledger.store import (
+    IdempotencyConflict,
     InvalidAppend,
     NewEvent,
     NewReceipt,
-    ReceiptExists,
     WrongExpectedVersion,
     append,
     find_receipt,
@@ -113,6 +113,8 @@ def test_concurrent_appends_with_a_tailing_reader(postgres_only):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_racing_retries_with_one_idempotency_key_append_once(postgres_only):
+    """Retries under one key whose fingerprint the ledger computes: one appends, every
+    other one is replayed the same positions."""
     connections.close_all()
     context = multiprocessing.get_context("fork")
     results = context.Queue()
@@ -123,9 +125,9 @@ def test_two_racing_retries_with_one_idempotency_key_append_once(postgres_only):
             "paid",
             [NewEvent("Paid", {"amount": "1.00"})],
             expected_version=None,
-            idempotency_key="same-request",
+            receipt=NewReceipt("user:alice", "same-request", "", {}),
         )
-        results.put((number, result.positions))
+        results.put((result.replayed, result.positions))
         connections.close_all()
 
     racers = [context.Process(target=retry, args=(n,)) for n in range(6)]
@@ -133,15 +135,16 @@ def test_two_racing_retries_with_one_idempotency_key_append_once(postgres_only):
         process.start()
     for process in racers:
         process.join(timeout=60)
-    positions = {results.get(timeout=5)[1] for _ in racers}
-    assert positions == {(1,)}
+    outcomes = sorted(results.get(timeout=5) for _ in racers)
+    assert outcomes == [(False, (1,))] + [(True, (1,))] * 5
     assert head() == 1
 
 
 @pytest.mark.django_db(transaction=True)
 def test_racing_twins_with_one_receipt_key_append_once(postgres_only):
     """Each twin checked before the other committed; the append's own statement finds the
-    winner's receipt under the ledger lock, and every loser appends nothing."""
+    winner's receipt under the ledger lock, and every loser appends nothing and gets the
+    winner's receipt back."""
     connections.close_all()
     context = multiprocessing.get_context("fork")
     results = context.Queue()
@@ -149,14 +152,18 @@ def test_racing_twins_with_one_receipt_key_append_once(postgres_only):
     def twin(number: int) -> None:
         connections.close_all()
         try:
-            append(
+            result = append(
                 "paid",
                 [NewEvent("Paid", {"amount": "1.00"})],
                 expected_version=None,
-                receipt=NewReceipt("client", "same-request", "", {"n": number}),
+                receipt=NewReceipt("client", "same-request", "f" * 64, {"n": number}),
             )
-            results.put("appended")
-        except ReceiptExists:
+            if result.replayed:
+                assert result.receipt is not None and result.receipt.body["n"] != number
+                results.put("replayed")
+            else:
+                results.put("appended")
+        except IdempotencyConflict:
             results.put("refused")
         connections.close_all()
 
@@ -166,7 +173,7 @@ def test_racing_twins_with_one_receipt_key_append_once(postgres_only):
     for process in racers:
         process.join(timeout=60)
     outcomes = sorted(results.get(timeout=5) for _ in racers)
-    assert outcomes == ["appended"] + ["refused"] * 5
+    assert outcomes == ["appended"] + ["replayed"] * 5
     assert head() == 1
     receipt = find_receipt("client", "same-request")
     assert receipt is not None and receipt.positions == (1,)

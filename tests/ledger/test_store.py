@@ -17,7 +17,6 @@ from ledger.store import (
     InvalidAppend,
     NewEvent,
     NewReceipt,
-    ReceiptExists,
     WrongExpectedVersion,
     append,
     find_receipt,
@@ -154,28 +153,33 @@ class TestExpectedVersion:
         assert head() == 0
 
 
+def keyed(key: str, scope: str = "user:alice") -> NewReceipt:
+    """A receipt whose fingerprint the ledger computes (a Python caller's key)."""
+    return NewReceipt(scope, key, "", {})
+
+
 class TestIdempotency:
     def test_same_key_same_request_returns_the_original_and_appends_nothing(self):
-        first = append(
-            "s-i", [ev("Paid", amount=Decimal("10.00"))], expected_version=0, idempotency_key="k1"
-        )
-        again = append(
-            "s-i", [ev("Paid", amount=Decimal("10.00"))], expected_version=0, idempotency_key="k1"
-        )
+        paid = [ev("Paid", amount=Decimal("10.00"))]
+        first = append("s-i", paid, expected_version=0, receipt=keyed("k1"))
+        again = append("s-i", paid, expected_version=0, receipt=keyed("k1"))
 
         assert again.positions == first.positions and again.version == first.version
         assert again.replayed and not first.replayed
+        assert first.receipt is None
+        assert again.receipt == find_receipt("user:alice", "k1")
+        assert again.receipt is not None and again.receipt.positions == first.positions
         assert head() == 1
 
     def test_replay_ignores_metadata_and_expected_version_of_the_retry(self):
         first = append(
-            "s-i", [ev()], expected_version=0, idempotency_key="k", metadata={"correlation_id": "1"}
+            "s-i", [ev()], expected_version=0, receipt=keyed("k"), metadata={"correlation_id": "1"}
         )
         append("s-i", [ev()], expected_version=None)
         again = append(
-            "s-i", [ev()], expected_version=0, idempotency_key="k", metadata={"correlation_id": "2"}
+            "s-i", [ev()], expected_version=0, receipt=keyed("k"), metadata={"correlation_id": "2"}
         )
-        assert again.positions == first.positions and head() == 2
+        assert again.replayed and again.positions == first.positions and head() == 2
 
     @pytest.mark.parametrize(
         ("stream", "event"),
@@ -191,11 +195,43 @@ class TestIdempotency:
     )
     def test_same_key_different_request_is_a_conflict(self, stream, event):
         append(
-            "s-i", [ev("Paid", amount=Decimal("10.00"))], expected_version=0, idempotency_key="k2"
+            "s-i", [ev("Paid", amount=Decimal("10.00"))], expected_version=0, receipt=keyed("k2")
         )
-        with pytest.raises(IdempotencyConflict, match="already used for a different request"):
-            append(stream, [event], expected_version=None, idempotency_key="k2")
+        with pytest.raises(IdempotencyConflict, match="Use a new key") as refused:
+            append(stream, [event], expected_version=None, receipt=keyed("k2"))
+        assert (refused.value.scope, refused.value.key) == ("user:alice", "k2")
         assert head() == 1
+
+    def test_a_callers_fingerprint_decides_what_is_the_same_request(self):
+        """The API fingerprints the HTTP request itself: same fingerprint, same request."""
+        answer = {"id": "c-1"}
+        first = append(
+            "s-i", [ev(n=1)], expected_version=0, receipt=NewReceipt("api", "k", "a" * 64, answer)
+        )
+        again = append(
+            "s-i", [ev(n=1)], expected_version=0, receipt=NewReceipt("api", "k", "a" * 64, {})
+        )
+        assert again.replayed and again.positions == first.positions
+        assert again.receipt is not None and again.receipt.body == answer
+        with pytest.raises(IdempotencyConflict):
+            append(
+                "s-i", [ev(n=1)], expected_version=1, receipt=NewReceipt("api", "k", "b" * 64, {})
+            )
+        assert head() == 1
+
+    def test_a_key_is_scoped(self):
+        append("s-i", [ev()], expected_version=0, receipt=keyed("k", scope="user:alice"))
+        other = append("s-i", [ev()], expected_version=1, receipt=keyed("k", scope="user:bob"))
+        assert not other.replayed and head() == 2
+
+    def test_keys_migrated_from_the_old_table_replay_in_the_ledger_scope(self):
+        """Migration 0009 moved the global keys to receipts of scope ``ledger`` with the
+        same fingerprint, which the ledger computes today exactly as it did then."""
+        first = append("s-i", [ev(n=1)], expected_version=0, receipt=keyed("k", scope="ledger"))
+        stored = find_receipt("ledger", "k")
+        assert stored is not None and len(stored.fingerprint) == 64 and stored.body == {}
+        again = append("s-i", [ev(n=1)], expected_version=0, receipt=keyed("k", scope="ledger"))
+        assert again.replayed and again.positions == first.positions
 
 
 class TestBadInputAppendsNothing:
@@ -229,8 +265,13 @@ class TestBadInputAppendsNothing:
                 {},
                 "give a date",
             ),
-            ("s", [ev()], {"idempotency_key": ""}, "idempotency key"),
-            ("s", [ev()], {"idempotency_key": "k" * 256}, "idempotency key"),
+            ("s", [ev()], {"receipt": keyed("")}, "receipt's key"),
+            ("s", [ev()], {"receipt": keyed("k" * 256)}, "receipt's key"),
+            ("s", [ev()], {"receipt": keyed("with space")}, "receipt's key"),
+            ("s", [ev()], {"receipt": keyed("caf\u00e9")}, "receipt's key"),
+            ("s", [ev()], {"receipt": keyed("k", scope="")}, "receipt's scope"),
+            ("s", [ev()], {"receipt": keyed("k", scope="s" * 151)}, "receipt's scope"),
+            ("s", [ev()], {"receipt": keyed("k", scope="user:a b")}, "receipt's scope"),
             ("s", [ev()], {"metadata": {"actor": 0.5}}, "float"),
         ],
     )
@@ -369,8 +410,8 @@ class TestReceipts:
 
     def test_a_key_the_scope_already_holds_appends_nothing(self):
         append("s-r", [ev()], expected_version=0, receipt=NewReceipt("a", "k", "", {}))
-        with pytest.raises(ReceiptExists):
-            append("s-r", [ev()], expected_version=None, receipt=NewReceipt("a", "k", "", {}))
+        again = append("s-r", [ev()], expected_version=None, receipt=NewReceipt("a", "k", "", {}))
+        assert again.replayed and again.positions == (1,)
         assert head() == 1
         # Another scope may use the same key.
         append("s-r", [ev()], expected_version=None, receipt=NewReceipt("b", "k", "", {}))
@@ -404,6 +445,13 @@ class TestReceipts:
         with pytest.raises(InvalidAppend, match="receipt"):
             append("s-r", [ev()], expected_version=0, receipt=receipt)
         assert head() == 0
+
+    @pytest.mark.parametrize(
+        ("scope", "key"), [("", "k"), ("a", ""), ("a b", "k"), ("a", "\u00e9")]
+    )
+    def test_a_malformed_lookup_is_refused(self, scope, key):
+        with pytest.raises(InvalidAppend, match="receipt's"):
+            find_receipt(scope, key)
 
 
 def test_a_stream_pages_by_position_with_a_limit():

@@ -12,6 +12,7 @@ from django.utils import timezone
 from consortium import services as s
 from consortium.domain.money import Money, Percent
 from consortium.domain.values import Holder
+from consortium.models import ApiClient
 from ledger import store
 from ledger.models import Receipt
 from tests.consortium.api.conftest import CALLERS
@@ -663,3 +664,16 @@ def test_every_write_is_in_the_schema_with_its_problems(client):
         codes = set(op["responses"])
         assert {"201", "400", "401", "403", "409", "412", "413", "422"} <= codes
         assert "application/problem+json" in op["responses"]["422"]["content"]
+
+
+def test_a_client_named_in_any_script_keys_its_requests(world, api_client_for):
+    """A client's name is free text; its keys' scope is its id, which a receipt accepts."""
+    api = api_client_for("finance")
+    ApiClient.objects.update(name="Finance ERP — Zürich")
+    path, body, _ = ENDPOINTS["contribute"]
+    body = {k: v for k, v in body.items() if k != "contribution_id"}
+    first = post(api, path, body, HTTP_IDEMPOTENCY_KEY="pay-zh")
+    assert first.status_code == 201
+    twin = post(api, path, body, HTTP_IDEMPOTENCY_KEY="pay-zh")
+    assert (twin.status_code, twin.json()) == (201, first.json())
+    assert twin["Idempotent-Replayed"] == "true"
