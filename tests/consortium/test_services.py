@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from consortium import services as s
 from consortium.domain import commands as c
@@ -580,6 +582,22 @@ class TestTheProcessCopyOfAState:
         assert copy.version == len(consortium_history("aip"))
         assert copy.last_hash == read_stream("consortium-aip")[-1].hash
         assert copy.state == fold_consortium(consortium_history("aip"))
+
+    def test_the_next_command_is_one_statement_on_postgresql(self, formed, alice, postgres_only):
+        formed()
+        with CaptureQueriesContext(connection) as queries:
+            s.partner_admit(
+                actor=alice,
+                slug="aip",
+                organisation_id="xai",
+                name="xAI",
+                role="member",
+                effective_on=FORMED,
+            )
+        # The test's own transaction adds savepoints; the command itself is the append.
+        statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+        assert len(statements) == 1, statements
+        assert "ledger_append(" in statements[0]
 
     def test_another_process_write_is_folded_in_and_the_command_succeeds(self, formed, alice):
         formed()
