@@ -30,7 +30,7 @@ Then it measures, in this one process:
     small streams, round-robin, and (c) on the large stream; (a), (b) and (c) are
     interleaved call by call, rotating their order, after a warm-up, so drift falls on all
     of them alike. The hot path: each stream's state is in the per-thread cache;
-(d) the same command on the large stream after ``ledger.snapshots.forget()`` before each
+(d) the same command on the large stream after ``ledger.caches.clear()`` before each
     call: a fresh process, served from the stored snapshot plus the events after it;
 (e) the same after also deleting the stream's stored snapshot: a fold from the start;
 (f), (g) a realistic mix through the services for ``--seconds`` on each side: record a
@@ -469,9 +469,9 @@ def check_fold(history: History) -> tuple[float, int]:
     of the pickled state in bytes.
     """
     from consortium.streams import load_consortium
-    from ledger import snapshots
+    from ledger import caches
 
-    snapshots.forget()
+    caches.clear()
     started = time.perf_counter()
     loaded = load_consortium(history.slug)
     seconds = time.perf_counter() - started
@@ -520,17 +520,16 @@ class Recorder:
 
 
 def saved_version(slug: str) -> int:
-    """The version of the last snapshot this thread stored or read for ``slug`` (0: none).
+    """The version of the stored snapshot of ``slug`` (0: none).
 
     It moves when a command's load stores a new snapshot: how a call that paid for one is
     told from the others.
     """
     from consortium.domain.events import consortium_stream_id
-    from consortium.streams import CODE_VERSION
-    from ledger import snapshots
+    from ledger.models import Snapshot
 
-    entry = snapshots._cache.entries.get((consortium_stream_id(slug), CODE_VERSION))
-    return entry.saved_version if entry is not None else 0
+    rows = Snapshot.objects.filter(stream=consortium_stream_id(slug))
+    return rows.values_list("version", flat=True).first() or 0
 
 
 class RawInserts:
@@ -724,7 +723,7 @@ def run(sizes: Sizes, conn: psycopg.Connection[Any], server: str, url: str) -> N
     from consortium import services as s
     from consortium.domain.events import consortium_stream_id
     from consortium.streams import load_consortium
-    from ledger import snapshots
+    from ledger import caches, states
     from ledger.models import Snapshot
 
     preparer, approver = make_users()
@@ -795,15 +794,15 @@ def run(sizes: Sizes, conn: psycopg.Connection[Any], server: str, url: str) -> N
     cold = Timings("(d) (c) after forget(): stored snapshot")
     cold_recorder = Recorder([history.slug], actor, prefix="cold")
     for _ in range(sizes.cold_calls):
-        snapshots.save_now(stream)  # what a worker does when a command queues the save
-        snapshots.forget()
+        states.save_now(stream)  # what a worker does when a command queues the save
+        caches.clear()
         timed_call(cold, cold_recorder, stored_version)
     cold.note = "as in a fresh process; " + cold.saves_note()
 
     full = Timings(f"(e) (c), no snapshot: fold {load_consortium(history.slug).version:,} events")
     for _ in range(sizes.fold_repeats):
         Snapshot.objects.filter(stream=stream).delete()
-        snapshots.forget()
+        caches.clear()
         timed_call(full, cold_recorder, stored_version)
     full.note = "read + fold the whole stream; " + full.saves_note()
 

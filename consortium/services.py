@@ -1,27 +1,32 @@
 """Commands: one function per thing a deal team or finance system asks to do.
 
-Each service takes the stream's state, lets the pure domain decide
-(``consortium.domain.decisions``), and appends the resulting events with the version (and
-the hash of the last event) it decided on. Nothing else is written on the write path.
+**The journey of a command**, the one path every write takes (the API, the admin and
+scheduled jobs all call these functions):
 
-The state: commands on one stream take turns within a process, under the stream's lock,
-and decide on the process's own copy of its state (``ledger.snapshots``:
-``cached_for_command``), which each command brings forward with the events it appended.
-So the usual command makes one round trip, the append, which is also the check that the
-copy is current and reads back the events it wrote to fold them in. If another process
-wrote to the stream meanwhile, the append refuses (nothing is written) and reads back
-what was missed instead, in the same round trip; the command folds it and decides again.
-Should that decision be overtaken too, its one retry holds the stream's lock
-(``ledger.store.lock_stream``, which every append also takes) from reading to appending,
-so it cannot be overtaken: on a stream busy from several processes an optimistic retry
-was overtaken again about half the time, and answered 409. A rule the copy refuses is
-checked again on the ledger's state before it is reported, since the copy may be behind.
+1. *Request.* A view parses the request into arguments and an ``Actor`` (who asks, and
+   the request's ``If-Match`` version and idempotency key), and calls one service below.
+2. *Service.* The service builds the domain command (``consortium.domain.commands``) and
+   hands ``_execute`` the stream, a decision function and the business date.
+3. *Decide.* ``ledger.commands.run`` holds the stream's in-process lock and gives the
+   pure domain (``consortium.domain.decisions``) the process's copy of the stream's state
+   (``ledger.states``). The rules raise a ``DomainError`` or return events; a refusal is
+   checked again on the ledger's own state, since the copy may be behind.
+4. *Append.* ``_append`` writes the events with the version and hash the copy ended on
+   (``ledger.store.append``): one statement, one round trip, which also records the
+   actor's receipt (its idempotency key) or, for a key used before, appends nothing and
+   answers with the first result; and reads back the stream's events after the copy's
+   last one. A stream that moved on (another process wrote) refuses it with what
+   was missed; the engine folds that, decides again, and a second refusal is retried once
+   holding the stream's lock in the database, so it cannot be overtaken.
+5. *Fold.* The read-back is folded into the process's copy, so the next command on the
+   stream finds it current without asking the ledger. After the commit a projection
+   catch-up is queued (``ledger.projections.triggers``); the read models follow.
+6. *Response.* The service returns a ``CommandResult`` (stream, new version, positions,
+   the events); the view answers with it.
 
-Concurrency: a caller that passes ``Actor.expected_version`` (the API's ``If-Match``) gets
-``StaleVersion`` when the stream has moved on, and nothing is retried. Without it, a
-concurrent change is retried once, under the stream's lock; ``ConcurrentChange`` is left
-for a retry overtaken all the same (a writer that skips the lock). Either way nothing is
-appended.
+Nothing else is written on the write path. Concurrency: a caller that passes
+``Actor.expected_version`` gets ``StaleVersion`` when the stream has moved on, and
+nothing is retried; ``ConcurrentChange`` is left for a retry overtaken all the same.
 
 Idempotency: ``Actor.receipt`` (``ledger.store.NewReceipt``; ``Actor.keyed`` makes one for
 a key chosen in Python, the API passes its per-client ``Idempotency-Key`` record) is
@@ -30,6 +35,9 @@ once. A retry of the same request is replayed by the append (nothing appended,
 ``CommandResult.replayed`` and ``.receipt``); a key used for another request raises
 ``ledger.store.IdempotencyConflict``. A retry the domain now refuses (a duplicate, say)
 looks its receipt up before the refusal is reported, and gets the first result.
+
+The speed mechanisms on this path (copies of states, the stream lock, prepared
+statements, debounced triggers) are listed, with their off switches, in ``ledger.speed``.
 """
 
 import dataclasses
@@ -50,7 +58,10 @@ from consortium.domain.identifiers import check_person
 from consortium.domain.money import Money, Percent
 from consortium.domain.values import Holder, Tranche
 from consortium.streams import load_consortium
-from ledger import snapshots
+from ledger import commands
+from ledger.commands import ConcurrentChange as ConcurrentChange
+from ledger.commands import StaleVersion as StaleVersion
+from ledger.states import Loaded
 from ledger.store import (
     AppendResult,
     IdempotencyConflict,
@@ -58,33 +69,9 @@ from ledger.store import (
     NewReceipt,
     RecordedReceipt,
     StreamHold,
-    WrongExpectedVersion,
     append,
     find_receipt,
-    lock_stream,
 )
-
-
-class StaleVersion(Exception):
-    """The caller decided on a version the stream has moved past (HTTP 412)."""
-
-    def __init__(self, stream: str, expected: int, actual: int) -> None:
-        self.stream, self.expected, self.actual = stream, expected, actual
-        super().__init__(
-            f"{stream} has changed since you read it (you had version {expected}, it is now "
-            f"at {actual}). Reload it, check your change still makes sense, and try again."
-        )
-
-
-class ConcurrentChange(Exception):
-    """Someone else changed the stream twice while this command was deciding (HTTP 409)."""
-
-    def __init__(self, stream: str) -> None:
-        self.stream = stream
-        super().__init__(
-            f"{stream} was changed by someone else while your command was being recorded. "
-            "Nothing was recorded; try again."
-        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,7 +132,7 @@ def _execute(
     decide_on: Callable[[Any], list[Event]],
     effective_on: dt.date,
 ) -> CommandResult:
-    """Decide and append on the stream's state; retry once on a concurrent change."""
+    """Decide on the stream's state and append the events (steps 3 to 5 above)."""
     username = actor.username
     metadata = {
         "actor": username,
@@ -153,90 +140,36 @@ def _execute(
         "causation_id": actor.causation_id,
         "source": actor.source,
     }
-    # Threads of one process take turns per stream: two deciding on the same version
-    # would race to the append, the loser deciding again or answering 409; across
-    # processes that race remains, and the stream's version settles it.
+
+    def append_events(
+        events: Sequence[Event], basis: Loaded[Any], hold: StreamHold | None
+    ) -> AppendResult:
+        return _append(stream, events, effective_on, metadata, actor.receipt, basis, hold)
+
     try:
-        with snapshots.stream_lock(stream):
-            return _decide_and_append(actor, stream, decide_on, effective_on, metadata)
+        recorded = commands.run(
+            stream,
+            decide=decide_on,
+            append=append_events,
+            expected_version=actor.expected_version,
+            refusal=DomainError,
+        )
     except DomainError:
         replay = _replay(actor, stream)  # a retry of a command that went through
         if replay is None:
             raise
         return replay
-
-
-def _decide_and_append(
-    actor: Actor,
-    stream: str,
-    decide_on: Callable[[Any], list[Event]],
-    effective_on: dt.date,
-    metadata: dict[str, Any],
-) -> CommandResult:
-    expected = actor.expected_version
-    basis = snapshots.cached_for_command(stream)
-    verified = basis is None or (expected is not None and expected != basis.version)
-    if basis is None or verified:
-        basis = snapshots.load_for_command(stream)
-    while True:
-        if verified and expected is not None and expected != basis.version:
-            raise StaleVersion(stream, expected, basis.version)
-        try:
-            events = decide_on(basis.state)
-        except DomainError:
-            if verified:
-                raise
-            # Refused on the process's copy, which may be behind: ask the ledger.
-            basis, verified = snapshots.load_for_command(stream), True
-            continue
-        try:
-            result = _append(actor, stream, events, effective_on, metadata, basis)
-        except WrongExpectedVersion as error:
-            if expected is not None and error.actual != expected:
-                raise StaleVersion(stream, expected, error.actual) from None
-            if verified:  # a decision on the ledger's state was overtaken: retried once
-                snapshots.fold_read(stream, error.read)
-                return _decide_and_append_locked(actor, stream, decide_on, effective_on, metadata)
-            basis = snapshots.fold_read(stream, error.read) or snapshots.load_for_command(stream)
-            verified = True
-            continue
-        snapshots.fold_read(stream, result.read)
-        return _result(stream, result, events)
-
-
-def _decide_and_append_locked(
-    actor: Actor,
-    stream: str,
-    decide_on: Callable[[Any], list[Event]],
-    effective_on: dt.date,
-    metadata: dict[str, Any],
-) -> CommandResult:
-    """The one retry of an overtaken command: decided holding the stream's lock
-    (``ledger.store.lock_stream``), which its append releases, so nothing overtakes it."""
-    expected = actor.expected_version
-    copy = snapshots.cached_for_command(stream)
-    with lock_stream(stream, after_version=max(copy.version - 1, 0) if copy else 0) as hold:
-        basis = snapshots.fold_read(stream, hold.missed) or snapshots.load_for_command(stream)
-        if expected is not None and expected != basis.version:
-            raise StaleVersion(stream, expected, basis.version)
-        events = decide_on(basis.state)  # refused on the ledger's own state: reported
-        try:
-            result = _append(actor, stream, events, effective_on, metadata, basis, hold)
-        except WrongExpectedVersion as error:  # only a writer that skips the stream's lock
-            snapshots.fold_read(stream, error.read)
-            raise ConcurrentChange(stream) from None
-    snapshots.fold_read(stream, result.read)
-    return _result(stream, result, events)
+    return _result(stream, recorded.appended, recorded.decisions)
 
 
 def _append(
-    actor: Actor,
     stream: str,
     events: Sequence[Event],
     effective_on: dt.date,
     metadata: dict[str, Any],
-    basis: snapshots.Loaded[Any],
-    hold: StreamHold | None = None,
+    receipt: NewReceipt | None,
+    basis: Loaded[Any],
+    hold: StreamHold | None,
 ) -> AppendResult:
     """Append ``events`` decided on ``basis``; reads back from the event ``basis`` ends on."""
     return append(
@@ -246,7 +179,7 @@ def _append(
         expected_hash=basis.last_hash or None,
         read_after=max(basis.version - 1, 0),
         metadata=metadata,
-        receipt=actor.receipt,
+        receipt=receipt,
         hold=hold,
     )
 

@@ -1,4 +1,4 @@
-"""Load a consortium's or an asset's state from the ledger, through the snapshot cache.
+"""Load a consortium's or an asset's state from the ledger, through the process's copies.
 
 The folding code's version is part of the snapshot key: bump ``STATE_CODE_VERSION`` in
 ``consortium.domain.state`` whenever folding changes, and every stored snapshot is
@@ -14,7 +14,7 @@ from consortium.domain.events import (
     event_from_stored,
 )
 from consortium.domain.state import STATE_CODE_VERSION, AssetState, ConsortiumState
-from ledger import snapshots
+from ledger import caches, states
 from ledger.store import RecordedEvent, read_stream
 
 CODE_VERSION = f"consortium-state-{STATE_CODE_VERSION}"
@@ -35,6 +35,16 @@ def cache_decoded_events(limit: int) -> None:
     global DECODED_EVENTS_CACHED
     DECODED_EVENTS_CACHED = max(1, limit)
     _decoded.clear()
+
+
+caches.register(
+    "decoded-events",
+    holds="ledger events decoded into domain events, by position (checked by hash)",
+    bound="DECODED_EVENTS_CACHED events (fewer in a web process: config.wsgi); emptied when full",
+    moves="bench/projections.py: rebuild and catch-up events per second",
+    clear=_decoded.clear,
+    size=lambda: len(_decoded),
+)
 
 
 def to_dated(recorded: RecordedEvent) -> DatedEvent:
@@ -64,15 +74,15 @@ def _apply_asset(state: AssetState, recorded: RecordedEvent) -> None:
     state.apply(to_dated(recorded))
 
 
-snapshots.register(
-    snapshots.Loader(CONSORTIUM_STREAM_PREFIX, CODE_VERSION, ConsortiumState, _apply_consortium)
+states.register(
+    states.Loader(CONSORTIUM_STREAM_PREFIX, CODE_VERSION, ConsortiumState, _apply_consortium)
 )
-snapshots.register(snapshots.Loader(ASSET_STREAM_PREFIX, CODE_VERSION, AssetState, _apply_asset))
+states.register(states.Loader(ASSET_STREAM_PREFIX, CODE_VERSION, AssetState, _apply_asset))
 
 
-def load_consortium(slug: str) -> snapshots.Loaded[ConsortiumState]:
+def load_consortium(slug: str) -> states.Loaded[ConsortiumState]:
     """The consortium's current state and stream version (0 and empty if not formed)."""
-    return snapshots.load(
+    return states.load(
         consortium_stream_id(slug),
         code_version=CODE_VERSION,
         initial=ConsortiumState,
@@ -80,9 +90,9 @@ def load_consortium(slug: str) -> snapshots.Loaded[ConsortiumState]:
     )
 
 
-def load_asset(asset_id: str) -> snapshots.Loaded[AssetState]:
+def load_asset(asset_id: str) -> states.Loaded[AssetState]:
     """The asset's current state and stream version (0 and empty if not registered)."""
-    return snapshots.load(
+    return states.load(
         asset_stream_id(asset_id),
         code_version=CODE_VERSION,
         initial=AssetState,

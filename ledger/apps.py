@@ -9,9 +9,10 @@ class LedgerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from ledger import signals
+        from ledger import signals, speed
         from ledger.projections import triggers
 
+        speed.check()
         signals.events_appended.connect(
             triggers.on_events_appended, dispatch_uid="ledger-projection-catch-up"
         )

@@ -30,13 +30,15 @@ log = logging.getLogger(__name__)
 
 @dataclasses.dataclass(frozen=True)
 class Registered:
-    """One process cache: its name, what it holds, its bound, and what it is for."""
+    """One process cache: its name, what it holds, its bound, what it is for, and how to
+    empty it (and count what it holds)."""
 
     name: str
     holds: str
     bound: str
     moves: str
     clear: Callable[[], None]
+    size: Callable[[], int] | None = None
 
 
 _registry: dict[str, Registered] = {}
@@ -46,10 +48,20 @@ _highest = 0
 
 
 def register(
-    name: str, *, holds: str, bound: str, moves: str, clear: Callable[[], None]
+    name: str,
+    *,
+    holds: str,
+    bound: str,
+    moves: str,
+    clear: Callable[[], None],
+    size: Callable[[], int] | None = None,
 ) -> Registered:
-    """Register a cache under ``name`` (registering a name again replaces the entry)."""
-    entry = Registered(name, holds, bound, moves, clear)
+    """Register a cache under ``name`` (registering a name again replaces the entry).
+
+    ``size``, if given, counts what the cache holds now (in the unit of its ``bound``), so
+    ``manage.py caches`` and tests can see it fill and empty without reaching inside.
+    """
+    entry = Registered(name, holds, bound, moves, clear, size)
     with _guard:
         _registry[name] = entry
     return entry

@@ -18,6 +18,8 @@ from typing import Any
 import psycopg
 from django.db import connection
 
+from ledger import speed
+
 # Prepare a statement after this many executions on one connection (psycopg's default).
 PREPARE_THRESHOLD = 5
 
@@ -41,7 +43,7 @@ def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connection.wrap_database_errors:
         raw = raw_postgres()
         with psycopg.Cursor(raw) as cursor:
-            cursor.execute(sql, params, prepare=True)
+            cursor.execute(sql, params, prepare=speed.enabled("prepared-statements"))
             rows = cursor.fetchall()
     logged(sql, params, started)
     return rows

@@ -889,6 +889,7 @@ caches.register(
     bound=f"{_METADATA_CACHE_MAX:,} texts, then emptied",
     moves="reads: the events of one append share one metadata text, parsed once",
     clear=_metadata_cache.clear,
+    size=lambda: len(_metadata_cache),
 )
 
 

@@ -1,4 +1,6 @@
-"""Celery tasks of the ledger: they take names, not objects, and call the runner."""
+"""Celery tasks of the ledger: they take names, not objects, and call the code that does
+the work (the projection runner, stored snapshots). Requests queue them by name
+(``ledger.queueing``), so nothing on the request's side imports this module."""
 
 import logging
 import time
@@ -6,6 +8,7 @@ import time
 from celery import shared_task
 from django.conf import settings
 
+from ledger import queueing, states
 from ledger.projections import runner, triggers
 
 log = logging.getLogger(__name__)
@@ -14,7 +17,7 @@ log = logging.getLogger(__name__)
 _last_round = [0.0]  # when this worker process last started a catch-up round
 
 
-@shared_task(ignore_result=True)
+@shared_task(name=queueing.CATCH_UP_PROJECTIONS, ignore_result=True)
 def catch_up_projections() -> None:
     """Catch up every projection (queued, coalesced, after appends).
 
@@ -30,16 +33,14 @@ def catch_up_projections() -> None:
         if wait > 0:
             time.sleep(wait)
         _last_round[0] = time.monotonic()
-        triggers.clear_pending()
+        triggers.catch_up_started()
     runner.catch_up_all()
 
 
-@shared_task(ignore_result=True)
+@shared_task(name=queueing.SAVE_SNAPSHOT, ignore_result=True)
 def save_snapshot(stream: str) -> None:
     """Fold a stream and store its snapshot, so commands never pay for the pickling."""
-    from ledger import snapshots
-
-    snapshots.save_now(stream)
+    states.save_now(stream)
 
 
 @shared_task(ignore_result=True)

@@ -48,11 +48,8 @@ def postgres_only() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_snapshot_cache() -> None:
-    """Each test starts with an empty in-process state cache (the database is fresh too)."""
-    from consortium.api import rendered, writes
-    from ledger import snapshots
+def _empty_caches() -> None:
+    """Each test starts with every process cache empty (its database is fresh too)."""
+    from ledger import caches
 
-    snapshots.forget()
-    rendered.clear()  # positions and checkpoints start again in each test's database
-    writes.forget()
+    caches.clear()

@@ -190,6 +190,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("API_MAX_BODY_BYTES", 256 * 1024)
 API_RENDER_CACHE_ENTRIES = env_int("API_RENDER_CACHE_ENTRIES", 1000)
 API_EVENT_CACHE_EVENTS = env_int("API_EVENT_CACHE_EVENTS", 50_000)
 
+# --- Speed mechanisms -----------------------------------------------------------------
+# Names of speed mechanisms to turn off (``ledger.speed`` lists them; an unknown name
+# stops start-up): for measuring what each one is worth, or ruling one out.
+SPEED_OFF = env_list("CONSORTIUM_SPEED_OFF", [])
+
 # --- Ledger ---------------------------------------------------------------------------
 # The largest event (data plus metadata, canonically encoded) an append accepts.
 LEDGER_MAX_EVENT_BYTES = env_int("LEDGER_MAX_EVENT_BYTES", 1024 * 1024)

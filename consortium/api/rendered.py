@@ -31,6 +31,8 @@ from django.conf import settings
 from django.http import HttpResponse
 from rest_framework.renderers import JSONRenderer
 
+from ledger import caches, speed
+
 _RENDERER = JSONRenderer()
 JSON = "application/json"
 
@@ -74,7 +76,7 @@ class Cache:
 
     def put(self, key: Hashable, value: bytes) -> None:
         limit = self._size()
-        if limit <= 0:
+        if limit <= 0 or not speed.enabled("rendered-answers"):
             return
         with self._lock:
             self._data[key] = value
@@ -86,9 +88,28 @@ class Cache:
         with self._lock:
             self._data.clear()
 
+    def __len__(self) -> int:
+        return len(self._data)
+
 
 answers = Cache(lambda: int(settings.API_RENDER_CACHE_ENTRIES))
 events = Cache(lambda: int(settings.API_EVENT_CACHE_EVENTS))
+caches.register(
+    "rendered-answers",
+    holds="rendered JSON of live projection reads, by request key and projection state",
+    bound="API_RENDER_CACHE_ENTRIES answers, least recently used dropped",
+    moves="bench/api.py: reads per second",
+    clear=answers.clear,
+    size=answers.__len__,
+)
+caches.register(
+    "rendered-events",
+    holds="rendered JSON of ledger events for the event feed, by position",
+    bound="API_EVENT_CACHE_EVENTS events, least recently used dropped",
+    moves="bench/api.py: event feed pages per second",
+    clear=events.clear,
+    size=events.__len__,
+)
 
 
 def clear() -> None:

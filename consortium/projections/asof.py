@@ -10,7 +10,7 @@ given (what was overdue on that date), else to the current date.
 
 Cost: a view that covers every event of the stream (no date, or a date on or after the
 stream's latest effective date, and no time or a time after its last recording, which
-includes "now") is the stream's current fold, served by ``ledger.snapshots`` (the
+includes "now") is the stream's current fold, served by ``ledger.states`` (the
 per-thread cache and the stored snapshot): it does not grow with history. Any other view
 folds the stream's events from the start, since a back-dated event recorded last may be
 the one that falls inside it.
@@ -45,7 +45,7 @@ from consortium.projections.figures import (
     signed_equity_of,
 )
 from consortium.streams import asset_history, consortium_history, to_dated
-from ledger import snapshots
+from ledger import states
 from ledger.store import RecordedEvent
 
 _TRACKER_CODE = f"consortium-tracker-{STATE_CODE_VERSION}"
@@ -59,8 +59,8 @@ def _tracker(
     slug: str, effective_on: dt.date | None, known_at: dt.datetime | None
 ) -> ConsortiumTracker:
     """The consortium's tracker in the view: the current fold when the view covers every
-    event (read-only: it is the snapshot cache's own), else a fold from the start."""
-    current = snapshots.load(
+    event (read-only: it is the reader copy's own), else a fold from the start."""
+    current = states.load(
         consortium_stream_id(slug),
         code_version=_TRACKER_CODE,
         initial=ConsortiumTracker,
@@ -89,7 +89,7 @@ def consortium_as_of(
 ) -> ConsortiumState:
     """The consortium's state folded from its stream as of a date / as known at a time.
 
-    Read-only: when the view covers the whole stream it is the snapshot cache's state."""
+    Read-only: when the view covers the whole stream it is the reader copy's state."""
     return _tracker(slug, effective_on, known_at).state
 
 

@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Self
 import psycopg
 from django.db import connection, models
 
+from ledger.projections.live import live_generation
 from ledger.store import RecordedEvent
 
 
@@ -29,8 +30,6 @@ class ProjectionRow(models.Model):
     @classmethod
     def live(cls) -> "models.QuerySet[Self]":
         """Rows of the projection's live generation."""
-        from ledger.projections.runner import live_generation
-
         return cls._default_manager.filter(generation=live_generation(cls.projection_name))
 
 

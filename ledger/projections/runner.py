@@ -24,10 +24,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ledger import db, store
+from ledger import store
 from ledger.models import ProjectionState
 from ledger.projections import registry
 from ledger.projections.base import Projection
+from ledger.projections.live import live_generation as live_generation
+from ledger.projections.live import live_state as live_state
 
 log = logging.getLogger(__name__)
 
@@ -95,23 +97,6 @@ def next_generation(name: str) -> int:
     if row is None:
         return 2
     return row.rebuild_generation or row.generation + 1
-
-
-def live_state(name: str) -> tuple[int, int]:
-    """The projection's checkpoint and live generation, in one query ((0, 1) if unknown).
-
-    Together they determine everything the live tables say: a reader may key a cache of
-    what it rendered from them on this pair.
-    """
-    rows = db.fetch(
-        "SELECT checkpoint, generation FROM ledger_projection_state WHERE name = %s", [name]
-    )
-    return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 1)
-
-
-def live_generation(name: str) -> int:
-    """The generation readers should see."""
-    return live_state(name)[1] or 1
 
 
 def catch_up(name: str, *, batch: int = DEFAULT_BATCH) -> int:

@@ -1,14 +1,16 @@
 """After each append commits, make sure a catch-up is on its way, without waiting on it.
 
-- **Coalesced**: a burst of appends queues one catch-up, not one per append. A Redis key
-  (``SET NX`` with a short expiry) says "a catch-up is queued"; the task clears it when it
-  starts, so appends that land while it runs queue exactly one more.
+- **Coalesced** (speed mechanism ``debounced-triggers``): a burst of appends queues one
+  catch-up, not one per append. A Redis key (``SET NX`` with a short expiry) says "a
+  catch-up is queued"; the task clears it when it starts (``catch_up_started``), so
+  appends that land while it runs queue exactly one more.
 - **Never in the way**: the append is already committed when this runs, and the request
   only sets a flag: a background thread per process talks to Redis (one ``SET NX`` and,
   if that wins, one publish), so a command never waits on the broker. The broker is asked
-  once, with a short timeout and no retries; if Redis is down the miss is logged and the
-  periodic sweep (Celery beat) catches up once it is back. Appends within a few
-  milliseconds of each other, or while the thread is busy, share one request.
+  once, with a short timeout and no retries (``ledger.queueing``); if Redis is down the
+  miss is logged and the periodic sweep (Celery beat) catches up once it is back. Appends
+  within a few milliseconds of each other, or while the thread is busy, share one request.
+  With the mechanism off, each append queues its own catch-up from the request.
 - **Embedded default** (no broker): the catch-up runs in-process right after the commit,
   so a deal team on the SQLite demo reads its own writes.
 """
@@ -19,8 +21,10 @@ import threading
 import time
 from typing import Any
 
-import redis
 from django.conf import settings
+
+from ledger import queueing, speed
+from ledger.projections import runner
 
 log = logging.getLogger(__name__)
 
@@ -29,20 +33,6 @@ PENDING_SECONDS = 5
 # After the first append wakes the thread it waits this long, so one request covers every
 # append of the next few milliseconds (a few ms of lag against a Redis call per append).
 DEBOUNCE_SECONDS = 0.005
-
-_client: "redis.Redis | None" = None
-
-
-def _redis() -> "redis.Redis":
-    global _client
-    if _client is None:
-        _client = redis.Redis.from_url(
-            settings.CELERY_BROKER_URL,
-            socket_connect_timeout=0.25,
-            socket_timeout=0.25,
-            retry_on_timeout=False,
-        )
-    return _client
 
 
 class _Trigger:
@@ -84,7 +74,10 @@ def _thread() -> _Trigger:
 def on_events_appended(sender: Any, **kwargs: Any) -> None:
     """Receiver of ``ledger.signals.events_appended`` (sent after commit)."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        request_catch_up()
+        runner.catch_up_all()
+        return
+    if not speed.enabled("debounced-triggers"):
+        _send()
         return
     trigger = _thread()
     trigger.idle.clear()
@@ -99,35 +92,25 @@ def drain(timeout: float = 5.0) -> bool:
 
 def request_catch_up() -> None:
     """Queue one catch-up of every projection unless one is already queued."""
-    from ledger import tasks
-
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        tasks.catch_up_projections()
+        runner.catch_up_all()
         return
     try:
-        if not _redis().set(PENDING_KEY, b"1", nx=True, ex=PENDING_SECONDS):
+        if not queueing.broker().set(PENDING_KEY, b"1", nx=True, ex=PENDING_SECONDS):
             return  # already queued; that task will see these events too
-        tasks.catch_up_projections.apply_async(retry=False)
+    except Exception as error:  # the broker is down: the sweep will catch up later
+        log.warning("Could not queue a projection catch-up (%s); the sweep will.", error)
+        return
+    _send()
+
+
+def _send() -> None:
+    try:
+        queueing.send(queueing.CATCH_UP_PROJECTIONS)
     except Exception as error:  # the broker is down: the sweep will catch up later
         log.warning("Could not queue a projection catch-up (%s); the sweep will.", error)
 
 
-def claim(key: str, seconds: int) -> bool:
-    """Set ``key`` for ``seconds`` unless it is set: True when this caller set it.
-
-    For "queue it once": whoever claims the key queues the task. When Redis cannot be
-    asked the answer is True (queue anyway: a duplicate task is harmless, a lost one not).
-    """
-    try:
-        return bool(_redis().set(key, b"1", nx=True, ex=seconds))
-    except Exception as error:
-        log.warning("Could not set %s (%s); queueing anyway.", key, error)
-        return True
-
-
-def clear_pending() -> None:
+def catch_up_started() -> None:
     """Called by the catch-up task as it starts: later appends must queue another."""
-    try:
-        _redis().delete(PENDING_KEY)
-    except Exception as error:
-        log.warning("Could not clear the catch-up marker (%s).", error)
+    queueing.release(PENDING_KEY)

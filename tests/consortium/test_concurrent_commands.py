@@ -10,7 +10,7 @@ from django.db import connections
 
 from consortium import services as s
 from consortium.streams import load_consortium
-from ledger import snapshots
+from ledger import caches
 from ledger.store import read_stream
 from tests.consortium.conftest import FORMED, usd
 
@@ -20,7 +20,7 @@ COMMANDS_EACH = 40
 
 def _commander(number: int, results: "multiprocessing.Queue[tuple[int, str, str]]") -> None:
     connections.close_all()
-    snapshots.forget()
+    caches.clear()
     actor = s.Actor(get_user_model().objects.get(username="alice"))
     for index in range(COMMANDS_EACH):
         commitment_id = f"p{number}-{index}"
@@ -66,7 +66,7 @@ def test_two_processes_commanding_one_consortium(postgres_only, formed):
     conflicts = [o for o in outcomes if o[2].startswith("conflict")]
     assert conflicts == []
     assert len(landed) == PROCESSES * COMMANDS_EACH
-    snapshots.forget()
+    caches.clear()
     state = load_consortium("aip").state
     recorded = {cid for cid in state.commitments if cid.startswith("p")}
     assert recorded == landed, "a refused command left something behind, or a success was lost"

@@ -7,15 +7,21 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from consortium import services as s
+from consortium.domain import commands as c
 from consortium.domain import errors
+from consortium.domain.decisions import decide
+from consortium.domain.events import event_to_stored
 from consortium.domain.money import Money, Percent
 from consortium.domain.state import fold_consortium
 from consortium.domain.values import Holder
 from consortium.streams import consortium_history, load_asset, load_consortium
-from ledger import snapshots
-from ledger.store import IdempotencyConflict, head, read_stream
+from ledger import states, store
+from ledger.store import IdempotencyConflict, NewEvent, head, read_stream
+from ledger.testing.bypass import purge_ledger
 from tests.consortium.conftest import FORMED, usd
 
 pytestmark = pytest.mark.django_db
@@ -470,15 +476,15 @@ class TestConcurrencyControls:
         def someone_else_writes_first(stream, events, **kwargs):
             ours.append(stream)
             if len(ours) == 1:  # another process's command lands just before our append
-                as_another_process(lambda: admit(alice, "other"))
+                another_process_admits("other")
             return real_append(stream, events, **kwargs)
 
         monkeypatch.setattr(s, "append", someone_else_writes_first)
         admit(alice, "xai")
         assert {"other", "xai"} <= set(load_consortium("aip").state.partners)
         # Refused once (nothing written), then decided again on what the refusal read back.
-        assert ours == ["consortium-aip", "consortium-aip", "consortium-aip"]
-        copy = snapshots.cached_for_command("consortium-aip")
+        assert ours == ["consortium-aip", "consortium-aip"]
+        copy = states.cached_for_command("consortium-aip")
         assert copy is not None and copy.state == fold_consortium(consortium_history("aip"))
 
     def test_a_decision_overtaken_twice_lands_on_its_retry_under_the_stream_lock(
@@ -493,7 +499,7 @@ class TestConcurrencyControls:
         assert head() == before + 3 == result.positions[-1]
         state = load_consortium("aip").state
         assert {"other-0", "other-1", "xai"} <= set(state.partners)
-        copy = snapshots.cached_for_command("consortium-aip")
+        copy = states.cached_for_command("consortium-aip")
         assert copy is not None and copy.state == fold_consortium(consortium_history("aip"))
 
     def test_two_concurrent_changes_are_reported_as_a_conflict(self, formed, alice, monkeypatch):
@@ -508,7 +514,7 @@ class TestConcurrencyControls:
         # own connection) overtakes that.
         assert ours == [False, False, True]
         assert head() == before + 3
-        copy = snapshots.cached_for_command("consortium-aip")
+        copy = states.cached_for_command("consortium-aip")
         assert copy is not None and copy.state == fold_consortium(consortium_history("aip"))
 
 
@@ -526,7 +532,7 @@ def overtake_our_appends(monkeypatch, actor, *, unless_held: bool) -> list[bool]
             ours.append(kwargs.get("hold") is not None)
             if not (unless_held and ours[-1]):
                 busy.append(1)
-                as_another_process(lambda: admit(actor, f"other-{next(counter)}"))
+                another_process_admits(f"other-{next(counter)}")
                 busy.pop()
         return real_append(stream, events, **kwargs)
 
@@ -560,7 +566,7 @@ class TestTheProcessCopyOfAState:
             reads.append(args)
             return original(*args, **kwargs)
 
-        monkeypatch.setattr(snapshots, "read_stream", counting)
+        monkeypatch.setattr(states, "read_stream", counting)
         s.partner_admit(
             actor=alice,
             slug="aip",
@@ -571,25 +577,32 @@ class TestTheProcessCopyOfAState:
         )
         monkeypatch.undo()
         assert reads == []  # decided on the copy, checked by the append alone
-        copy = snapshots.cached_for_command("consortium-aip")
+        copy = states.cached_for_command("consortium-aip")
         assert copy is not None
         assert copy.version == len(consortium_history("aip"))
         assert copy.last_hash == read_stream("consortium-aip")[-1].hash
         assert copy.state == fold_consortium(consortium_history("aip"))
 
-    def test_another_process_write_is_folded_in_and_the_command_succeeds(self, formed, alice):
+    def test_the_next_command_is_one_statement_on_postgresql(self, formed, alice, postgres_only):
         formed()
-        as_another_process(
-            lambda: s.partner_admit(
+        with CaptureQueriesContext(connection) as queries:
+            s.partner_admit(
                 actor=alice,
                 slug="aip",
-                organisation_id="oracle",
-                name="Oracle",
+                organisation_id="xai",
+                name="xAI",
                 role="member",
                 effective_on=FORMED,
             )
-        )
-        stale = snapshots.cached_for_command("consortium-aip")
+        # The test's own transaction adds savepoints; the command itself is the append.
+        statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+        assert len(statements) == 1, statements
+        assert "ledger_append(" in statements[0]
+
+    def test_another_process_write_is_folded_in_and_the_command_succeeds(self, formed, alice):
+        formed()
+        another_process_admits("oracle")
+        stale = states.cached_for_command("consortium-aip")
         assert stale is not None and "oracle" not in stale.state.partners
         # The copy says Oracle is no partner: the rule is checked again on the ledger's
         # state, where it is, and the commitment is recorded.
@@ -604,20 +617,22 @@ class TestTheProcessCopyOfAState:
             effective_on=FORMED,
         )
         assert result.version == len(consortium_history("aip"))
-        copy = snapshots.cached_for_command("consortium-aip")
+        copy = states.cached_for_command("consortium-aip")
         assert copy is not None and copy.state == fold_consortium(consortium_history("aip"))
 
     def test_a_copy_whose_last_event_is_not_the_ledgers_is_never_used(self, formed, alice):
-        """Same version, another hash (a ledger restored or replaced under the process):
-        the append refuses the copy, the state is folded again, nothing is lost."""
+        """Same version, another hash (the ledger replaced under the process, as a restore
+        would): the append refuses the copy, the state is folded again, nothing is lost."""
         formed()
-        copy = snapshots.cached_for_command("consortium-aip")
+        copy = states.cached_for_command("consortium-aip")
         assert copy is not None
-        code_version = snapshots._registered("consortium-aip").code_version
-        entry = snapshots._commands.get(("consortium-aip", code_version))
-        assert entry is not None
-        entry.last_hash = "0" * 64
-        entry.state.partners.clear()  # what a wrong copy would decide on
+        history = read_stream("consortium-aip")
+        purge_ledger()
+        for event in history:  # the same events, recorded again: another chain of hashes
+            new = NewEvent(event.type, event.data, effective_on=event.effective_on)
+            store.append(event.stream, [new], expected_version=event.version - 1)
+        assert read_stream("consortium-aip")[-1].version == copy.version
+        assert read_stream("consortium-aip")[-1].hash != copy.last_hash
         before = head()
         s.partner_admit(
             actor=alice,
@@ -630,19 +645,19 @@ class TestTheProcessCopyOfAState:
         assert head() == before + 1
         fresh = fold_consortium(consortium_history("aip"))
         assert {"mgx", "microsoft", "xai"} <= set(fresh.partners)
-        again = snapshots.cached_for_command("consortium-aip")
+        again = states.cached_for_command("consortium-aip")
         assert again is not None and again.state == fresh
+        assert again.last_hash == read_stream("consortium-aip")[-1].hash
 
 
-def as_another_process(command):
-    """Run ``command`` as if in another process: with its own copies of the states."""
-    saved = dict(snapshots._commands.items)
-    snapshots._commands.clear()
-    try:
-        return command()
-    finally:
-        snapshots._commands.clear()
-        snapshots._commands.items.update(saved)
+def another_process_admits(organisation_id: str) -> None:
+    """Another process's command lands: decided on the ledger's own state and appended
+    as that process would, unseen by this process's copies of the states."""
+    history = consortium_history("aip")
+    command = c.AdmitPartner(organisation_id, organisation_id.title(), "member", FORMED)
+    events = decide(fold_consortium(history), command, today=FORMED)
+    new = [NewEvent(*event_to_stored(event), effective_on=FORMED) for event in events]
+    store.append("consortium-aip", new, expected_version=len(history))
 
 
 class TestIdempotency:

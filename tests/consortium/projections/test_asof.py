@@ -12,7 +12,7 @@ from consortium.domain.state import ConsortiumState, fold_consortium, is_visible
 from consortium.projections import asof
 from consortium.projections.figures import ConsortiumTracker, progress_of
 from consortium.streams import consortium_history
-from ledger import snapshots
+from ledger import caches
 from ledger.store import read_stream
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,7 @@ def test_views_covering_the_whole_stream_come_from_the_snapshot_cache(
         (None, last_recorded - dt.timedelta(microseconds=1)),
     ]
     for effective_on, known_at in views:
-        snapshots.forget()
+        caches.clear()
         expected = full_fold(slug, effective_on, known_at)
         actual = asof.progress_as_of(slug, effective_on=effective_on, known_at=known_at)
         assert actual == progress_of(expected), (effective_on, known_at)

@@ -1,10 +1,10 @@
-"""Snapshots: a stream's state loads by folding only recent events, and is never trusted
-over the ledger."""
+"""Stream states (``ledger.states``) and their stored snapshots (``ledger.snapshots``): a
+stream's state loads by folding only recent events, and is never trusted over the ledger."""
 
 import pytest
 from django.db import connection
 
-from ledger import snapshots
+from ledger import caches, queueing, snapshots, states
 from ledger.models import Snapshot
 from ledger.store import NewEvent, RecordedEvent, append
 from ledger.testing.bypass import immutability_bypassed
@@ -25,8 +25,8 @@ def fold(state: Counter, event: RecordedEvent) -> None:
     state.folded += 1
 
 
-def load(stream: str = "s", code: str = "v1", every: int = 10) -> snapshots.Loaded[Counter]:
-    return snapshots.load(stream, code_version=code, initial=Counter, apply=fold, save_every=every)
+def load(stream: str = "s", code: str = "v1", every: int = 10) -> states.Loaded[Counter]:
+    return states.load(stream, code_version=code, initial=Counter, apply=fold, save_every=every)
 
 
 def add(n: int, stream: str = "s") -> None:
@@ -57,7 +57,7 @@ def test_a_new_process_starts_from_the_stored_snapshot():
         add(n)
     load()
     assert Snapshot.objects.get(stream="s").version == 25
-    snapshots.forget()  # as if a fresh process
+    caches.clear()  # as if a fresh process
     add(1000)
 
     loaded = load()
@@ -69,7 +69,7 @@ def test_a_change_of_folding_code_ignores_old_snapshots():
     for n in range(20):
         add(n)
     load(code="v1")
-    snapshots.forget()
+    caches.clear()
     fresh = load(code="v2")
     assert fresh.state.total == sum(range(20))
     assert fresh.state.folded == 20
@@ -79,7 +79,7 @@ def test_a_tampered_snapshot_is_not_trusted():
     for n in range(20):
         add(n)
     load()
-    snapshots.forget()
+    caches.clear()
     with connection.cursor() as cursor:
         cursor.execute("UPDATE ledger_snapshot SET signature = %s", ["0" * 64])
     assert load().state.total == sum(range(20))
@@ -114,35 +114,33 @@ def settings_broker() -> str:
 
 @pytest.fixture
 def registered():
-    loader = snapshots.register(snapshots.Loader("reg-", "v1", Counter, fold))
+    loader = states.register(states.Loader("reg-", "v1", Counter, fold))
     yield loader
-    snapshots._loaders.pop("reg-", None)
+    states.unregister("reg-")
 
 
 def test_a_worker_saves_a_registered_streams_snapshot(registered):
     for n in range(7):
         add(n, "reg-a")
-    assert snapshots.save_now("reg-a") == 7
+    assert states.save_now("reg-a") == 7
     assert Snapshot.objects.get(stream="reg-a").version == 7
-    snapshots.forget()
+    caches.clear()
     assert load("reg-a").state.total == sum(range(7))
-    assert snapshots.save_now("unregistered") == 0
+    assert states.save_now("unregistered") == 0
 
 
 def test_a_command_only_queues_the_save_when_workers_exist(registered, settings, monkeypatch):
-    from ledger import tasks
-
     queued = []
-    monkeypatch.setattr(tasks.save_snapshot, "apply_async", lambda args, **kw: queued.append(args))
+    monkeypatch.setattr(queueing, "send", lambda task, *args: queued.append((task, *args)))
     settings.CELERY_TASK_ALWAYS_EAGER = False
     for n in range(12):
         add(n, "reg-b")
     load("reg-b", every=10)
-    assert queued == [("reg-b",)]
+    assert queued == [(queueing.SAVE_SNAPSHOT, "reg-b")]
     assert not Snapshot.objects.filter(stream="reg-b").exists(), "not pickled in the request"
     add(1, "reg-b")
     load("reg-b", every=10)
-    assert queued == [("reg-b",)], "queued once per save_every events"
+    assert queued == [(queueing.SAVE_SNAPSHOT, "reg-b")], "queued once per save_every events"
 
 
 @pytest.mark.skipif(
@@ -152,25 +150,22 @@ def test_a_command_only_queues_the_save_when_workers_exist(registered, settings,
 def test_a_stream_due_in_several_processes_is_saved_once(registered, settings, monkeypatch):
     """Each process's copy (and each reader thread's) crosses the boundary at about the
     same moment; the Redis marker lets the first queue the save and the rest stand down."""
-    from ledger import tasks
-    from ledger.projections import triggers
-
     queued = []
-    monkeypatch.setattr(tasks.save_snapshot, "apply_async", lambda args, **kw: queued.append(args))
+    monkeypatch.setattr(queueing, "send", lambda task, *args: queued.append((task, *args)))
     settings.CELERY_TASK_ALWAYS_EAGER = False
     marker = "ledger:snapshot-queued:v1:reg-c"
-    triggers._redis().delete(marker)
+    queueing.broker().delete(marker)
     try:
         for n in range(12):
             add(n, "reg-c")
         load("reg-c", every=10)  # this thread's cache
-        snapshots.forget()
+        caches.clear()
         load("reg-c", every=10)  # as if another process
-        assert queued == [("reg-c",)]
-        assert 0 < triggers._redis().ttl(marker) <= snapshots.SAVE_QUEUED_SECONDS
-        triggers._redis().delete(marker)  # the window has passed
-        snapshots.forget()
+        assert queued == [(queueing.SAVE_SNAPSHOT, "reg-c")]
+        assert 0 < queueing.broker().ttl(marker) <= snapshots.SAVE_QUEUED_SECONDS
+        queueing.broker().delete(marker)  # the window has passed
+        caches.clear()
         load("reg-c", every=10)
-        assert queued == [("reg-c",), ("reg-c",)]
+        assert queued == [(queueing.SAVE_SNAPSHOT, "reg-c")] * 2
     finally:
-        triggers._redis().delete(marker)
+        queueing.broker().delete(marker)
