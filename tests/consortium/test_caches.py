@@ -10,7 +10,7 @@ from consortium import services as s
 from consortium.api.access import digest, new_key
 from consortium.models import ApiClient, RoleGrant
 from consortium.streams import load_asset, load_consortium
-from ledger import caches
+from ledger import caches, store
 from ledger.projections import runner
 from tests.consortium.conftest import FORMED
 
@@ -69,17 +69,18 @@ def test_clear_empties_every_registered_cache(filled):
 
 
 def test_another_ledger_identity_empties_every_cache(filled):
-    assert not caches.observe_ledger("ledger-a", 10)  # the first one seen: kept
+    now = store.read_head()  # the ledger the caches were filled from
+    assert not caches.observe_ledger(now.identity, now.position)  # the same ledger: kept
     assert sizes() == filled
-    assert not caches.observe_ledger("ledger-a", 12)  # the same ledger, moved on: kept
+    assert not caches.observe_ledger(now.identity, now.position + 2)  # moved on: kept
     assert sizes() == filled
-    assert caches.observe_ledger("ledger-b", 12)  # replaced: emptied
+    assert caches.observe_ledger("another-ledger", now.position + 2)  # replaced: emptied
     assert sizes() == dict.fromkeys(sizes(), 0)
 
 
 def test_a_head_that_went_back_empties_every_cache(filled):
-    caches.observe_ledger("ledger-a", 10)
-    assert caches.observe_ledger("ledger-a", 9)  # restored from a backup
+    now = store.read_head()
+    assert caches.observe_ledger(now.identity, now.position - 1)  # restored from a backup
     assert sizes() == dict.fromkeys(sizes(), 0)
 
 
