@@ -50,9 +50,8 @@ def postgres_only() -> None:
 @pytest.fixture(autouse=True)
 def _fresh_snapshot_cache() -> None:
     """Each test starts with an empty in-process state cache (the database is fresh too)."""
-    from consortium.api import rendered, writes
+    from consortium.api import rendered
     from ledger import snapshots
 
     snapshots.forget()
     rendered.clear()  # positions and checkpoints start again in each test's database
-    writes.forget()

@@ -1,13 +1,18 @@
-"""``Idempotency-Key`` and ``If-Match`` for the write endpoints.
+"""``Idempotency-Key`` and ``If-Match`` for the write endpoints, in one place.
+
+``CommandView`` (``writes``) calls these small functions and nothing else about either
+header: ``actor`` turns a request into the service's ``Actor``, ``answer`` makes the 201,
+``recorded`` finds the first answer for a key, and ``replay`` repeats it.
 
 A key is scoped to the API client (``client_id``). The record of a successful POST is a
 ledger receipt (``ledger.store.NewReceipt``, scope = the client): the SHA-256 fingerprint
-of method, path and canonical JSON body, and the answer's resource fields. The append
-writes it in the same statement as the events, so it exists exactly when they do, and the
-ledger is never locked while Python runs. A repeat with the same key and fingerprint
-replays the answer (201, the same body and ``ETag``, ``Idempotent-Replayed: true``) and
-appends nothing, however much later; the same key with another fingerprint is 422.
-Refused requests (4xx) are not recorded: nothing was appended, so a retry decides again.
+of method, path and canonical JSON body, and the answer's resource fields as the view's
+response serializer rendered them. The append writes it in the same statement as the
+events, so it exists exactly when they do, and the ledger is never locked while Python
+runs. A repeat with the same key and fingerprint replays the answer (201, the same body
+bytes and ``ETag``, ``Idempotent-Replayed: true``) and appends nothing, however much
+later; the same key with another fingerprint is 422. Refused requests (4xx) are not
+recorded: nothing was appended, so a retry decides again.
 
 The key is checked before anything is decided *for the record*, but not by a query of
 its own: a command with a key goes straight to its append, whose statement checks the
@@ -16,8 +21,10 @@ when it is there; the view then replays. Only a request that is refused (a broke
 bad input, a stale ``If-Match``) looks the key up before answering, since a retry of a
 command that succeeded may now be refused (as a duplicate, say) and must get the first
 answer. Deciding is a pure function of the state, so deciding first and discarding the
-decision is invisible; what a client sees is as if the key were checked first, and the
-common request (a new key) makes one round trip to the database fewer.
+decision is invisible; what a client sees is as if the key were checked first.
+
+``If-Match`` takes the strong ETag of a write, ``"<version>"``, compared strongly (RFC 9110
+§13.1.1): a weak ETag (``W/"12"``) never matches (412); anything else is a 400.
 """
 
 from __future__ import annotations
@@ -25,20 +32,26 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from consortium.api.errors import problem
-from ledger.store import RecordedReceipt, find_receipt
+from consortium import services as s
+from consortium.api.access import client_id
+from consortium.api.errors import PreconditionFailed, problem
+from consortium.domain.errors import DomainError
+from ledger.store import NewReceipt, ReceiptExists, RecordedReceipt, find_receipt
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as in the IETF draft's examples
-_IF_MATCH = re.compile(r'\s*(?:W/)?"([0-9]{1,18})"\s*|\s*([0-9]{1,18})\s*')
+_STRONG = re.compile(r'\s*"([0-9]{1,18})"\s*')
+_WEAK = re.compile(r'\s*W/"[0-9]{1,18}"\s*')
+
+Answer = Callable[[Any], Mapping[str, Any]]
 
 
 def key_of(request: Request) -> str | None:
@@ -54,16 +67,21 @@ def key_of(request: Request) -> str | None:
 
 
 def expected_version(request: Request) -> int | None:
-    """``If-Match: "<n>"`` (or ``W/"<n>"``, or a bare ``n``) as a stream version."""
+    """``If-Match: "<n>"`` as a stream version; a weak ETag is 412, a malformed one 400."""
     value = request.headers.get("If-Match")
     if value is None:
         return None
-    match = _IF_MATCH.fullmatch(value)
-    if match is None:
-        raise exceptions.ValidationError(
-            {"If-Match": ['Send the ETag of a write, e.g. If-Match: "12".']}
+    match = _STRONG.fullmatch(value)
+    if match is not None:
+        return int(match.group(1))
+    if _WEAK.fullmatch(value):
+        raise PreconditionFailed(
+            "If-Match compares strongly and a weak ETag never matches: send the ETag of a "
+            'write as it was given, e.g. If-Match: "12".'
         )
-    return int(match.group(1) or match.group(2))
+    raise exceptions.ValidationError(
+        {"If-Match": ['Send the ETag of a write, a quoted version, e.g. If-Match: "12".']}
+    )
 
 
 def fingerprint(request: Request, data: Any) -> str:
@@ -73,19 +91,49 @@ def fingerprint(request: Request, data: Any) -> str:
     return hashlib.sha256(text.encode("ascii", "backslashreplace")).hexdigest()
 
 
-def find(client: str, key: str) -> RecordedReceipt | None:
-    return find_receipt(client, key)
+def actor(request: Request, data: Any, answer: Answer) -> s.Actor:
+    """The service's ``Actor`` for a write: the user, ``If-Match`` as the expected
+    version, ``X-Correlation-ID``, and with an ``Idempotency-Key`` a receipt whose body
+    ``answer`` renders from the resolved command."""
+    expected = expected_version(request)
+    key = key_of(request)
+    correlation = request.headers.get("X-Correlation-ID")
+    if correlation is not None and not _KEY.fullmatch(correlation):
+        raise exceptions.ValidationError(
+            {"X-Correlation-ID": ["Use 1 to 255 visible ASCII characters."]}
+        )
+    receipt = None
+    if key is not None:
+        receipt = NewReceipt(client_id(request), key, fingerprint(request, data), {})
+    return s.Actor(
+        request.user,
+        source="api",
+        expected_version=expected,
+        correlation_id=correlation,
+        receipt=receipt,
+        answer=answer,
+    )
 
 
-def created(body: dict[str, Any], stream: str, version: int, positions: Sequence[int]) -> Response:
-    """The 201 of a write: the resource fields, where it went, and the version as ETag."""
-    answer = {**body, "stream": stream, "version": version, "positions": list(positions)}
-    return Response(answer, status=status.HTTP_201_CREATED, headers={"ETag": f'"{version}"'})
+def recorded(actor: s.Actor) -> RecordedReceipt | None:
+    """The receipt already recorded under the actor's key, if it has one."""
+    if actor.receipt is None:
+        return None
+    return find_receipt(actor.receipt.scope, actor.receipt.key)
 
 
-def replay(record: RecordedReceipt, fingerprint_: str) -> Response:
-    """The recorded answer, or 422 when the key was used for a different request."""
-    if record.fingerprint != fingerprint_:
+def answer(body: serializers.Serializer[Any], version: int) -> Response:
+    """The 201 of a write: the response serializer's body, and the version as ETag."""
+    return Response(body.data, status=status.HTTP_201_CREATED, headers={"ETag": f'"{version}"'})
+
+
+def replay(
+    record: RecordedReceipt, actor: s.Actor, response: type[serializers.Serializer[Any]]
+) -> Response:
+    """The recorded answer (the same body bytes, in ``response``'s field order, and
+    ``ETag``), or 422 when the key was used for a different request."""
+    assert actor.receipt is not None
+    if record.fingerprint != actor.receipt.fingerprint:
         message = (
             f"The Idempotency-Key {record.key!r} was already used for a different request; "
             "use a new key for a new request."
@@ -97,6 +145,51 @@ def replay(record: RecordedReceipt, fingerprint_: str) -> Response:
             kind="idempotency-key-reused",
             errors={HEADER: [message]},
         )
-    response = created(record.body, record.stream, record.version, record.positions)
-    response[REPLAYED] = "true"
-    return response
+    stored = {
+        **record.body,
+        "stream": record.stream,
+        "version": record.version,
+        "positions": list(record.positions),
+    }
+    data = _ordered(response(), stored)
+    headers = {"ETag": f'"{record.version}"', REPLAYED: "true"}
+    return Response(data, status=status.HTTP_201_CREATED, headers=headers)
+
+
+def _ordered(field: Any, value: Any) -> Any:
+    """``value`` (as stored, JSON objects in any key order) in ``field``'s order."""
+    if value is None:
+        return None
+    if isinstance(field, serializers.ListSerializer):
+        return [_ordered(field.child, item) for item in value]
+    if isinstance(field, serializers.Serializer):
+        return {
+            name: _ordered(child, value[name])
+            for name, child in field.fields.items()
+            if name in value
+        }
+    return value
+
+
+def answered(
+    actor: s.Actor, run: Callable[[], Response], response: type[serializers.Serializer[Any]]
+) -> Response:
+    """``run()``'s answer; but if the actor's key was used before, that request's answer.
+
+    ``run`` validates, calls the service and answers 201. When the append finds the key
+    already recorded (``ReceiptExists``: an earlier request, or a twin racing this one),
+    or the request is refused (a retry of a command that succeeded may now be refused, as
+    a duplicate say), the recorded answer is replayed if there is one.
+    """
+    try:
+        return run()
+    except ReceiptExists:
+        record = recorded(actor)
+        if record is None:
+            raise
+        return replay(record, actor, response)
+    except (DomainError, s.StaleVersion, s.ConcurrentChange, exceptions.APIException):
+        record = recorded(actor)
+        if record is None:
+            raise
+        return replay(record, actor, response)

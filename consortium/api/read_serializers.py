@@ -46,7 +46,41 @@ class ProblemSerializer(serializers.Serializer[Any]):
 # --- query parameters -----------------------------------------------------------------
 
 
-class ReadParams(serializers.Serializer[Any]):
+class _QueryParams(serializers.Serializer[Any]):
+    """Query parameters: an empty one (``known_at=``) is refused, not taken as absent."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        empty = [name for name in self.fields if name in data and data.get(name) == ""]
+        if empty:
+            raise serializers.ValidationError(
+                {name: ["Give a value, or leave the parameter out."] for name in empty}
+            )
+        return super().to_internal_value(data)
+
+
+class WhoAmIRoleSerializer(serializers.Serializer[Any]):
+    role = serializers.ChoiceField(choices=["deal_team", "finance", "auditor", "partner"])
+    consortium = serializers.CharField(
+        allow_null=True, help_text="Where the role applies; null: in every consortium."
+    )
+    organisation_id = serializers.CharField(
+        allow_null=True, help_text="A partner's organisation (its own rows only)."
+    )
+    capabilities = serializers.ListField(
+        child=serializers.ChoiceField(choices=["finance_write", "partner_read", "read", "write"]),
+        help_text="write: deal-team commands; finance_write: contributions, reversals, draws, "
+        "repayments, FX rates; read: every read; partner_read: a partner's own positions "
+        "and capital calls.",
+    )
+
+
+class WhoAmISerializer(serializers.Serializer[Any]):
+    username = serializers.CharField()
+    client = serializers.CharField(allow_null=True, help_text="The API client's name.")
+    roles = WhoAmIRoleSerializer(many=True)
+
+
+class ReadParams(_QueryParams):
     """``as_of``, ``known_at`` and ``min_position``, shared by every projection read."""
 
     as_of = serializers.DateField(required=False)
@@ -54,7 +88,7 @@ class ReadParams(serializers.Serializer[Any]):
     min_position = serializers.IntegerField(required=False, min_value=0, max_value=2**62)
 
 
-class FeedParams(serializers.Serializer[Any]):
+class FeedParams(_QueryParams):
     after = serializers.IntegerField(required=False, default=0, min_value=0, max_value=2**62)
     limit = serializers.IntegerField(required=False, default=100, min_value=1, max_value=1000)
 
