@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "consortium.api.middleware.DrainUnreadBody",  # keeps a connection usable after a 413
     "django.middleware.security.SecurityMiddleware",
     "consortium.api.middleware.GZipMiddleware",  # keeps strong ETags strong
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -186,6 +187,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["consortium.api.schema.canonical_paths"],
+    "ENUM_NAME_OVERRIDES": {"CurrencyEnum": "consortium.api.write_serializers.CURRENCIES"},
 }
 # Request bodies above this are refused before parsing (413).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("API_MAX_BODY_BYTES", 256 * 1024)

@@ -59,7 +59,7 @@ class _QueryParams(serializers.Serializer[Any]):
 
 
 class WhoAmIRoleSerializer(serializers.Serializer[Any]):
-    role = serializers.ChoiceField(choices=["deal_team", "finance", "auditor", "partner"])
+    role = serializers.CharField(help_text="deal_team, finance, auditor or partner.")
     consortium = serializers.CharField(
         allow_null=True, help_text="Where the role applies; null: in every consortium."
     )
@@ -67,7 +67,7 @@ class WhoAmIRoleSerializer(serializers.Serializer[Any]):
         allow_null=True, help_text="A partner's organisation (its own rows only)."
     )
     capabilities = serializers.ListField(
-        child=serializers.ChoiceField(choices=["finance_write", "partner_read", "read", "write"]),
+        child=serializers.CharField(),
         help_text="write: deal-team commands; finance_write: contributions, reversals, draws, "
         "repayments, FX rates; read: every read; partner_read: a partner's own positions "
         "and capital calls.",

@@ -29,6 +29,7 @@ from consortium.domain.vocabulary import (
     TARGET_INSTRUMENTS,
 )
 
+CURRENCIES = sorted(MINOR_UNITS)  # the schema's CurrencyEnum (SPECTACULAR_SETTINGS)
 _DECIMAL = re.compile(r"[0-9]{1,30}(?:\.[0-9]{1,30})?")
 _IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
 _SLUG = r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$"
@@ -128,16 +129,16 @@ def amount() -> DecimalStringField:
 @extend_schema_field(
     {
         "type": "string",
-        "pattern": "^[A-Z]{3}$",
+        "enum": CURRENCIES,
         "example": "USD",
-        "description": "An ISO 4217 code: " + ", ".join(sorted(MINOR_UNITS)) + ".",
+        "description": "An ISO 4217 code the service accepts.",
     }
 )
 class CurrencyField(serializers.ChoiceField):
     """An ISO 4217 code the service accepts (one of ``MINOR_UNITS``)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=sorted(MINOR_UNITS), **kwargs)
+        super().__init__(choices=CURRENCIES, **kwargs)
 
 
 def currency(help_text: str) -> CurrencyField:
