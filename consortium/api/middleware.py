@@ -51,6 +51,6 @@ class DrainUnreadBody:
             try:
                 while request.read(_CHUNK):
                     pass
-            except Exception:  # noqa: BLE001, S110 - a client gone away is no error of ours
+            except Exception:  # noqa: S110 - a client gone away is no error of ours
                 pass
         return response

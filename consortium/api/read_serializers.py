@@ -50,7 +50,7 @@ class _QueryParams(serializers.Serializer[Any]):
     """Query parameters: an empty one (``known_at=``) is refused, not taken as absent."""
 
     def to_internal_value(self, data: Any) -> Any:
-        empty = [name for name in self.fields if name in data and data.get(name) == ""]
+        empty = [str(name) for name in self.fields if name in data and data.get(name) == ""]
         if empty:
             raise serializers.ValidationError(
                 {name: ["Give a value, or leave the parameter out."] for name in empty}

@@ -241,7 +241,7 @@ def documented(
 
     def decorate(cls: type[CommandView]) -> type[CommandView]:
         cls.request_serializer = request
-        cls.response_serializer = response  # type: ignore[assignment]
+        cls.response_serializer = response
 
         def post(self: CommandView, request: Request, *args: Any, **kwargs: str) -> Response:
             return CommandView.post(self, request, *args, **kwargs)

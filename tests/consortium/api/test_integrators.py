@@ -3,12 +3,16 @@
 answer for a missing consortium, kebab-case problem types, readiness with lag, and a
 schema that states real bounds in integrators' words."""
 
+import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from rest_framework.test import APIClient
 
+from consortium import services as s
 from consortium.api.errors import handle
 from consortium.domain import errors as domain_errors
 from ledger import store
@@ -25,10 +29,10 @@ def seeded(db) -> int:
     return store.head()
 
 
-def assert_problem(response, status: int) -> dict:
+def assert_problem(response: Any, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.content
     assert response["Content-Type"] == PROBLEM
-    body = json.loads(response.content)
+    body: dict[str, Any] = json.loads(response.content)
     assert body["status"] == status
     return body
 
@@ -182,26 +186,21 @@ def test_every_problem_type_in_the_api_is_kebab_case(seeded, api_client_for):
 
 
 def test_readyz_reports_the_lag_and_is_not_ready_past_the_threshold(
-    seeded, api_client_for, settings
+    seeded, api_client_for, settings, monkeypatch
 ):
-    from consortium import services as s
-    from consortium.api.read_serializers import ProblemSerializer  # noqa: F401
-    import datetime as dt
-
     ready = APIClient().get("/api/v1/readyz/")
     assert ready.status_code == 200
     assert all(p["lag_events"] == 0 for p in ready.json()["projections"])
-    # An append the projections have not applied yet (their task is queued, not run here).
-    deal = api_client_for("deal_team")
-    with runner_paused():
-        s.partner_admit(
-            actor=s.Actor(deal.user),
-            slug="aip",
-            organisation_id="late",
-            name="Late",
-            role="member",
-            effective_on=dt.date(2025, 6, 1),
-        )
+    # An append whose catch-up is never triggered: the projections fall behind.
+    monkeypatch.setattr(transaction, "on_commit", lambda *args, **kwargs: None)
+    s.partner_admit(
+        actor=s.Actor(api_client_for("deal_team").user),
+        slug="aip",
+        organisation_id="late",
+        name="Late",
+        role="member",
+        effective_on=dt.date(2025, 6, 1),
+    )
     settings.READYZ_MAX_LAG_SECONDS = 3600
     behind = APIClient().get("/api/v1/readyz/")
     assert behind.status_code == 200
@@ -212,24 +211,21 @@ def test_readyz_reports_the_lag_and_is_not_ready_past_the_threshold(
     assert "projections.consortium" in body["errors"]
 
 
-def runner_paused():
-    from django.db import transaction
-    from unittest import mock
-
-    return mock.patch.object(transaction, "on_commit", lambda *a, **k: None)
-
-
 # --- the schema --------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def schema(db) -> dict:
-    return json.loads(APIClient().get("/api/v1/schema/", HTTP_ACCEPT="application/json").content)
+def schema(db: Any) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(
+        APIClient().get("/api/v1/schema/", HTTP_ACCEPT="application/json").content
+    )
+    return loaded
 
 
-def _parameter(schema: dict, path: str, name: str) -> dict:
+def _parameter(schema: dict[str, Any], path: str, name: str) -> dict[str, Any]:
     (found,) = [p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == name]
-    return found["schema"]
+    parameter: dict[str, Any] = found["schema"]
+    return parameter
 
 
 def test_the_schema_states_the_bounds_of_read_parameters(schema):
