@@ -253,8 +253,12 @@ class AssetSerializer(serializers.Serializer[Any]):
     capacity_mw = serializers.CharField(help_text="Megawatts, a decimal string.")
     currency = serializers.CharField()
     estimated_cost = _money()
-    stakes_percent = serializers.CharField()
-    look_through_percent = serializers.CharField()
+    stakes_percent = serializers.CharField(help_text="The direct stakes together (at most 100).")
+    look_through_percent = serializers.CharField(
+        help_text="What the look-through rows attribute to organisations: exactly the sum of "
+        "their `total_percent` (less than `stakes_percent` only when a consortium holder has "
+        "no signed equity)."
+    )
 
 
 class AssetPageSerializer(ViewSerializer):
@@ -271,6 +275,9 @@ class StakeSerializer(serializers.Serializer[Any]):
 
 
 class LookThroughSerializer(serializers.Serializer[Any]):
+    """An organisation's effective share: computed exactly, shown to 4 places, rounded
+    together with the other rows so that they sum to the asset's `look_through_percent`."""
+
     organisation_id = serializers.CharField()
     direct_percent = serializers.CharField()
     indirect_percent = serializers.CharField()
