@@ -251,3 +251,10 @@ def test_the_schema_speaks_to_integrators_only(schema):
     text = json.dumps(schema)
     for note in ("shallow cop", "deep-cop", "DRF", "binds ", "_declared_fields"):
         assert note not in text, note
+
+
+@pytest.mark.parametrize("role", ["finance", "no_role"])
+def test_options_describes_a_route_to_any_valid_key(seeded, api_client_for, role):
+    response = api_client_for(role).options(A + "commitments/")
+    assert response.status_code == 200
+    assert {m.strip() for m in response["Allow"].split(",")} == {"POST", "OPTIONS"}
