@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rest_framework import exceptions, serializers, status
@@ -122,16 +122,21 @@ def recorded(actor: s.Actor) -> RecordedReceipt | None:
     return find_receipt(actor.receipt.scope, actor.receipt.key)
 
 
-def answer(body: serializers.Serializer[Any], version: int) -> Response:
-    """The 201 of a write: the response serializer's body, and the version as ETag."""
-    return Response(body.data, status=status.HTTP_201_CREATED, headers={"ETag": f'"{version}"'})
+def answer(
+    response: type[serializers.Serializer[Any]],
+    resource: Mapping[str, Any],
+    result: s.CommandResult,
+) -> Response:
+    """The 201 of a write: ``resource`` (the response serializer's rendering of the
+    command) with the result's stream, version and positions, and the version as ETag."""
+    return _created(response, resource, result.stream, result.version, result.positions)
 
 
 def replay(
     record: RecordedReceipt, actor: s.Actor, response: type[serializers.Serializer[Any]]
 ) -> Response:
-    """The recorded answer (the same body bytes, in ``response``'s field order, and
-    ``ETag``), or 422 when the key was used for a different request."""
+    """The recorded answer (the same body bytes and ``ETag``), or 422 when the key was
+    used for a different request."""
     assert actor.receipt is not None
     if record.fingerprint != actor.receipt.fingerprint:
         message = (
@@ -145,30 +150,54 @@ def replay(
             kind="idempotency-key-reused",
             errors={HEADER: [message]},
         )
-    stored = {
-        **record.body,
-        "stream": record.stream,
-        "version": record.version,
-        "positions": list(record.positions),
-    }
-    data = _ordered(response(), stored)
-    headers = {"ETag": f'"{record.version}"', REPLAYED: "true"}
-    return Response(data, status=status.HTTP_201_CREATED, headers=headers)
+    replayed = _created(response, record.body, record.stream, record.version, record.positions)
+    replayed[REPLAYED] = "true"
+    return replayed
 
 
-def _ordered(field: Any, value: Any) -> Any:
-    """``value`` (as stored, JSON objects in any key order) in ``field``'s order."""
-    if value is None:
-        return None
+def _created(
+    response: type[serializers.Serializer[Any]],
+    resource: Mapping[str, Any],
+    stream: str,
+    version: int,
+    positions: Sequence[int],
+) -> Response:
+    """One 201, for the first answer and every replay alike: the fields in ``response``'s
+    order (a stored body comes back from PostgreSQL's jsonb with its keys reordered), so a
+    replay has the first answer's bytes."""
+    body = {**resource, "stream": stream, "version": version, "positions": list(positions)}
+    data = _ordered(_shape(response), body)
+    return Response(data, status=status.HTTP_201_CREATED, headers={"ETag": f'"{version}"'})
+
+
+# A response serializer's field order: per field, None (a value) or the nested shape, a
+# one-item list for a list of objects. Computed once per class.
+_Shape = dict[str, Any]
+_SHAPES: dict[type, _Shape] = {}
+
+
+def _shape(response: type[serializers.Serializer[Any]]) -> _Shape:
+    shape = _SHAPES.get(response)
+    if shape is None:
+        shape = _SHAPES[response] = _shape_of(response())
+    return shape
+
+
+def _shape_of(field: Any) -> Any:
     if isinstance(field, serializers.ListSerializer):
-        return [_ordered(field.child, item) for item in value]
+        return [_shape_of(field.child)]
     if isinstance(field, serializers.Serializer):
-        return {
-            name: _ordered(child, value[name])
-            for name, child in field.fields.items()
-            if name in value
-        }
-    return value
+        return {name: _shape_of(child) for name, child in field.fields.items()}
+    return None
+
+
+def _ordered(shape: Any, value: Any) -> Any:
+    """``value`` with every object's keys in ``shape``'s order."""
+    if shape is None or value is None:
+        return value
+    if isinstance(shape, list):
+        return [_ordered(shape[0], item) for item in value]
+    return {name: _ordered(inner, value[name]) for name, inner in shape.items() if name in value}
 
 
 def answered(

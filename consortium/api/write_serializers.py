@@ -340,9 +340,10 @@ class StakeIn(InputSerializer):
 # --- responses ---------------------------------------------------------------------------------
 #
 # A 201 body is its serializer's rendering of the command as the service resolved it (ids
-# and currencies filled in), then ``stream``, ``version`` and ``positions`` from the
-# result. Without a result in the context those three are left out: that rendering is the
-# receipt's body, the answer stored for a repeat of the request (``idempotency``).
+# and currencies filled in): the resource's fields, which are also the receipt's body (the
+# answer stored for a repeat of the request), then ``stream``, ``version`` and
+# ``positions`` from the result, added by ``idempotency`` in the serializer's order both
+# when the command is recorded and when it is replayed.
 
 
 class _FromContext(serializers.Field[Any, Any, Any, Any]):
@@ -361,14 +362,10 @@ class _FromContext(serializers.Field[Any, Any, Any, Any]):
 
 
 class _FromResult(_FromContext):
-    """An attribute of the command's result; left out before there is one."""
+    """A figure of the command's result, which rendering the command leaves out."""
 
     def get_attribute(self, instance: Any) -> Any:
-        result = self.context.get("result")
-        if result is None:
-            raise serializers.SkipField()
-        value = getattr(result, self.key)
-        return list(value) if isinstance(value, tuple) else value
+        raise serializers.SkipField()
 
 
 @extend_schema_field(

@@ -142,9 +142,14 @@ class CommandView(APIView):
     def post(self, request: Request, *args: Any, **kwargs: str) -> Response:
         data = _body(request)
         context: Body = {}
+        rendered: list[tuple[Any, Body]] = []  # the command rendered for its receipt
 
         def render(command: Any) -> Body:
-            return dict(self.response_serializer(command, context=context).data)
+            if rendered and rendered[-1][0] is command:
+                return rendered[-1][1]
+            resource = dict(self.response_serializer(command, context=context).data)
+            rendered.append((command, resource))
+            return resource
 
         actor = idempotency.actor(request, data, render)
 
@@ -159,8 +164,8 @@ class CommandView(APIView):
                 action=validated.get("action"),
             )
             result = self.call(actor, validated, **kwargs)
-            body = self.response_serializer(result.command, context={**context, "result": result})
-            return idempotency.answer(body, result.version)
+            resource = render(result.command)
+            return idempotency.answer(self.response_serializer, resource, result)
 
         return idempotency.answered(actor, run, self.response_serializer)
 
