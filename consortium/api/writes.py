@@ -45,6 +45,7 @@ from consortium.api.access import (
     FINANCE_WRITE,
     WRITE,
     HasCapability,
+    grants_everywhere,
     has_capability,
 )
 from consortium.api.errors import PROBLEM, check_path_ids
@@ -53,7 +54,6 @@ from consortium.domain.commands import Amount
 from consortium.domain.errors import DomainError
 from consortium.domain.money import Percent
 from consortium.domain.values import Holder
-from consortium.models import RoleGrant
 from consortium.streams import load_asset
 
 Body = dict[str, Any]
@@ -142,14 +142,15 @@ class CommandView(APIView):
     def post(self, request: Request, *args: Any, **kwargs: str) -> Response:
         data = _body(request)
         context: Body = {}
-        rendered: list[tuple[Any, Body]] = []  # the command rendered for its receipt
+        rendered: list[tuple[Any, Body]] = []  # the last command rendered, and its fields
 
         def render(command: Any) -> Body:
-            if rendered and rendered[-1][0] is command:
-                return rendered[-1][1]
-            resource = dict(self.response_serializer(command, context=context).data)
-            rendered.append((command, resource))
-            return resource
+            """The resource's fields for ``command`` (the service asks first, for the
+            receipt; the answer reuses that rendering)."""
+            if not rendered or rendered[0][0] is not command:
+                fields = dict(self.response_serializer(command, context=context).data)
+                rendered[:] = [(command, fields)]
+            return rendered[0][1]
 
         actor = idempotency.actor(request, data, render)
 
@@ -177,7 +178,7 @@ class _WriteAnywhere(HasCapability):
     def has_permission(self, request: Request, view: APIView) -> bool:
         if request.method != "POST" or not request.user or not request.user.is_authenticated:
             return super().has_permission(request, view)
-        if RoleGrant.objects.filter(user=request.user, role__in=CAPABILITIES[WRITE]).exists():
+        if any(g.role in CAPABILITIES[WRITE] for g in grants_everywhere(request.user)):
             return True
         self.message = "Your role does not allow this (write)."
         return False
