@@ -4,9 +4,9 @@ Input is strict: text, ids and amounts must be JSON strings (an amount sent as a
 number could already have lost precision as a float), booleans must be JSON booleans,
 dates are ISO 8601 calendar dates. Amounts are decimal strings (``"1250000000.00"``):
 positive, finite, with at most the currency's minor-unit digits. ``currency`` is
-optional wherever an amount is given and defaults to the consortium's base currency (a
-facility's own currency for its draws and repayments). Every effective date is optional
-and defaults to today (UTC).
+optional wherever an amount is given; the service defaults it to the consortium's base
+currency (a facility's own currency for its draws and repayments, a commitment's for its
+amendments). Every effective date is optional and defaults to today (UTC).
 """
 
 from __future__ import annotations
@@ -239,7 +239,7 @@ class StageIn(InputSerializer):
 
 class AmendIn(InputSerializer):
     amount = amount()
-    currency = currency("Default: the base currency.")
+    currency = currency("Default: the commitment's currency.")
     effective_on = effective_on()
 
 
