@@ -258,3 +258,18 @@ def test_options_describes_a_route_to_any_valid_key(seeded, api_client_for, role
     response = api_client_for(role).options(A + "commitments/")
     assert response.status_code == 200
     assert {m.strip() for m in response["Allow"].split(",")} == {"POST", "OPTIONS"}
+
+
+def test_a_server_error_under_the_api_is_a_problem_and_elsewhere_djangos_page(db):
+    from django.test import RequestFactory
+
+    from config import urls
+
+    factory = RequestFactory()
+    api = urls.server_error(factory.post("/api/v1/consortia/"))
+    assert api.status_code == 500
+    assert api["Content-Type"] == PROBLEM
+    assert json.loads(api.content)["type"].endswith("/server-error")
+    page = urls.server_error(factory.get("/admin/"))
+    assert page.status_code == 500
+    assert page["Content-Type"].startswith("text/html")
