@@ -302,9 +302,7 @@ def _priced(amount: Money | c.Amount, default: Callable[[], str], field: str = "
         raise MalformedAmount(error.message, field=field) from None
 
 
-def _default_currency(
-    slug: str, of: Callable[[ConsortiumState], str | None] = lambda state: None
-) -> Callable[[], str]:
+def _default_currency(slug: str, of: Callable[[ConsortiumState], str | None]) -> Callable[[], str]:
     """The default currency of a command on ``slug``: ``of(state)`` (a facility's or a
     commitment's own currency), else the base currency; unknown is ``UnknownConsortium``.
 
