@@ -28,6 +28,17 @@ Nothing else is written on the write path. Concurrency: a caller that passes
 ``Actor.expected_version`` gets ``StaleVersion`` when the stream has moved on, and
 nothing is retried; ``ConcurrentChange`` is left for a retry overtaken all the same.
 
+Defaults: an amount may come as ``commands.Amount`` (what a form or the API received: a
+decimal and, if the caller named one, a currency); the service resolves an omitted
+currency to the command's default (the consortium's base currency; a facility's own
+currency for its draws and repayments; a commitment's own currency for its amendments)
+before the command is decided.
+
+Answers: ``Actor.answer`` (the API's response serializer) renders the resolved command as
+the caller will answer it; with ``Actor.receipt`` that rendering is the receipt's body, so
+a repeat of the request is answered with the same bytes. ``CommandResult.command`` is the
+command as resolved and decided.
+
 Idempotency: ``Actor.receipt`` (``ledger.store.NewReceipt``; ``Actor.keyed`` makes one for
 a key chosen in Python, the API passes its per-client ``Idempotency-Key`` record) is
 stored by the append's own statement, under the ledger lock, so two racing retries append
@@ -43,7 +54,7 @@ statements, debounced triggers) are listed, with their off switches, in ``ledger
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -52,13 +63,21 @@ from django.utils import timezone
 
 from consortium.domain import commands as c
 from consortium.domain.decisions import decide, decide_for_asset
-from consortium.domain.errors import DateBeforeFormation, DomainError, NotAPerson, NotFound
+from consortium.domain.errors import (
+    DateBeforeFormation,
+    DomainError,
+    MalformedAmount,
+    NotAPerson,
+    NotFound,
+    UnknownConsortium,
+)
 from consortium.domain.events import Event, asset_stream_id, consortium_stream_id, event_to_stored
 from consortium.domain.identifiers import check_person
 from consortium.domain.money import Money, Percent
+from consortium.domain.state import ConsortiumState
 from consortium.domain.values import Holder, Tranche
 from consortium.streams import load_consortium
-from ledger import commands
+from ledger import commands, states
 from ledger.commands import ConcurrentChange as ConcurrentChange
 from ledger.commands import StaleVersion as StaleVersion
 from ledger.states import Loaded
@@ -84,6 +103,7 @@ class Actor:
     correlation_id: str | None = None
     causation_id: str | None = None
     receipt: NewReceipt | None = None
+    answer: Callable[[Any], Mapping[str, Any]] | None = None
 
     @classmethod
     def keyed(
@@ -120,6 +140,7 @@ class CommandResult:
     events: tuple[Event, ...]
     replayed: bool = False
     receipt: RecordedReceipt | None = None  # the stored receipt, on a replay
+    command: Any = None
 
 
 def _today() -> dt.date:
@@ -210,12 +231,74 @@ def _result(stream: str, result: AppendResult, events: Sequence[Event]) -> Comma
 
 def _consortium_command(actor: Actor, slug: str, command: c.ConsortiumCommand) -> CommandResult:
     today = _today()
-    return _execute(
-        actor,
+    result = _execute(
+        _answering(actor, command),
         consortium_stream_id(slug),
         lambda state: decide(state, command, today=today),
         command.effective_on,
     )
+    return dataclasses.replace(result, command=command)
+
+
+def _answering(actor: Actor, command: Any) -> Actor:
+    """The actor whose receipt (if any) carries ``actor.answer``'s rendering of ``command``."""
+    if actor.receipt is None or actor.answer is None:
+        return actor
+    body = dict(actor.answer(command))
+    return dataclasses.replace(actor, receipt=dataclasses.replace(actor.receipt, body=body))
+
+
+def _priced(amount: Money | c.Amount, default: Callable[[], str], field: str = "amount") -> Money:
+    """``amount`` as ``Money``: in its own currency, else in ``default()``'s."""
+    if isinstance(amount, Money):
+        return amount
+    try:
+        return Money.of(amount.value, amount.currency or default())
+    except MalformedAmount as error:
+        raise MalformedAmount(error.message, field=field) from None
+
+
+def _default_currency(slug: str, of: Callable[[ConsortiumState], str | None]) -> Callable[[], str]:
+    """The default currency of a command on ``slug``: ``of(state)`` (a facility's or a
+    commitment's own currency), else the base currency; unknown is ``UnknownConsortium``.
+
+    These facts never change once recorded, so the process's copy of the stream answers
+    when it holds them (read without the stream's lock: only a settled fact is used) and
+    the ledger is read otherwise.
+    """
+
+    def currency() -> str:
+        copy = states.cached_for_command(consortium_stream_id(slug))
+        if copy is not None and copy.state.is_formed:
+            found = of(copy.state)
+            if found is not None:
+                return found
+        state = load_consortium(slug).state
+        if not state.is_formed:
+            raise UnknownConsortium(f"There is no consortium {slug!r}; form it first.")
+        return of(state) or state.base_currency
+
+    return currency
+
+
+def _base_currency(slug: str) -> Callable[[], str]:
+    return _default_currency(slug, lambda state: state.base_currency)
+
+
+def _facility_currency(slug: str, facility_id: str) -> Callable[[], str]:
+    def of(state: ConsortiumState) -> str | None:
+        facility = state.facilities.get(facility_id)
+        return facility.currency if facility is not None else None
+
+    return _default_currency(slug, of)
+
+
+def _commitment_currency(slug: str, commitment_id: str) -> Callable[[], str]:
+    def of(state: ConsortiumState) -> str | None:
+        commitment = state.commitments.get(commitment_id)
+        return commitment.currency if commitment is not None else None
+
+    return _default_currency(slug, of)
 
 
 # --- consortium, targets, partners -----------------------------------------------------
@@ -234,14 +317,27 @@ def consortium_set_target(
     actor: Actor,
     slug: str,
     instrument: str,
-    amount: Money,
+    amount: Money | c.Amount,
     deadline: dt.date | None = None,
-    tranches: Sequence[Tranche] = (),
+    tranches: Sequence[Tranche | tuple[Money | c.Amount, dt.date]] = (),
     effective_on: dt.date | None = None,
 ) -> CommandResult:
-    """Set a fundraising target for ``equity``, ``debt`` or the ``total``."""
+    """Set a fundraising target for ``equity``, ``debt`` or the ``total``; tranches given
+    as (amount, available from) default to the target's currency."""
+    target = _priced(amount, _base_currency(slug))
     command = c.SetFundraisingTarget(
-        instrument, amount, effective_on or _today(), deadline, tuple(tranches)
+        instrument,
+        target,
+        effective_on or _today(),
+        deadline,
+        tuple(
+            tranche
+            if isinstance(tranche, Tranche)
+            else Tranche(
+                _priced(tranche[0], lambda: target.currency, f"tranches.{i}.amount"), tranche[1]
+            )
+            for i, tranche in enumerate(tranches)
+        ),
     )
     return _consortium_command(actor, slug, command)
 
@@ -296,13 +392,18 @@ def commitment_record(
     commitment_id: str,
     organisation_id: str,
     instrument: str,
-    amount: Money,
+    amount: Money | c.Amount,
     stage: str,
     effective_on: dt.date | None = None,
 ) -> CommandResult:
     """Record a partner's commitment through equity, an asset or a corporate partnership."""
     command = c.RecordCommitment(
-        commitment_id, organisation_id, instrument, amount, stage, effective_on or _today()
+        commitment_id,
+        organisation_id,
+        instrument,
+        _priced(amount, _base_currency(slug)),
+        stage,
+        effective_on or _today(),
     )
     return _consortium_command(actor, slug, command)
 
@@ -325,11 +426,12 @@ def commitment_amend(
     actor: Actor,
     slug: str,
     commitment_id: str,
-    amount: Money,
+    amount: Money | c.Amount,
     effective_on: dt.date | None = None,
 ) -> CommandResult:
     """Increase or reduce a commitment (never below what was already called)."""
-    command = c.AmendCommitment(commitment_id, amount, effective_on or _today())
+    money = _priced(amount, _commitment_currency(slug, commitment_id))
+    command = c.AmendCommitment(commitment_id, money, effective_on or _today())
     return _consortium_command(actor, slug, command)
 
 
@@ -341,14 +443,19 @@ def capital_call_prepare(
     actor: Actor,
     slug: str,
     call_id: str,
-    amount: Money,
+    amount: Money | c.Amount,
     due_on: dt.date,
     purpose: str,
     effective_on: dt.date | None = None,
 ) -> CommandResult:
     """Prepare a draft capital call; the acting user is its preparer."""
     command = c.PrepareCapitalCall(
-        call_id, amount, due_on, purpose, actor.username, effective_on or _today()
+        call_id,
+        _priced(amount, _base_currency(slug)),
+        due_on,
+        purpose,
+        actor.username,
+        effective_on or _today(),
     )
     return _consortium_command(actor, slug, command)
 
@@ -384,13 +491,18 @@ def contribution_receive(
     contribution_id: str,
     call_id: str,
     organisation_id: str,
-    amount: Money,
+    amount: Money | c.Amount,
     bank_reference: str,
     received_on: dt.date | None = None,
 ) -> CommandResult:
     """Record cash received from a partner against an issued call."""
     command = c.ReceiveContribution(
-        contribution_id, call_id, organisation_id, amount, bank_reference, received_on or _today()
+        contribution_id,
+        call_id,
+        organisation_id,
+        _priced(amount, _base_currency(slug)),
+        bank_reference,
+        received_on or _today(),
     )
     return _consortium_command(actor, slug, command)
 
@@ -402,9 +514,11 @@ def contribution_reverse(
     contribution_id: str,
     reason: str,
     effective_on: dt.date | None = None,
+    call_id: str | None = None,
 ) -> CommandResult:
-    """Reverse a contribution recorded in error or returned by the bank."""
-    command = c.ReverseContribution(contribution_id, reason, effective_on or _today())
+    """Reverse a contribution recorded in error or returned by the bank; with ``call_id``
+    it must have been received on that capital call."""
+    command = c.ReverseContribution(contribution_id, reason, effective_on or _today(), call_id)
     return _consortium_command(actor, slug, command)
 
 
@@ -417,14 +531,19 @@ def facility_arrange(
     slug: str,
     facility_id: str,
     lender: str,
-    amount: Money,
+    amount: Money | c.Amount,
     maturity_on: dt.date,
     revolving: bool,
     effective_on: dt.date | None = None,
 ) -> CommandResult:
     """Record a committed credit line from a lender (counts as signed debt)."""
     command = c.ArrangeDebtFacility(
-        facility_id, lender, amount, maturity_on, revolving, effective_on or _today()
+        facility_id,
+        lender,
+        _priced(amount, _base_currency(slug)),
+        maturity_on,
+        revolving,
+        effective_on or _today(),
     )
     return _consortium_command(actor, slug, command)
 
@@ -435,11 +554,12 @@ def facility_draw(
     slug: str,
     facility_id: str,
     draw_id: str,
-    amount: Money,
+    amount: Money | c.Amount,
     effective_on: dt.date | None = None,
 ) -> CommandResult:
     """Draw on a facility (counts as debt funded)."""
-    command = c.DrawDebtFacility(facility_id, draw_id, amount, effective_on or _today())
+    money = _priced(amount, _facility_currency(slug, facility_id))
+    command = c.DrawDebtFacility(facility_id, draw_id, money, effective_on or _today())
     return _consortium_command(actor, slug, command)
 
 
@@ -449,11 +569,12 @@ def facility_repay(
     slug: str,
     facility_id: str,
     repayment_id: str,
-    amount: Money,
+    amount: Money | c.Amount,
     effective_on: dt.date | None = None,
 ) -> CommandResult:
     """Repay drawn debt (restores availability only on a revolving facility)."""
-    command = c.RepayDebtFacility(facility_id, repayment_id, amount, effective_on or _today())
+    money = _priced(amount, _facility_currency(slug, facility_id))
+    command = c.RepayDebtFacility(facility_id, repayment_id, money, effective_on or _today())
     return _consortium_command(actor, slug, command)
 
 
@@ -480,12 +601,13 @@ def _asset_command(
     sponsor: Any = None,
 ) -> CommandResult:
     today = _today()
-    return _execute(
-        actor,
+    result = _execute(
+        _answering(actor, command),
         asset_stream_id(asset_id),
         lambda state: decide_for_asset(state, command, sponsor=sponsor, today=today),
         command.effective_on,
     )
+    return dataclasses.replace(result, command=command)
 
 
 def asset_register(
@@ -497,7 +619,7 @@ def asset_register(
     name: str,
     location: str,
     capacity_mw: Decimal,
-    estimated_cost: Money,
+    estimated_cost: Money | c.Amount,
     effective_on: dt.date | None = None,
 ) -> CommandResult:
     """Register a data centre or energy facility sponsored by a consortium."""
@@ -513,7 +635,7 @@ def asset_register(
         name,
         location,
         capacity_mw,
-        estimated_cost,
+        _priced(estimated_cost, lambda: sponsor_state.base_currency, "estimated_cost"),
         effective_on or _today(),
     )
     return _asset_command(actor, asset_id, command, sponsor=sponsor_state)

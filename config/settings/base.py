@@ -51,8 +51,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "consortium.api.middleware.DrainUnreadBody",  # keeps a connection usable after a 413
     "django.middleware.security.SecurityMiddleware",
-    "django.middleware.gzip.GZipMiddleware",
+    "consortium.api.middleware.GZipMiddleware",  # keeps strong ETags strong
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -142,6 +143,9 @@ PROJECTION_REBUILD_BATCH = env_int("PROJECTION_REBUILD_BATCH", 10_000)
 # A worker starts catch-up rounds at most this often (milliseconds): under a stream of
 # appends one round then covers all of them, at up to this much more lag.
 PROJECTION_CATCH_UP_MIN_INTERVAL_MS = env_int("PROJECTION_CATCH_UP_MIN_INTERVAL_MS", 25)
+# ``/api/v1/readyz/`` answers 503 (not ready) once a projection's oldest unapplied event
+# has waited longer than this many seconds; it always reports each projection's lag.
+READYZ_MAX_LAG_SECONDS = env_int("READYZ_MAX_LAG_SECONDS", 60)
 
 # --- Auth, i18n, static ---------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -182,6 +186,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["consortium.api.schema.canonical_paths"],
+    "ENUM_NAME_OVERRIDES": {"CurrencyEnum": "consortium.api.write_serializers.CURRENCIES"},
 }
 # Request bodies above this are refused before parsing (413).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("API_MAX_BODY_BYTES", 256 * 1024)

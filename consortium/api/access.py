@@ -10,7 +10,8 @@ Roles, granted globally or per consortium (``RoleGrant``):
   and capital calls, in the consortia it belongs to.
 
 A view names the capability it needs (``capability = {"GET": READ, "POST": WRITE}``); a
-missing or bad key is 401, a missing role 403.
+missing or bad key is 401, a missing role 403, and a method the view does not have 405
+for any valid key.
 """
 
 import dataclasses
@@ -181,17 +182,22 @@ def client_id(request: Request) -> str:
     return f"user:{request.user.pk}"
 
 
-def grants(user: Any, consortium: str | None) -> list[RoleGrant]:
-    """The user's grants that apply in ``consortium`` (global ones always apply)."""
+def grants_everywhere(user: Any) -> list[RoleGrant]:
+    """Every grant of the user, in any scope."""
     if not getattr(user, "is_authenticated", False):
         return []
-    # Every grant of the user, memoized on the user object, which lives for one request
-    # (a key's authentication loads them with the user; a session user's are read here).
+    # Memoized on the user object, which lives for one request (a key's authentication
+    # loads them with the user; a session user's are read here).
     every: list[RoleGrant] | None = user.__dict__.get("_all_role_grants")
     if every is None:
         every = user.__dict__["_all_role_grants"] = list(RoleGrant.objects.filter(user=user))
+    return every
+
+
+def grants(user: Any, consortium: str | None) -> list[RoleGrant]:
+    """The user's grants that apply in ``consortium`` (global ones always apply)."""
     scopes = ("", consortium) if consortium else ("",)
-    return [grant for grant in every if grant.consortium in scopes]
+    return [grant for grant in grants_everywhere(user) if grant.consortium in scopes]
 
 
 def partner_organisations(user: Any, consortium: str | None) -> set[str]:
@@ -218,9 +224,14 @@ class HasCapability(permissions.BasePermission):
     def has_permission(self, request: Request, view: "APIView") -> bool:
         if not request.user or not request.user.is_authenticated:
             return False
-        needed = getattr(view, "capability", {}).get(request.method or "GET")
+        method = request.method or "GET"
+        if method == "HEAD":  # a HEAD is a GET without the body
+            method = "GET"
+        needed = getattr(view, "capability", {}).get(method)
         if needed is None:
-            return False
+            # A method the view does not have is the view's to refuse (405, with ``Allow``)
+            # for any key; OPTIONS only describes the view.
+            return method == "OPTIONS" or not hasattr(view, method.lower())
         consortium = view.kwargs.get("slug") if hasattr(view, "kwargs") else None
         if has_capability(request.user, needed, consortium):
             return True

@@ -1,16 +1,23 @@
 """Every API error as ``application/problem+json`` (RFC 9457): type, title, status, detail,
 and ``errors`` mapping each field to its messages. Nothing reaches a 500 by design: domain
-refusals are 422, stale ``If-Match`` 412, a concurrent change 409."""
+refusals are 422, an unknown consortium or asset 404, a malformed amount 400, stale
+``If-Match`` 412, a concurrent change 409. Problem types are kebab-case slugs under
+``TYPE_BASE`` (a domain error's code ``date_in_future`` is ``.../date-in-future``).
 
+``django_error`` answers what Django itself refuses under ``/api/v1/`` (an unknown path, a
+body it will not read, a server error) in the same shape."""
+
+import re
+from collections.abc import Mapping
 from typing import Any
 
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from consortium.domain.errors import DomainError
+from consortium.domain.errors import DomainError, MalformedAmount, UnknownAsset, UnknownConsortium
 from consortium.services import ConcurrentChange, StaleVersion
 from ledger.store import IdempotencyConflict, InvalidAppend
 
@@ -74,15 +81,43 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix.rstrip(".") or "non_field_errors": [str(detail)]}
 
 
+def slug(code: str) -> str:
+    """A problem type's slug: kebab-case, whatever the code's own style."""
+    return code.replace("_", "-")
+
+
+# An id in an API path names a ledger stream (``consortium-<slug>``, ``asset-<id>``); one
+# that no stream name could hold names nothing, and is refused before the ledger is asked.
+_PATH_ID = re.compile(r"[A-Za-z0-9._:@+=-]{1,180}")
+
+
+def check_path_ids(kwargs: Mapping[str, Any]) -> None:
+    """404 for a path id that cannot name anything the ledger holds."""
+    for name, value in kwargs.items():
+        if isinstance(value, str) and not _PATH_ID.fullmatch(value):
+            raise exceptions.NotFound(f"No {name} {value[:60]!r} exists.")
+
+
 def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's ``EXCEPTION_HANDLER``: domain and ledger errors, then DRF's own, as problems."""
+    if isinstance(exc, UnknownConsortium | UnknownAsset):
+        return problem(404, "Not found", exc.message, kind="not-found")
+    if isinstance(exc, MalformedAmount):
+        field = exc.field or "amount"
+        return problem(
+            400,
+            "Invalid request",
+            f"{field}: {exc.message}",
+            kind="invalid-request",
+            errors={field: [exc.message]},
+        )
     if isinstance(exc, DomainError):
         field = exc.field or "non_field_errors"
         return problem(
             422,
             "The request breaks a rule",
             exc.message,
-            kind=exc.code,
+            kind=slug(exc.code),
             errors={field: [exc.message]},
         )
     if isinstance(exc, StaleVersion):
@@ -111,7 +146,7 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
         result = problem(400, "Invalid request", summary, kind="invalid-request", errors=errors)
     else:
         message = str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
-        kind = getattr(exc, "default_code", "error").replace("_", "-")
+        kind = slug(getattr(exc, "default_code", "error"))
         result = problem(
             response.status_code, kind.replace("-", " ").capitalize(), message, kind=kind
         )
@@ -119,3 +154,32 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
         if header.lower() in {"www-authenticate", "retry-after", "allow"}:
             result[header] = value
     return result
+
+
+_DJANGO_ERRORS = {
+    400: ("bad-request", "Bad request", "The request could not be read."),
+    403: ("forbidden", "Forbidden", "This request is not allowed."),
+    404: ("not-found", "Not found", "There is nothing at {path}."),
+    500: (
+        "server-error",
+        "Server error",
+        "The server failed to answer; nothing is known "
+        "to have been recorded. Retry with the same Idempotency-Key.",
+    ),
+}
+
+
+def django_error(request: HttpRequest, status_code: int) -> HttpResponse | None:
+    """A problem for Django's own refusal under ``/api/v1/``; None elsewhere (the caller
+    answers as Django would)."""
+    if not request.path.startswith("/api/"):
+        return None
+    kind, title, detail = _DJANGO_ERRORS[status_code]
+    body = {
+        "type": TYPE_BASE + kind,
+        "title": title,
+        "status": status_code,
+        "detail": detail.format(path=request.path),
+        "errors": {},
+    }
+    return JsonResponse(body, status=status_code, content_type=PROBLEM)

@@ -3,7 +3,8 @@
 ``healthz`` and ``readyz`` need no authentication: a load balancer or an orchestrator
 calls them. ``readyz`` is 503 (a problem) when the database does not answer, the broker
 does not answer (only when ``CELERY_BROKER_URL`` is set), or a projection lags by more
-than ``READYZ_MAX_LAG_SECONDS`` (default 300 s).
+than ``READYZ_MAX_LAG_SECONDS`` (from the environment; see ``config.settings.base``).
+Either way it reports each projection's lag, in events and in seconds.
 """
 
 import os
@@ -11,30 +12,54 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import permissions, serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consortium.api import read_serializers as rs
-from consortium.api.access import PARTNER_READ, READ
+from consortium.api.access import CAPABILITIES, READ, grants_everywhere
 from consortium.api.errors import PROBLEM, problem
+from consortium.models import ApiClient
 
 BROKER_TIMEOUT = 0.5
 
 
 class WhoAmI(APIView):
-    """Who the request authenticated as: the cheapest authenticated endpoint."""
+    """Who the key is and what it may do: every valid key may ask (no role needed).
 
-    capability = {"GET": PARTNER_READ}
+    Its grants were loaded with the key, so this is the cheapest authenticated endpoint.
+    """
+
+    permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(
-        responses=inline_serializer("WhoAmI", {"username": serializers.CharField()}),
+        responses={(200, "application/json"): rs.WhoAmISerializer},
         operation_id="whoami",
+        description="The key's user and client, and each of its roles with where it applies "
+        "(`consortium` null: everywhere) and what it allows. A key with no role may call "
+        "only this.",
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response({"username": request.user.get_username()})
+        client = request.auth if isinstance(request.auth, ApiClient) else None
+        roles = [
+            {
+                "role": grant.role,
+                "consortium": grant.consortium or None,
+                "organisation_id": grant.organisation_id or None,
+                "capabilities": sorted(
+                    c for c, roles in CAPABILITIES.items() if grant.role in roles
+                ),
+            }
+            for grant in grants_everywhere(request.user)
+        ]
+        body = {
+            "username": request.user.get_username(),
+            "client": client.name if client is not None else None,
+            "roles": roles,
+        }
+        return Response(body)
 
 
 class Healthz(APIView):
@@ -112,7 +137,7 @@ class Readyz(APIView):
             errors["broker"] = [broker]
         projections: list[dict[str, Any]] = []
         if database == "ok":
-            limit = float(getattr(settings, "READYZ_MAX_LAG_SECONDS", 300))
+            limit = float(settings.READYZ_MAX_LAG_SECONDS)
             for s in runner.status():
                 projections.append(
                     {

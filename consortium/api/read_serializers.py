@@ -46,7 +46,41 @@ class ProblemSerializer(serializers.Serializer[Any]):
 # --- query parameters -----------------------------------------------------------------
 
 
-class ReadParams(serializers.Serializer[Any]):
+class _QueryParams(serializers.Serializer[Any]):
+    """Query parameters: an empty one (``known_at=``) is refused, not taken as absent."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        empty = [str(name) for name in self.fields if name in data and data.get(name) == ""]
+        if empty:
+            raise serializers.ValidationError(
+                {name: ["Give a value, or leave the parameter out."] for name in empty}
+            )
+        return super().to_internal_value(data)
+
+
+class WhoAmIRoleSerializer(serializers.Serializer[Any]):
+    role = serializers.CharField(help_text="deal_team, finance, auditor or partner.")
+    consortium = serializers.CharField(
+        allow_null=True, help_text="Where the role applies; null: in every consortium."
+    )
+    organisation_id = serializers.CharField(
+        allow_null=True, help_text="A partner's organisation (its own rows only)."
+    )
+    capabilities = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="write: deal-team commands; finance_write: contributions, reversals, draws, "
+        "repayments, FX rates; read: every read; partner_read: a partner's own positions "
+        "and capital calls.",
+    )
+
+
+class WhoAmISerializer(serializers.Serializer[Any]):
+    username = serializers.CharField()
+    client = serializers.CharField(allow_null=True, help_text="The API client's name.")
+    roles = WhoAmIRoleSerializer(many=True)
+
+
+class ReadParams(_QueryParams):
     """``as_of``, ``known_at`` and ``min_position``, shared by every projection read."""
 
     as_of = serializers.DateField(required=False)
@@ -54,7 +88,7 @@ class ReadParams(serializers.Serializer[Any]):
     min_position = serializers.IntegerField(required=False, min_value=0, max_value=2**62)
 
 
-class FeedParams(serializers.Serializer[Any]):
+class FeedParams(_QueryParams):
     after = serializers.IntegerField(required=False, default=0, min_value=0, max_value=2**62)
     limit = serializers.IntegerField(required=False, default=100, min_value=1, max_value=1000)
 
@@ -219,8 +253,12 @@ class AssetSerializer(serializers.Serializer[Any]):
     capacity_mw = serializers.CharField(help_text="Megawatts, a decimal string.")
     currency = serializers.CharField()
     estimated_cost = _money()
-    stakes_percent = serializers.CharField()
-    look_through_percent = serializers.CharField()
+    stakes_percent = serializers.CharField(help_text="The direct stakes together (at most 100).")
+    look_through_percent = serializers.CharField(
+        help_text="What the look-through rows attribute to organisations: exactly the sum of "
+        "their `total_percent` (less than `stakes_percent` only when a consortium holder has "
+        "no signed equity)."
+    )
 
 
 class AssetPageSerializer(ViewSerializer):
@@ -237,6 +275,9 @@ class StakeSerializer(serializers.Serializer[Any]):
 
 
 class LookThroughSerializer(serializers.Serializer[Any]):
+    """An organisation's effective share: computed exactly, shown to 4 places, rounded
+    together with the other rows so that they sum to the asset's `look_through_percent`."""
+
     organisation_id = serializers.CharField()
     direct_percent = serializers.CharField()
     indirect_percent = serializers.CharField()

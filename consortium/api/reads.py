@@ -4,8 +4,9 @@
   checkpoint. With ``as_of`` (a business date) and/or ``known_at`` (a recording time) the
   answer is folded from the ledger (``consortium.projections.asof``), and ``position`` is
   the ledger head.
-- ``min_position=N``: wait up to one second for the projections to have applied N (or, for
-  an as-of read, for the ledger to reach N), else ``503`` with ``Retry-After: 1``.
+- ``min_position=N``: wait up to one second for the projections to have applied N, else
+  ``503`` with ``Retry-After: 1``. A position beyond the ledger's head is refused at once
+  (422, ``position-beyond-head``): no wait can reach it.
 - Amounts are decimal strings in the row's ``currency`` (see ``read_serializers``).
 - The event feed pages by ledger ``position``: ``after`` is always a position, also on a
   consortium's own feed, and ``next_after`` is the last position returned.
@@ -21,7 +22,6 @@ from typing import Any, TypeVar
 import django_filters  # type: ignore[import-untyped]
 from django.db.models import QuerySet
 from django.http import HttpResponseBase
-from django.urls import URLPattern, URLResolver, path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics
@@ -31,10 +31,10 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from consortium.api import health, rendered
 from consortium.api import read_serializers as rs
+from consortium.api import rendered
 from consortium.api.access import PARTNER_READ, READ, is_partner_only, partner_organisations
-from consortium.api.errors import PROBLEM, problem
+from consortium.api.errors import PROBLEM, check_path_ids, problem
 from consortium.api.pagination import AssetCursorPagination, SlugCursorPagination
 from consortium.api.read_serializers import amount, percent
 from consortium.domain.events import consortium_stream_id
@@ -70,23 +70,26 @@ KNOWN_AT = OpenApiParameter(
     "known_at",
     OpenApiTypes.DATETIME,
     description="Answer as known at this time (events recorded by then), folded from the "
-    "ledger. Without a timezone it is read as UTC.",
+    "ledger. Without a timezone it is read as UTC. An empty value is refused (400).",
 )
 MIN_POSITION = OpenApiParameter(
     "min_position",
-    OpenApiTypes.INT,
+    {"type": "integer", "minimum": 0, "maximum": 2**62},
     description="Wait up to 1 s for the figures to reflect this ledger position (e.g. one "
-    "a write returned); else 503 with `Retry-After: 1`.",
+    "a write returned); else 503 with `Retry-After: 1`. A position beyond the ledger's "
+    "head is 422 at once.",
 )
 VIEW_PARAMS = [AS_OF, KNOWN_AT, MIN_POSITION]
 AFTER = OpenApiParameter(
     "after",
-    OpenApiTypes.INT,
+    {"type": "integer", "minimum": 0, "maximum": 2**62, "default": 0},
     description="A ledger position (default 0): only events after it. Pass the previous "
     "page's `next_after`.",
 )
 LIMIT = OpenApiParameter(
-    "limit", OpenApiTypes.INT, description="Events per page, 1 to 1000 (default 100)."
+    "limit",
+    {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+    description="Events per page, 1 to 1000 (default 100).",
 )
 
 _PROBLEM_TEXT = {
@@ -94,12 +97,15 @@ _PROBLEM_TEXT = {
     401: "No API key, or an unknown, revoked or expired one.",
     403: "The key's role does not allow this read here.",
     404: "No such consortium or asset.",
+    422: "`min_position` is beyond the ledger's head (`position-beyond-head`).",
     429: "Too many requests from this client.",
     503: "The projections have not reached `min_position` within 1 s (see `Retry-After`).",
 }
 
 
-def responses(body: Any, codes: Iterable[int] = (400, 401, 403, 404, 429, 503)) -> dict[Any, Any]:
+def responses(
+    body: Any, codes: Iterable[int] = (400, 401, 403, 404, 422, 429, 503)
+) -> dict[Any, Any]:
     """A 200 body and the problem+json errors of a read."""
     result: dict[Any, Any] = {(200, "application/json"): body}
     for code in codes:
@@ -157,16 +163,40 @@ def _not_caught_up(position: int) -> Response:
     return response
 
 
+def _beyond_head(position: int, head: int) -> Response:
+    message = (
+        f"Ledger position {position} does not exist yet (the head is {head}); ask for a "
+        "position a write returned."
+    )
+    return problem(
+        422,
+        "Position beyond the head",
+        message,
+        kind="position-beyond-head",
+        errors={"min_position": [message]},
+    )
+
+
+def _reached(view: View, projection: str) -> Response | None:
+    """None once the projection has applied ``min_position``; else the answer: 422 if
+    the ledger does not have that position, 503 if it was not applied within the wait."""
+    if view.min_position is None:
+        return None
+    head = store.head()
+    if view.min_position > head:
+        return _beyond_head(view.min_position, head)
+    if view.folded or runner.wait_for(view.min_position, names=[projection], timeout=WAIT_SECONDS):
+        return None
+    return _not_caught_up(view.min_position)
+
+
 def _position(view: View, projection: str) -> tuple[int, Response | None]:
-    """The position the read reflects, after waiting for ``min_position`` (or a 503)."""
+    """The position the read reflects, after waiting for ``min_position`` (or a 422/503)."""
+    waited = _reached(view, projection)
+    if waited is not None:
+        return 0, waited
     if view.folded:
-        if view.min_position is not None and store.head() < view.min_position:
-            return 0, _not_caught_up(view.min_position)
         return store.head(), None
-    if view.min_position is not None and not runner.wait_for(
-        view.min_position, names=[projection], timeout=WAIT_SECONDS
-    ):
-        return 0, _not_caught_up(view.min_position)
     return runner.live_state(projection)[0], None
 
 
@@ -193,10 +223,9 @@ def _single_read(
         if waited is not None:
             return waited
         return Response(answer(position, folded()))
-    if view.min_position is not None and not runner.wait_for(
-        view.min_position, names=[projection], timeout=WAIT_SECONDS
-    ):
-        return _not_caught_up(view.min_position)
+    waited = _reached(view, projection)
+    if waited is not None:
+        return waited
     state = runner.live_state(projection)
     cache_key = (key, state)
     content = rendered.answers.get(cache_key)
@@ -393,12 +422,12 @@ def _known_consortium(slug: str, view: View) -> bool:
 
 
 class ReadView(APIView):
-    """A read: a slug or id that cannot name a ledger stream names nothing (404)."""
+    """A read: a slug or id that cannot name a ledger stream names nothing (404), and is
+    refused before the ledger is asked."""
 
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, store.InvalidAppend):
-            exc = exceptions.NotFound("No such consortium or asset.")
-        return super().handle_exception(exc)
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        check_path_ids(kwargs)
 
 
 def _narrowing(request: Request, slug: str) -> set[str] | None:
@@ -450,7 +479,7 @@ class ConsortiumList(ReadView, generics.GenericAPIView[FundraisingProgress]):
     @extend_schema(
         operation_id="consortia_list",
         parameters=VIEW_PARAMS,
-        responses=responses(rs.ConsortiumPageSerializer, (400, 401, 403, 429, 503)),
+        responses=responses(rs.ConsortiumPageSerializer, (400, 401, 403, 422, 429, 503)),
         description="Consortia (cursor-paginated, filterable by `slug` and `base_currency`) "
         "with their total progress. With `as_of`/`known_at`, each consortium on the page is "
         "folded from the ledger, and those not formed in that view are left out.",
@@ -627,7 +656,7 @@ class AssetList(ReadView, generics.GenericAPIView[AssetOwnership]):
     @extend_schema(
         operation_id="assets_list",
         parameters=VIEW_PARAMS,
-        responses=responses(rs.AssetPageSerializer, (400, 401, 403, 429, 503)),
+        responses=responses(rs.AssetPageSerializer, (400, 401, 403, 422, 429, 503)),
         description="Assets (cursor-paginated, filterable by `sponsor` and `kind`). With "
         "`as_of`/`known_at`, assets not registered in that view are left out.",
     )
@@ -783,18 +812,3 @@ class ConsortiumEventFeed(ReadView):
             return store.read_stream(stream, after_position=after, limit=limit)
 
         return _feed(request, read)
-
-
-urlpatterns: list[URLPattern | URLResolver] = [
-    path("healthz/", health.Healthz.as_view(), name="api-healthz"),
-    path("readyz/", health.Readyz.as_view(), name="api-readyz"),
-    path("consortia/", ConsortiumList.as_view(), name="api-consortia"),
-    path("consortia/<str:slug>/", ConsortiumDetail.as_view(), name="api-consortium"),
-    path("consortia/<str:slug>/progress/", ConsortiumProgress.as_view(), name="api-progress"),
-    path("consortia/<str:slug>/positions/", ConsortiumPositions.as_view(), name="api-positions"),
-    path("consortia/<str:slug>/capital-calls/", ConsortiumCalls.as_view(), name="api-calls"),
-    path("consortia/<str:slug>/events/", ConsortiumEventFeed.as_view(), name="api-stream"),
-    path("assets/", AssetList.as_view(), name="api-assets"),
-    path("assets/<str:id>/ownership/", AssetOwnershipView.as_view(), name="api-ownership"),
-    path("events/", EventFeed.as_view(), name="api-events"),
-]

@@ -1,11 +1,95 @@
-"""``/api/v1/``: the routes of the finance systems' API."""
+"""``/api/v1/``: the routes of the finance systems' API, one per resource.
+
+A route's view answers every method the resource has: where a resource is both read and
+written (``consortia/``, ``consortia/{slug}/capital-calls/``, ``assets/``) its view is
+the read view and the command view in one class, and any other method is 405 with an
+``Allow`` header naming those it has.
+
+Every route also answers without its trailing slash (a client that drops it gets the same
+answer, never a redirect, which would lose a POST's body); the schema lists the canonical
+form only (``consortium.api.schema.canonical_paths``).
+"""
 
 from django.urls import URLPattern, URLResolver, path
 
 from consortium.api import health, reads, writes
+from consortium.api.access import READ, WRITE
+
+
+class Consortia(writes.ConsortiumForm, reads.ConsortiumList):
+    """``consortia/``: list (GET) and form (POST) consortia."""
+
+    capability = {"GET": READ, "POST": WRITE}
+
+
+class CapitalCalls(writes.CallPrepare, reads.ConsortiumCalls):
+    """``consortia/{slug}/capital-calls/``: list (GET) and prepare (POST) capital calls."""
+
+    capability = {**reads.ConsortiumCalls.capability, "POST": WRITE}
+
+
+class Assets(writes.AssetRegister, reads.AssetList):
+    """``assets/``: list (GET) and register (POST) assets."""
+
+    capability = {"GET": READ, "POST": WRITE}
+
+
+_C = "consortia/<str:slug>/"
+_CALL = _C + "capital-calls/<str:call>/"
+_FAC = _C + "facilities/<str:facility>/"
+
+_ROUTES: list[URLPattern] = [
+    path("whoami/", health.WhoAmI.as_view(), name="api-whoami"),
+    path("healthz/", health.Healthz.as_view(), name="api-healthz"),
+    path("readyz/", health.Readyz.as_view(), name="api-readyz"),
+    path("consortia/", Consortia.as_view(), name="api-consortia"),
+    path(_C, reads.ConsortiumDetail.as_view(), name="api-consortium"),
+    path(_C + "progress/", reads.ConsortiumProgress.as_view(), name="api-progress"),
+    path(_C + "positions/", reads.ConsortiumPositions.as_view(), name="api-positions"),
+    path(_C + "events/", reads.ConsortiumEventFeed.as_view(), name="api-stream"),
+    path(_C + "targets/", writes.TargetSet.as_view(), name="api-targets"),
+    path(_C + "partners/", writes.PartnerAdmit.as_view(), name="api-partners"),
+    path(
+        _C + "partners/<str:partner>/role/", writes.PartnerRole.as_view(), name="api-partner-role"
+    ),
+    path(_C + "commitments/", writes.CommitmentRecord.as_view(), name="api-commitments"),
+    path(
+        _C + "commitments/<str:commitment>/stage/",
+        writes.CommitmentStage.as_view(),
+        name="api-commitment-stage",
+    ),
+    path(
+        _C + "commitments/<str:commitment>/amend/",
+        writes.CommitmentAmend.as_view(),
+        name="api-commitment-amend",
+    ),
+    path(_C + "capital-calls/", CapitalCalls.as_view(), name="api-calls"),
+    path(_CALL + "approve/", writes.CallApprove.as_view(), name="api-call-approve"),
+    path(_CALL + "issue/", writes.CallIssue.as_view(), name="api-call-issue"),
+    path(_CALL + "cancel/", writes.CallCancel.as_view(), name="api-call-cancel"),
+    path(_CALL + "contributions/", writes.ContributionReceive.as_view(), name="api-contributions"),
+    path(
+        _CALL + "contributions/<str:contribution>/reverse/",
+        writes.ContributionReverse.as_view(),
+        name="api-contribution-reverse",
+    ),
+    path(_C + "facilities/", writes.FacilityArrange.as_view(), name="api-facilities"),
+    path(_FAC + "draws/", writes.FacilityDraw.as_view(), name="api-facility-draws"),
+    path(_FAC + "repayments/", writes.FacilityRepay.as_view(), name="api-facility-repayments"),
+    path(_C + "fx-rates/", writes.FxRateRecord.as_view(), name="api-fx-rates"),
+    path("assets/", Assets.as_view(), name="api-assets"),
+    path("assets/<str:asset>/stakes/", writes.AssetStake.as_view(), name="api-asset-stakes"),
+    path("assets/<str:id>/ownership/", reads.AssetOwnershipView.as_view(), name="api-ownership"),
+    path("events/", reads.EventFeed.as_view(), name="api-events"),
+]
+
+
+def _without_slash(route: URLPattern) -> URLPattern:
+    """The same route without its trailing slash (unnamed: ``reverse`` gives the canonical)."""
+    return path(str(route.pattern).rstrip("/"), route.callback)
+
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("whoami/", health.WhoAmI.as_view(), name="api-whoami"),
-    *writes.urlpatterns,
-    *reads.urlpatterns,
+    *_ROUTES,
+    *(_without_slash(route) for route in _ROUTES),
 ]

@@ -4,9 +4,9 @@ Input is strict: text, ids and amounts must be JSON strings (an amount sent as a
 number could already have lost precision as a float), booleans must be JSON booleans,
 dates are ISO 8601 calendar dates. Amounts are decimal strings (``"1250000000.00"``):
 positive, finite, with at most the currency's minor-unit digits. ``currency`` is
-optional wherever an amount is given and defaults to the consortium's base currency (a
-facility's own currency for its draws and repayments). Every effective date is optional
-and defaults to today (UTC).
+optional wherever an amount is given; the service defaults it to the consortium's base
+currency (a facility's own currency for its draws and repayments, a commitment's for its
+amendments). Every effective date is optional and defaults to today (UTC).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from consortium.domain.vocabulary import (
     TARGET_INSTRUMENTS,
 )
 
+CURRENCIES = sorted(MINOR_UNITS)  # the schema's CurrencyEnum (SPECTACULAR_SETTINGS)
 _DECIMAL = re.compile(r"[0-9]{1,30}(?:\.[0-9]{1,30})?")
 _IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
 _SLUG = r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$"
@@ -128,16 +129,16 @@ def amount() -> DecimalStringField:
 @extend_schema_field(
     {
         "type": "string",
-        "pattern": "^[A-Z]{3}$",
+        "enum": CURRENCIES,
         "example": "USD",
-        "description": "An ISO 4217 code: " + ", ".join(sorted(MINOR_UNITS)) + ".",
+        "description": "An ISO 4217 code the service accepts.",
     }
 )
 class CurrencyField(serializers.ChoiceField):
     """An ISO 4217 code the service accepts (one of ``MINOR_UNITS``)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=sorted(MINOR_UNITS), **kwargs)
+        super().__init__(choices=CURRENCIES, **kwargs)
 
 
 def currency(help_text: str) -> CurrencyField:
@@ -158,14 +159,13 @@ def choice(choices: tuple[str, ...], help_text: str) -> serializers.ChoiceField:
 
 
 class InputSerializer(serializers.Serializer[Any]):
-    """A request body's serializer; binds shallow copies of flat declared fields.
-
-    DRF deep-copies every declared field for every request (rebuilding each from its
-    arguments), which was a tenth of a write's time. A field without children (no nested
-    serializer, ``child`` or ``children``) holds nothing a request changes: binding sets
-    its name and parent on the copy, and its validators and messages are only read. A
-    class with a nested field keeps DRF's deep copy.
-    """
+    # Its docstring would become the schema's description of every request body, so what
+    # it does is said here: it binds shallow copies of flat declared fields. DRF
+    # deep-copies every declared field for every request (rebuilding each from its
+    # arguments), a noticeable part of a write's time. A field without children (no nested
+    # serializer, ``child`` or ``children``) holds nothing a request changes: binding sets
+    # its name and parent on the copy, and its validators and messages are only read. A
+    # class with a nested field keeps DRF's deep copy.
 
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         declared = self._declared_fields
@@ -239,7 +239,7 @@ class StageIn(InputSerializer):
 
 class AmendIn(InputSerializer):
     amount = amount()
-    currency = currency("Default: the base currency.")
+    currency = currency("Default: the commitment's currency.")
     effective_on = effective_on()
 
 
@@ -338,52 +338,132 @@ class StakeIn(InputSerializer):
 
 
 # --- responses ---------------------------------------------------------------------------------
+#
+# A 201 body is its serializer's rendering of the command as the service resolved it (ids
+# and currencies filled in): the resource's fields, which are also the receipt's body (the
+# answer stored for a repeat of the request), then ``stream``, ``version`` and
+# ``positions`` from the result, added by ``idempotency`` in the serializer's order both
+# when the command is recorded and when it is replayed.
 
 
-class _Created(serializers.Serializer[Any]):
-    stream = serializers.CharField(help_text="The ledger stream the command appended to.")
-    version = serializers.IntegerField(help_text="The stream's version (also the ETag).")
-    positions = serializers.ListField(
-        child=serializers.IntegerField(), help_text="Ledger positions of the appended events."
-    )
+class _FromContext(serializers.Field[Any, Any, Any, Any]):
+    """A value the view knows and the command does not (the URL's consortium, say)."""
+
+    def __init__(self, key: str, **kwargs: Any) -> None:
+        self.key = key
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance: Any) -> Any:
+        return self.context[self.key]
+
+    def to_representation(self, value: Any) -> Any:
+        return value
 
 
-def created(name: str, fields: dict[str, Any]) -> type[serializers.Serializer[Any]]:
-    """A 201 body: the resource's key fields, plus stream, version and positions."""
-    return type(name, (_Created,), dict(fields))
+class _FromResult(_FromContext):
+    """A figure of the command's result, which rendering the command leaves out."""
+
+    def get_attribute(self, instance: Any) -> Any:
+        raise serializers.SkipField()
 
 
-def _s(help_text: str = "") -> serializers.CharField:
-    return serializers.CharField(help_text=help_text)
+@extend_schema_field(
+    {"type": "string", "description": "The ledger stream the command appended to."}
+)
+class _Stream(_FromResult):
+    pass
 
 
-def _d() -> serializers.DateField:
-    return serializers.DateField()
+@extend_schema_field({"type": "integer", "description": "The stream's version (also the ETag)."})
+class _Version(_FromResult):
+    pass
 
 
-def _n() -> serializers.DateField:
-    return serializers.DateField(allow_null=True)
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "integer"},
+        "description": "Ledger positions of the appended events.",
+    }
+)
+class _Positions(_FromResult):
+    pass
+
+
+@extend_schema_field({"type": "string"})
+class _Text(_FromContext):
+    pass
+
+
+class Created(serializers.Serializer[Any]):
+    """A 201 body: the resource's key fields, then ``stream``, ``version``, ``positions``."""
+
+    stream = _Stream("stream")
+    version = _Version("version")
+    positions = _Positions("positions")
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        trailer = [fields.pop(name) for name in ("stream", "version", "positions")]
+        fields.update((field.key, field) for field in trailer)  # type: ignore[attr-defined]
+        return fields
+
+
+def created(name: str, fields: dict[str, Any]) -> type[Created]:
+    """A 201 body's serializer: ``fields`` (read from the command), then the result's."""
+    return type(name, (Created,), dict(fields))
+
+
+def _s(source: str | None = None, help_text: str = "") -> serializers.CharField:
+    if source is None:
+        return serializers.CharField(help_text=help_text)
+    return serializers.CharField(source=source, help_text=help_text)
+
+
+def _d(source: str | None = None) -> serializers.DateField:
+    if source is None:
+        return serializers.DateField()
+    return serializers.DateField(source=source)
+
+
+def _consortium() -> _Text:
+    return _Text("consortium", help_text="The consortium's slug.")
+
+
+def _money_fields(source: str = "amount", name: str = "amount") -> dict[str, Any]:
+    return {name: _s(f"{source}.amount"), "currency": _s(f"{source}.currency")}
+
+
+class TrancheOut(serializers.Serializer[Any]):
+    amount = _s("amount.amount")
+    available_from = serializers.DateField()
+
+
+class HolderOut(serializers.Serializer[Any]):
+    kind = serializers.CharField()
+    id = serializers.CharField()
 
 
 ConsortiumOut = created(
-    "ConsortiumCreated", {"slug": _s(), "name": _s(), "base_currency": _s(), "formed_on": _d()}
+    "ConsortiumCreated",
+    {"slug": _s(), "name": _s(), "base_currency": _s(), "formed_on": _d("effective_on")},
 )
 TargetOut = created(
     "TargetSet",
     {
-        "consortium": _s(),
+        "consortium": _consortium(),
         "instrument": _s(),
-        "amount": _s(),
-        "currency": _s(),
-        "deadline": _n(),
-        "tranches": serializers.ListField(child=serializers.DictField()),
+        **_money_fields(),
+        "deadline": serializers.DateField(allow_null=True),
+        "tranches": TrancheOut(many=True),
         "effective_on": _d(),
     },
 )
 PartnerOut = created(
     "PartnerAdmitted",
     {
-        "consortium": _s(),
+        "consortium": _consortium(),
         "organisation_id": _s(),
         "name": _s(),
         "role": _s(),
@@ -392,76 +472,67 @@ PartnerOut = created(
 )
 PartnerRoleOut = created(
     "PartnerRoleChanged",
-    {"consortium": _s(), "organisation_id": _s(), "role": _s(), "effective_on": _d()},
+    {"consortium": _consortium(), "organisation_id": _s(), "role": _s(), "effective_on": _d()},
 )
 CommitmentOut = created(
     "CommitmentRecorded",
     {
-        "consortium": _s(),
+        "consortium": _consortium(),
         "commitment_id": _s(),
         "organisation_id": _s(),
         "instrument": _s(),
-        "amount": _s(),
-        "currency": _s(),
+        **_money_fields(),
         "stage": _s(),
         "effective_on": _d(),
     },
 )
 StageOut = created(
     "CommitmentStageChanged",
-    {"consortium": _s(), "commitment_id": _s(), "stage": _s(), "effective_on": _d()},
+    {"consortium": _consortium(), "commitment_id": _s(), "stage": _s(), "effective_on": _d()},
 )
 AmendOut = created(
     "CommitmentAmended",
-    {
-        "consortium": _s(),
-        "commitment_id": _s(),
-        "amount": _s(),
-        "currency": _s(),
-        "effective_on": _d(),
-    },
+    {"consortium": _consortium(), "commitment_id": _s(), **_money_fields(), "effective_on": _d()},
 )
 CallOut = created(
     "CapitalCallPrepared",
     {
-        "consortium": _s(),
+        "consortium": _consortium(),
         "call_id": _s(),
-        "amount": _s(),
-        "currency": _s(),
+        **_money_fields(),
         "due_on": _d(),
         "purpose": _s(),
         "prepared_by": _s(),
-        "status": _s(),
+        "status": _Text("status", help_text="draft."),
         "effective_on": _d(),
     },
 )
 CallStepOut = created(
     "CapitalCallChanged",
     {
-        "consortium": _s(),
+        "consortium": _consortium(),
         "call_id": _s(),
-        "status": _s("draft, approved, issued or cancelled."),
-        "by": _s("The acting user."),
+        "status": _Text("status", help_text="approved, issued or cancelled."),
+        "by": _Text("by", help_text="The acting user."),
         "effective_on": _d(),
     },
 )
 ContributionOut = created(
     "ContributionReceived",
     {
-        "consortium": _s(),
+        "consortium": _consortium(),
         "call_id": _s(),
         "contribution_id": _s(),
         "organisation_id": _s(),
-        "amount": _s(),
-        "currency": _s(),
+        **_money_fields(),
         "bank_reference": _s(),
-        "received_on": _d(),
+        "received_on": _d("effective_on"),
     },
 )
 ReversalOut = created(
     "ContributionReversed",
     {
-        "consortium": _s(),
+        "consortium": _consortium(),
         "call_id": _s(),
         "contribution_id": _s(),
         "reason": _s(),
@@ -471,11 +542,10 @@ ReversalOut = created(
 FacilityOut = created(
     "FacilityArranged",
     {
-        "consortium": _s(),
+        "consortium": _consortium(),
         "facility_id": _s(),
         "lender": _s(),
-        "amount": _s(),
-        "currency": _s(),
+        **_money_fields(),
         "maturity_on": _d(),
         "revolving": serializers.BooleanField(),
         "effective_on": _d(),
@@ -484,28 +554,26 @@ FacilityOut = created(
 DrawOut = created(
     "FacilityDrawn",
     {
-        "consortium": _s(),
+        "consortium": _consortium(),
         "facility_id": _s(),
         "draw_id": _s(),
-        "amount": _s(),
-        "currency": _s(),
+        **_money_fields(),
         "effective_on": _d(),
     },
 )
 RepaymentOut = created(
     "FacilityRepaid",
     {
-        "consortium": _s(),
+        "consortium": _consortium(),
         "facility_id": _s(),
         "repayment_id": _s(),
-        "amount": _s(),
-        "currency": _s(),
+        **_money_fields(),
         "effective_on": _d(),
     },
 )
 FxRateOut = created(
     "FxRateRecorded",
-    {"consortium": _s(), "currency": _s(), "rate": _s(), "effective_on": _d()},
+    {"consortium": _consortium(), "currency": _s(), "rate": _s(), "effective_on": _d()},
 )
 AssetOut = created(
     "AssetRegistered",
@@ -516,8 +584,7 @@ AssetOut = created(
         "name": _s(),
         "location": _s(),
         "capacity_mw": _s(),
-        "estimated_cost": _s(),
-        "currency": _s(),
+        **_money_fields("estimated_cost", "estimated_cost"),
         "effective_on": _d(),
     },
 )
@@ -525,10 +592,10 @@ StakeOut = created(
     "StakeChanged",
     {
         "asset_id": _s(),
-        "action": _s(),
-        "holder": serializers.DictField(child=serializers.CharField()),
-        "to_holder": serializers.DictField(child=serializers.CharField(), allow_null=True),
-        "percent": _s(),
+        "action": _Text("action", help_text="acquire, transfer or sell."),
+        "holder": HolderOut(),
+        "to_holder": HolderOut(allow_null=True, required=False),
+        "percent": _s("percent.value"),
         "effective_on": _d(),
     },
 )

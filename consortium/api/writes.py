@@ -1,24 +1,23 @@
 """The API's write endpoints: one POST per command of ``consortium.services``.
 
-Semantics (issue 5), shared by every endpoint through ``CommandView``:
+Every endpoint is a ``CommandView``: its request serializer validates the body, ``call``
+makes one service call with what the client sent (an omitted currency or id is the
+service's to default), and its response serializer renders the command as the service
+resolved it. Idempotency and ``If-Match`` are ``idempotency``'s (issue 5):
 
-- ``Idempotency-Key`` (per client): checked before anything is decided; a repeat with the
-  same method, path and body replays the recorded status, body and headers with
-  ``Idempotent-Replayed: true`` and appends nothing; the same key for another request is
-  422. The record is a ledger receipt (``ledger.store.NewReceipt``) that the append's own
-  statement writes with the events; a repeat or a racing twin finds it under the ledger
-  lock, appends nothing and the view answers with the stored record. Refusals are not
-  recorded.
-- ``If-Match: "<n>"`` (or ``W/"<n>"`` or a bare ``n``) is the stream version the client
-  decided on: stale is 412 and never retried. Without it, a concurrent change is retried
-  once by the service, then 409. A malformed ``If-Match`` is 400.
+- ``Idempotency-Key`` (per client): a repeat with the same method, path and body replays
+  the first answer (the same body bytes and ``ETag``, plus ``Idempotent-Replayed: true``)
+  and appends nothing; the same key for another request is 422.
+- ``If-Match: "<n>"`` is the stream version the client decided on: stale is 412 and never
+  retried; a weak ETag never matches (412); a malformed one is 400. Without it, a
+  concurrent change is retried by the service, then 409.
 - 201 answers carry the resource's key fields, ``stream``, ``version``, ``positions`` and
   ``ETag: "<version>"``. ``X-Correlation-ID`` (if sent) becomes the events' correlation id.
 - Bad input is a 400 problem (malformed JSON, wrong types, bad amounts, unknown
   currencies, impossible dates, NUL or lone surrogates anywhere in the body); bodies above
-  ``DATA_UPLOAD_MAX_MEMORY_SIZE`` are 413. A broken rule is 422, and so is an unknown
-  consortium, call, commitment, facility, contribution, partner or asset (the domain's
-  ``not_found`` problem type): the URL is well formed, the command is refused.
+  ``DATA_UPLOAD_MAX_MEMORY_SIZE`` are 413. An unknown consortium or asset in the URL is
+  404; a broken rule is 422, and so is an unknown call, commitment, facility,
+  contribution or partner (the command is refused).
 
 Extension of the published contract: ``POST consortia/{slug}/capital-calls/{id}/
 contributions/{contribution}/reverse/`` (finance) reverses a contribution.
@@ -26,19 +25,14 @@ contributions/{contribution}/reverse/`` (finance) reverses a contribution.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
-from django.urls import URLPattern, URLResolver, path
-from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, permissions, serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -50,17 +44,17 @@ from consortium.api.access import (
     CAPABILITIES,
     FINANCE_WRITE,
     WRITE,
-    client_id,
+    HasCapability,
+    grants_everywhere,
     has_capability,
 )
-from consortium.api.errors import PROBLEM
+from consortium.api.errors import PROBLEM, check_path_ids
 from consortium.api.read_serializers import ProblemSerializer
-from consortium.domain.errors import DomainError, InvalidAmount, NotFound
-from consortium.domain.money import Money, Percent, to_decimal
-from consortium.domain.values import Holder, Tranche
-from consortium.models import RoleGrant
-from consortium.streams import load_asset, load_consortium
-from ledger.store import IdempotencyConflict, NewReceipt
+from consortium.domain.commands import Amount
+from consortium.domain.errors import DomainError
+from consortium.domain.money import Percent
+from consortium.domain.values import Holder
+from consortium.streams import load_asset
 
 Body = dict[str, Any]
 
@@ -71,24 +65,13 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
-def _today() -> dt.date:
-    return timezone.now().date()
-
-
-def _iso(value: dt.date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def _new_id() -> str:
     return str(uuid.uuid4())
 
 
-def _money(value: str, currency: str, field: str = "amount") -> Money:
-    """``Money`` from a validated decimal string; the currency's precision is a 400."""
-    try:
-        return Money.of(value, currency)
-    except DomainError as error:
-        raise exceptions.ValidationError({field: [error.message]}) from None
+def _amount(data: Body, field: str = "amount") -> Amount:
+    """The amount as sent, with its currency if one was sent (the service defaults it)."""
+    return Amount(data[field], data.get("currency"))
 
 
 def _percent(value: str) -> Percent:
@@ -98,24 +81,8 @@ def _percent(value: str) -> Percent:
         raise exceptions.ValidationError({"percent": [error.message]}) from None
 
 
-# A consortium's base currency is fixed when it is formed, so the default currency of a
-# command is looked up once per process (the service then loads the state anyway).
-_BASE_CURRENCIES: dict[str, str] = {}
-
-
-def _base_currency(slug: str) -> str:
-    currency = _BASE_CURRENCIES.get(slug)
-    if currency is None:
-        state = load_consortium(slug).state
-        if not state.is_formed:
-            raise NotFound(f"There is no consortium {slug!r}.", field="slug")
-        currency = _BASE_CURRENCIES[slug] = state.base_currency
-    return currency
-
-
-def forget() -> None:
-    """Drop what this process remembers of consortia (tests start each on a fresh ledger)."""
-    _BASE_CURRENCIES.clear()
+def _holder(value: Body) -> Holder:
+    return Holder(value["kind"], value["id"])
 
 
 def _check_text(value: Any, where: str = "") -> None:
@@ -138,88 +105,83 @@ def _check_text(value: Any, where: str = "") -> None:
             _check_text(item, f"{where}.{index}" if where else str(index))
 
 
+def _body(request: Request) -> Any:
+    """The parsed JSON body: 413 above the limit (before reading it), 400 if malformed."""
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is not None and length.isdigit() and int(length) > limit:
+        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    try:
+        data = request.data
+    except RecursionError:
+        raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
+    _check_text(data)
+    return data
+
+
 # --- the shared write path ------------------------------------------------------------
 
 
-def _receipted(actor: s.Actor, body: Body) -> s.Actor:
-    """The actor whose receipt (if it has one) carries ``body``, the answer to replay."""
-    if actor.receipt is None:
-        return actor
-    return dataclasses.replace(actor, receipt=dataclasses.replace(actor.receipt, body=body))
-
-
 class CommandView(APIView):
-    """POST a command: validate, check idempotency and If-Match, append, answer 201."""
+    """POST a command: the request serializer in, one service call, the response
+    serializer out (its rendering is also the answer a repeat of the request gets)."""
 
-    capability = {"POST": WRITE}
+    capability: dict[str, str] = {"POST": WRITE}
     request_serializer: type[serializers.Serializer[Any]]
+    response_serializer: type[ws.Created]
+    status_after: str = ""  # the call's status after a capital call step
 
-    def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        check_path_ids(kwargs)
+
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        """The one service call, with what the client sent."""
         raise NotImplementedError
 
     def post(self, request: Request, *args: Any, **kwargs: str) -> Response:
-        length = request.META.get("CONTENT_LENGTH") or "0"
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if limit is not None and length.isdigit() and int(length) > limit:
-            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
-        try:
-            data = request.data
-        except RecursionError:
-            raise exceptions.ParseError(
-                "JSON parse error - the body is nested too deeply."
-            ) from None
-        _check_text(data)
-        expected = idempotency.expected_version(request)
-        key = idempotency.key_of(request)
-        correlation = request.headers.get("X-Correlation-ID")
-        if correlation is not None and not idempotency._KEY.fullmatch(correlation):
-            raise exceptions.ValidationError(
-                {"X-Correlation-ID": ["Use 1 to 255 visible ASCII characters."]}
-            )
-        client = client_id(request)
-        fingerprint = idempotency.fingerprint(request, data) if key else ""
-        actor = s.Actor(
-            request.user,
-            source="api",
-            expected_version=expected,
-            correlation_id=correlation,
-            receipt=NewReceipt(client, key, fingerprint, {}) if key is not None else None,
-        )
-        try:
+        data = _body(request)
+        context: Body = {}
+        rendered: list[tuple[Any, Body]] = []  # the last command rendered, and its fields
+
+        def render(command: Any) -> Body:
+            """The resource's fields for ``command`` (the service asks first, for the
+            receipt; the answer reuses that rendering)."""
+            if not rendered or rendered[0][0] is not command:
+                fields = dict(self.response_serializer(command, context=context).data)
+                rendered[:] = [(command, fields)]
+            return rendered[0][1]
+
+        actor = idempotency.actor(request, data, render)
+
+        def run() -> Response:
             serializer = self.request_serializer(data=data)
             serializer.is_valid(raise_exception=True)
-            # The receipt goes in with the events, in the append's own statement, which
-            # replays it when the key is already used (by an earlier request or a twin
-            # racing this one): nothing here runs while the ledger is locked.
-            result, body = self.command(actor, dict(serializer.validated_data), **kwargs)
-        except (
-            DomainError,
-            s.StaleVersion,
-            s.ConcurrentChange,
-            IdempotencyConflict,
-            exceptions.APIException,
-        ):
-            # Refused; but if the key was used before, the answer is that request's (a
-            # retry of a command that succeeded may now be refused, as a duplicate say).
-            record = idempotency.find(client, key) if key is not None else None
-            if record is None:
-                raise
-            return idempotency.replay(record, fingerprint)
-        if result.receipt is not None:  # replayed: answer as the first request was answered
-            return idempotency.replay(result.receipt, fingerprint)
-        return idempotency.created(body, result.stream, result.version, result.positions)
+            validated = dict(serializer.validated_data)
+            context.update(
+                consortium=kwargs.get("slug"),
+                by=request.user.get_username(),
+                status=self.status_after,
+                action=validated.get("action"),
+            )
+            result = self.call(actor, validated, **kwargs)
+            resource = render(result.command)
+            return idempotency.answer(self.response_serializer, resource, result)
+
+        return idempotency.answered(actor, run, self.response_serializer)
 
 
-class _WriteAnywhere(permissions.BasePermission):
-    """For ``assets/`` (no slug in the URL): a role with the capability in some scope;
-    the view then checks it in the sponsoring consortium."""
-
-    message = "Your role does not allow this (write)."
+class _WriteAnywhere(HasCapability):
+    """For ``assets/`` (no slug in the URL), a POST needs a role with the capability in
+    some scope; the service's sponsor is then checked (``_require_write_in``)."""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        if not request.user or not request.user.is_authenticated:
-            return False
-        return RoleGrant.objects.filter(user=request.user, role__in=CAPABILITIES[WRITE]).exists()
+        if request.method != "POST" or not request.user or not request.user.is_authenticated:
+            return super().has_permission(request, view)
+        if any(g.role in CAPABILITIES[WRITE] for g in grants_everywhere(request.user)):
+            return True
+        self.message = "Your role does not allow this (write)."
+        return False
 
 
 def _require_write_in(actor: s.Actor, sponsor: str) -> None:
@@ -235,27 +197,29 @@ _ERRORS = {
     400: "Malformed JSON, a wrong type, a bad amount, currency or date, a bad header.",
     401: "No key, or a wrong, revoked or expired key.",
     403: "Your role does not allow this here.",
+    404: "No such consortium or asset.",
     409: "Changed concurrently twice; nothing was recorded. Retry.",
     412: "If-Match names a stale version; nothing was recorded.",
     413: "The body is larger than the limit (256 KiB).",
     415: "The body is not JSON.",
-    422: "A rule refuses the command (in words), an unknown id, or a reused Idempotency-Key.",
+    422: "A rule refuses the command (in words), an unknown id in the body or of a call, "
+    "commitment, facility, contribution or partner, or a reused Idempotency-Key.",
     429: "Too many requests from this client.",
 }
 _HEADERS = [
     OpenApiParameter(
         "Idempotency-Key",
-        str,
+        {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
         OpenApiParameter.HEADER,
         description="Per client. A repeat replays the first answer "
         "(`Idempotent-Replayed: true`); the same key with another body is 422.",
     ),
     OpenApiParameter(
         "If-Match",
-        str,
+        {"type": "string", "pattern": '^"[0-9]{1,18}"$', "example": '"12"'},
         OpenApiParameter.HEADER,
-        description='The stream version you decided on (the ETag of a write), e.g. "12"; '
-        "stale is 412.",
+        description="The stream version you decided on: the ETag of a write, quoted, e.g. "
+        '"12". Compared strongly: stale or weak (`W/"12"`) is 412.',
     ),
     OpenApiParameter(
         "X-Correlation-ID",
@@ -268,7 +232,7 @@ _HEADERS = [
 
 def documented(
     request: type[serializers.Serializer[Any]],
-    response: type[serializers.Serializer[Any]],
+    response: type[ws.Created],
     summary: str,
     operation_id: str,
 ) -> Callable[[type[CommandView]], type[CommandView]]:
@@ -283,6 +247,7 @@ def documented(
 
     def decorate(cls: type[CommandView]) -> type[CommandView]:
         cls.request_serializer = request
+        cls.response_serializer = response
 
         def post(self: CommandView, request: Request, *args: Any, **kwargs: str) -> Response:
             return CommandView.post(self, request, *args, **kwargs)
@@ -309,22 +274,14 @@ def documented(
 class ConsortiumForm(CommandView):
     """Form a consortium (deal team). Its slug must be new."""
 
-    def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
-        formed_on = data.get("formed_on") or _today()
-        body = {
-            "slug": data["slug"],
-            "name": data["name"],
-            "base_currency": data["base_currency"],
-            "formed_on": _iso(formed_on),
-        }
-        result = s.consortium_form(
-            actor=_receipted(actor, body),
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.consortium_form(
+            actor=actor,
             slug=data["slug"],
             name=data["name"],
             base_currency=data["base_currency"],
-            formed_on=formed_on,
+            formed_on=data.get("formed_on"),
         )
-        return result, body
 
 
 @documented(ws.TargetIn, ws.TargetOut, "Set a fundraising target", "consortium_set_target")
@@ -332,83 +289,49 @@ class TargetSet(CommandView):
     """Set the fundraising target for equity, debt or the total (deal team), optionally
     with a deadline or tranches that sum to the amount."""
 
-    def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
-        slug = kwargs["slug"]
-        currency = data.get("currency") or _base_currency(slug)
-        amount = _money(data["amount"], currency)
-        tranches = [
-            Tranche(_money(t["amount"], currency, f"tranches.{i}.amount"), t["available_from"])
-            for i, t in enumerate(data.get("tranches") or [])
-        ]
-        on = data.get("effective_on") or _today()
-        body = {
-            "consortium": slug,
-            "instrument": data["instrument"],
-            "amount": str(amount.amount),
-            "currency": currency,
-            "deadline": _iso(data.get("deadline")),
-            "tranches": [
-                {"amount": str(t.amount.amount), "available_from": t.available_from.isoformat()}
-                for t in tranches
-            ],
-            "effective_on": on.isoformat(),
-        }
-        result = s.consortium_set_target(
-            actor=_receipted(actor, body),
-            slug=slug,
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        currency = data.get("currency")
+        return s.consortium_set_target(
+            actor=actor,
+            slug=kwargs["slug"],
             instrument=data["instrument"],
-            amount=amount,
+            amount=_amount(data),
             deadline=data.get("deadline"),
-            tranches=tranches,
-            effective_on=on,
+            tranches=[
+                (Amount(t["amount"], currency), t["available_from"])
+                for t in data.get("tranches") or []
+            ],
+            effective_on=data.get("effective_on"),
         )
-        return result, body
 
 
 @documented(ws.PartnerIn, ws.PartnerOut, "Admit a partner", "partner_admit")
 class PartnerAdmit(CommandView):
     """Admit an organisation as a partner with a role (deal team)."""
 
-    def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
-        on = data.get("effective_on") or _today()
-        body = {
-            "consortium": kwargs["slug"],
-            "organisation_id": data["organisation_id"],
-            "name": data["name"],
-            "role": data["role"],
-            "effective_on": on.isoformat(),
-        }
-        result = s.partner_admit(
-            actor=_receipted(actor, body),
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.partner_admit(
+            actor=actor,
             slug=kwargs["slug"],
             organisation_id=data["organisation_id"],
             name=data["name"],
             role=data["role"],
-            effective_on=on,
+            effective_on=data.get("effective_on"),
         )
-        return result, body
 
 
 @documented(ws.PartnerRoleIn, ws.PartnerRoleOut, "Change a partner's role", "partner_role")
 class PartnerRole(CommandView):
     """Change a partner's role (deal team): a technical advisor becoming a member, say."""
 
-    def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
-        on = data.get("effective_on") or _today()
-        body = {
-            "consortium": kwargs["slug"],
-            "organisation_id": kwargs["partner"],
-            "role": data["role"],
-            "effective_on": on.isoformat(),
-        }
-        result = s.partner_change_role(
-            actor=_receipted(actor, body),
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.partner_change_role(
+            actor=actor,
             slug=kwargs["slug"],
             organisation_id=kwargs["partner"],
             role=data["role"],
-            effective_on=on,
+            effective_on=data.get("effective_on"),
         )
-        return result, body
 
 
 # --- commitments -------------------------------------------------------------------------
@@ -419,86 +342,45 @@ class CommitmentRecord(CommandView):
     """Record a partner's commitment through equity, an asset contribution or a corporate
     partnership (deal team). Equity is in the base currency."""
 
-    def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
-        slug = kwargs["slug"]
-        currency = data.get("currency") or _base_currency(slug)
-        amount = _money(data["amount"], currency)
-        commitment_id = data.get("commitment_id") or _new_id()
-        on = data.get("effective_on") or _today()
-        body = {
-            "consortium": slug,
-            "commitment_id": commitment_id,
-            "organisation_id": data["organisation_id"],
-            "instrument": data["instrument"],
-            "amount": str(amount.amount),
-            "currency": currency,
-            "stage": data["stage"],
-            "effective_on": on.isoformat(),
-        }
-        result = s.commitment_record(
-            actor=_receipted(actor, body),
-            slug=slug,
-            commitment_id=commitment_id,
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.commitment_record(
+            actor=actor,
+            slug=kwargs["slug"],
+            commitment_id=data.get("commitment_id") or _new_id(),
             organisation_id=data["organisation_id"],
             instrument=data["instrument"],
-            amount=amount,
+            amount=_amount(data),
             stage=data["stage"],
-            effective_on=on,
+            effective_on=data.get("effective_on"),
         )
-        return result, body
 
 
 @documented(ws.StageIn, ws.StageOut, "Advance a commitment's stage", "commitment_stage")
 class CommitmentStage(CommandView):
     """Move a commitment along indicated -> soft_circled -> signed, or withdraw it."""
 
-    def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
-        on = data.get("effective_on") or _today()
-        body = {
-            "consortium": kwargs["slug"],
-            "commitment_id": kwargs["commitment"],
-            "stage": data["stage"],
-            "effective_on": on.isoformat(),
-        }
-        result = s.commitment_advance_stage(
-            actor=_receipted(actor, body),
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.commitment_advance_stage(
+            actor=actor,
             slug=kwargs["slug"],
             commitment_id=kwargs["commitment"],
             stage=data["stage"],
-            effective_on=on,
+            effective_on=data.get("effective_on"),
         )
-        return result, body
 
 
 @documented(ws.AmendIn, ws.AmendOut, "Amend a commitment", "commitment_amend")
 class CommitmentAmend(CommandView):
     """Set a commitment's new amount (never below what was already called)."""
 
-    def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
-        slug = kwargs["slug"]
-        if data.get("currency"):
-            currency = data["currency"]
-        else:
-            state = load_consortium(slug).state
-            commitment = state.commitments.get(kwargs["commitment"]) if state.is_formed else None
-            currency = commitment.currency if commitment else _base_currency(slug)
-        amount = _money(data["amount"], currency)
-        on = data.get("effective_on") or _today()
-        body = {
-            "consortium": slug,
-            "commitment_id": kwargs["commitment"],
-            "amount": str(amount.amount),
-            "currency": currency,
-            "effective_on": on.isoformat(),
-        }
-        result = s.commitment_amend(
-            actor=_receipted(actor, body),
-            slug=slug,
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.commitment_amend(
+            actor=actor,
+            slug=kwargs["slug"],
             commitment_id=kwargs["commitment"],
-            amount=amount,
-            effective_on=on,
+            amount=_amount(data),
+            effective_on=data.get("effective_on"),
         )
-        return result, body
 
 
 # --- capital calls and contributions -------------------------------------------------
@@ -508,67 +390,42 @@ class CommitmentAmend(CommandView):
 class CallPrepare(CommandView):
     """Prepare a draft capital call (deal team); the key's user is its preparer."""
 
-    def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
-        slug = kwargs["slug"]
-        currency = data.get("currency") or _base_currency(slug)
-        amount = _money(data["amount"], currency)
-        call_id = data.get("call_id") or _new_id()
-        on = data.get("effective_on") or _today()
-        body = {
-            "consortium": slug,
-            "call_id": call_id,
-            "amount": str(amount.amount),
-            "currency": currency,
-            "due_on": data["due_on"].isoformat(),
-            "purpose": data["purpose"].strip(),
-            "prepared_by": actor.username,
-            "status": "draft",
-            "effective_on": on.isoformat(),
-        }
-        result = s.capital_call_prepare(
-            actor=_receipted(actor, body),
-            slug=slug,
-            call_id=call_id,
-            amount=amount,
+    status_after = "draft"
+
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.capital_call_prepare(
+            actor=actor,
+            slug=kwargs["slug"],
+            call_id=data.get("call_id") or _new_id(),
+            amount=_amount(data),
             due_on=data["due_on"],
             purpose=data["purpose"],
-            effective_on=on,
+            effective_on=data.get("effective_on"),
         )
-        return result, body
 
 
 def _call_step(
-    action: Callable[..., s.CommandResult], status_: str
-) -> Callable[[CommandView, s.Actor, Body], tuple[s.CommandResult, Body]]:
-    def command(
-        self: CommandView, actor: s.Actor, data: Body, **kwargs: str
-    ) -> tuple[s.CommandResult, Body]:
-        on = data.get("effective_on") or _today()
+    action: Callable[..., s.CommandResult],
+) -> Callable[..., s.CommandResult]:
+    def call(self: CommandView, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
         extra = {"reason": data["reason"]} if "reason" in data else {}
-        body = {
-            "consortium": kwargs["slug"],
-            "call_id": kwargs["call"],
-            "status": status_,
-            "by": actor.username,
-            "effective_on": on.isoformat(),
-        }
-        result = action(
-            actor=_receipted(actor, body),
+        return action(
+            actor=actor,
             slug=kwargs["slug"],
             call_id=kwargs["call"],
-            effective_on=on,
+            effective_on=data.get("effective_on"),
             **extra,
         )
-        return result, body
 
-    return command
+    return call
 
 
 @documented(ws.DatedIn, ws.CallStepOut, "Approve a capital call", "capital_call_approve")
 class CallApprove(CommandView):
     """Approve a draft call (deal team): the key's user must not be its preparer."""
 
-    command = _call_step(s.capital_call_approve, "approved")  # type: ignore[assignment]
+    status_after = "approved"
+    call = _call_step(s.capital_call_approve)
 
 
 @documented(ws.DatedIn, ws.CallStepOut, "Issue a capital call", "capital_call_issue")
@@ -576,14 +433,16 @@ class CallIssue(CommandView):
     """Issue an approved call (deal team): allocations are fixed pro rata to signed
     equity, each within the partner's unfunded amount."""
 
-    command = _call_step(s.capital_call_issue, "issued")  # type: ignore[assignment]
+    status_after = "issued"
+    call = _call_step(s.capital_call_issue)
 
 
 @documented(ws.CancelIn, ws.CallStepOut, "Cancel a capital call", "capital_call_cancel")
 class CallCancel(CommandView):
     """Cancel a draft or approved call (deal team); an issued call cannot be cancelled."""
 
-    command = _call_step(s.capital_call_cancel, "cancelled")  # type: ignore[assignment]
+    status_after = "cancelled"
+    call = _call_step(s.capital_call_cancel)
 
 
 @documented(ws.ContributionIn, ws.ContributionOut, "Record a contribution", "contribution_receive")
@@ -592,33 +451,17 @@ class ContributionReceive(CommandView):
 
     capability = {"POST": FINANCE_WRITE}
 
-    def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
-        slug = kwargs["slug"]
-        currency = data.get("currency") or _base_currency(slug)
-        amount = _money(data["amount"], currency)
-        contribution_id = data.get("contribution_id") or _new_id()
-        on = data.get("received_on") or _today()
-        body = {
-            "consortium": slug,
-            "call_id": kwargs["call"],
-            "contribution_id": contribution_id,
-            "organisation_id": data["organisation_id"],
-            "amount": str(amount.amount),
-            "currency": currency,
-            "bank_reference": data["bank_reference"].strip(),
-            "received_on": on.isoformat(),
-        }
-        result = s.contribution_receive(
-            actor=_receipted(actor, body),
-            slug=slug,
-            contribution_id=contribution_id,
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.contribution_receive(
+            actor=actor,
+            slug=kwargs["slug"],
+            contribution_id=data.get("contribution_id") or _new_id(),
             call_id=kwargs["call"],
             organisation_id=data["organisation_id"],
-            amount=amount,
+            amount=_amount(data),
             bank_reference=data["bank_reference"],
-            received_on=on,
+            received_on=data.get("received_on"),
         )
-        return result, body
 
 
 @documented(ws.ReversalIn, ws.ReversalOut, "Reverse a contribution", "contribution_reverse")
@@ -628,32 +471,15 @@ class ContributionReverse(CommandView):
 
     capability = {"POST": FINANCE_WRITE}
 
-    def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
-        slug, call_id, contribution_id = kwargs["slug"], kwargs["call"], kwargs["contribution"]
-        state = load_consortium(slug).state
-        contribution = state.contributions.get(contribution_id)
-        if contribution is not None and contribution.call_id != call_id:
-            raise NotFound(
-                f"Contribution {contribution_id!r} was received on capital call "
-                f"{contribution.call_id!r}, not {call_id!r}.",
-                field="contribution_id",
-            )
-        on = data.get("effective_on") or _today()
-        body = {
-            "consortium": slug,
-            "call_id": call_id,
-            "contribution_id": contribution_id,
-            "reason": data["reason"].strip(),
-            "effective_on": on.isoformat(),
-        }
-        result = s.contribution_reverse(
-            actor=_receipted(actor, body),
-            slug=slug,
-            contribution_id=contribution_id,
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.contribution_reverse(
+            actor=actor,
+            slug=kwargs["slug"],
+            call_id=kwargs["call"],
+            contribution_id=kwargs["contribution"],
             reason=data["reason"],
-            effective_on=on,
+            effective_on=data.get("effective_on"),
         )
-        return result, body
 
 
 # --- debt facilities and FX ---------------------------------------------------------------
@@ -663,39 +489,17 @@ class ContributionReverse(CommandView):
 class FacilityArrange(CommandView):
     """Record a committed credit line from a lender (deal team); counts as signed debt."""
 
-    def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
-        slug = kwargs["slug"]
-        currency = data.get("currency") or _base_currency(slug)
-        amount = _money(data["amount"], currency)
-        facility_id = data.get("facility_id") or _new_id()
-        on = data.get("effective_on") or _today()
-        body = {
-            "consortium": slug,
-            "facility_id": facility_id,
-            "lender": data["lender"],
-            "amount": str(amount.amount),
-            "currency": currency,
-            "maturity_on": data["maturity_on"].isoformat(),
-            "revolving": data["revolving"],
-            "effective_on": on.isoformat(),
-        }
-        result = s.facility_arrange(
-            actor=_receipted(actor, body),
-            slug=slug,
-            facility_id=facility_id,
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.facility_arrange(
+            actor=actor,
+            slug=kwargs["slug"],
+            facility_id=data.get("facility_id") or _new_id(),
             lender=data["lender"],
-            amount=amount,
+            amount=_amount(data),
             maturity_on=data["maturity_on"],
             revolving=data["revolving"],
-            effective_on=on,
+            effective_on=data.get("effective_on"),
         )
-        return result, body
-
-
-def _facility_currency(slug: str, facility_id: str) -> str:
-    state = load_consortium(slug).state
-    facility = state.facilities.get(facility_id) if state.is_formed else None
-    return facility.currency if facility else _base_currency(slug)
 
 
 @documented(ws.DrawIn, ws.DrawOut, "Draw on a debt facility", "facility_draw")
@@ -704,29 +508,15 @@ class FacilityDraw(CommandView):
 
     capability = {"POST": FINANCE_WRITE}
 
-    def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
-        slug, facility_id = kwargs["slug"], kwargs["facility"]
-        currency = data.get("currency") or _facility_currency(slug, facility_id)
-        amount = _money(data["amount"], currency)
-        draw_id = data.get("draw_id") or _new_id()
-        on = data.get("effective_on") or _today()
-        body = {
-            "consortium": slug,
-            "facility_id": facility_id,
-            "draw_id": draw_id,
-            "amount": str(amount.amount),
-            "currency": currency,
-            "effective_on": on.isoformat(),
-        }
-        result = s.facility_draw(
-            actor=_receipted(actor, body),
-            slug=slug,
-            facility_id=facility_id,
-            draw_id=draw_id,
-            amount=amount,
-            effective_on=on,
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.facility_draw(
+            actor=actor,
+            slug=kwargs["slug"],
+            facility_id=kwargs["facility"],
+            draw_id=data.get("draw_id") or _new_id(),
+            amount=_amount(data),
+            effective_on=data.get("effective_on"),
         )
-        return result, body
 
 
 @documented(ws.RepaymentIn, ws.RepaymentOut, "Repay a debt facility", "facility_repay")
@@ -735,29 +525,15 @@ class FacilityRepay(CommandView):
 
     capability = {"POST": FINANCE_WRITE}
 
-    def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
-        slug, facility_id = kwargs["slug"], kwargs["facility"]
-        currency = data.get("currency") or _facility_currency(slug, facility_id)
-        amount = _money(data["amount"], currency)
-        repayment_id = data.get("repayment_id") or _new_id()
-        on = data.get("effective_on") or _today()
-        body = {
-            "consortium": slug,
-            "facility_id": facility_id,
-            "repayment_id": repayment_id,
-            "amount": str(amount.amount),
-            "currency": currency,
-            "effective_on": on.isoformat(),
-        }
-        result = s.facility_repay(
-            actor=_receipted(actor, body),
-            slug=slug,
-            facility_id=facility_id,
-            repayment_id=repayment_id,
-            amount=amount,
-            effective_on=on,
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.facility_repay(
+            actor=actor,
+            slug=kwargs["slug"],
+            facility_id=kwargs["facility"],
+            repayment_id=data.get("repayment_id") or _new_id(),
+            amount=_amount(data),
+            effective_on=data.get("effective_on"),
         )
-        return result, body
 
 
 @documented(ws.FxRateIn, ws.FxRateOut, "Record an FX rate", "fx_rate_record")
@@ -767,26 +543,14 @@ class FxRateRecord(CommandView):
 
     capability = {"POST": FINANCE_WRITE}
 
-    def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
-        try:
-            rate = to_decimal(data["rate"], field="rate")
-        except InvalidAmount as error:  # pragma: no cover - the serializer checked it
-            raise exceptions.ValidationError({"rate": [error.message]}) from None
-        on = data.get("effective_on") or _today()
-        body = {
-            "consortium": kwargs["slug"],
-            "currency": data["currency"],
-            "rate": data["rate"],
-            "effective_on": on.isoformat(),
-        }
-        result = s.fx_rate_record(
-            actor=_receipted(actor, body),
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.fx_rate_record(
+            actor=actor,
             slug=kwargs["slug"],
             currency=data["currency"],
-            rate=rate,
-            effective_on=on,
+            rate=Decimal(data["rate"]),
+            effective_on=data.get("effective_on"),
         )
-        return result, body
 
 
 # --- assets and stakes --------------------------------------------------------------------
@@ -798,36 +562,19 @@ class AssetRegister(CommandView):
 
     permission_classes = [_WriteAnywhere]
 
-    def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
-        sponsor = data["sponsor"]
-        _require_write_in(actor, sponsor)
-        currency = data.get("currency") or _base_currency(sponsor)
-        cost = _money(data["estimated_cost"], currency, "estimated_cost")
-        asset_id = data.get("asset_id") or _new_id()
-        on = data.get("effective_on") or _today()
-        body = {
-            "asset_id": asset_id,
-            "sponsor": sponsor,
-            "kind": data["kind"],
-            "name": data["name"].strip(),
-            "location": data["location"].strip(),
-            "capacity_mw": data["capacity_mw"],
-            "estimated_cost": str(cost.amount),
-            "currency": currency,
-            "effective_on": on.isoformat(),
-        }
-        result = s.asset_register(
-            actor=_receipted(actor, body),
-            asset_id=asset_id,
-            sponsor=sponsor,
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        _require_write_in(actor, data["sponsor"])
+        return s.asset_register(
+            actor=actor,
+            asset_id=data.get("asset_id") or _new_id(),
+            sponsor=data["sponsor"],
             kind=data["kind"],
             name=data["name"],
             location=data["location"],
-            capacity_mw=to_decimal(data["capacity_mw"], field="capacity_mw"),
-            estimated_cost=cost,
-            effective_on=on,
+            capacity_mw=Decimal(data["capacity_mw"]),
+            estimated_cost=_amount(data, "estimated_cost"),
+            effective_on=data.get("effective_on"),
         )
-        return result, body
 
 
 @documented(ws.StakeIn, ws.StakeOut, "Acquire, transfer or sell a stake", "asset_stake")
@@ -837,125 +584,53 @@ class AssetStake(CommandView):
 
     permission_classes = [_WriteAnywhere]
 
-    def command(self, actor: s.Actor, data: Body, **kwargs: str) -> tuple[s.CommandResult, Body]:
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
         asset_id = kwargs["asset"]
         sponsor = load_asset(asset_id).state.sponsor
-        if not sponsor:
-            raise NotFound(f"No asset {asset_id!r} is registered.", field="asset_id")
-        _require_write_in(actor, sponsor)
-        holder = Holder(data["holder"]["kind"], data["holder"]["id"])
-        percent = _percent(data["percent"])
-        on = data.get("effective_on") or _today()
-        to_holder = None
+        if sponsor:
+            _require_write_in(actor, sponsor)
+        holder, percent, on = (
+            _holder(data["holder"]),
+            _percent(data["percent"]),
+            data.get("effective_on"),
+        )
         if data["action"] == "transfer":
-            to_holder = Holder(data["to_holder"]["kind"], data["to_holder"]["id"])
-        body = {
-            "asset_id": asset_id,
-            "action": data["action"],
-            "holder": {"kind": holder.kind, "id": holder.id},
-            "to_holder": {"kind": to_holder.kind, "id": to_holder.id} if to_holder else None,
-            "percent": data["percent"],
-            "effective_on": on.isoformat(),
-        }
-        signed = _receipted(actor, body)
-        if to_holder is not None:
-            result = s.stake_transfer(
-                actor=signed,
+            return s.stake_transfer(
+                actor=actor,
                 asset_id=asset_id,
                 from_holder=holder,
-                to_holder=to_holder,
+                to_holder=_holder(data["to_holder"]),
                 percent=percent,
                 effective_on=on,
             )
-        elif data["action"] == "sell":
-            result = s.stake_sell(
-                actor=signed, asset_id=asset_id, holder=holder, percent=percent, effective_on=on
+        if data["action"] == "sell":
+            return s.stake_sell(
+                actor=actor, asset_id=asset_id, holder=holder, percent=percent, effective_on=on
             )
-        else:
-            result = s.stake_acquire(
-                actor=signed, asset_id=asset_id, holder=holder, percent=percent, effective_on=on
-            )
-        return result, body
+        return s.stake_acquire(
+            actor=actor, asset_id=asset_id, holder=holder, percent=percent, effective_on=on
+        )
 
 
-# --- routes -----------------------------------------------------------------------------
-
-
-def _shared(route: str, view: type[CommandView], name: str) -> URLPattern:
-    """A POST route whose path also has a GET in ``reads``: other methods go there.
-
-    ``urls.py`` lists the writes first, so without this a ``GET consortia/`` would stop at
-    the write view (405). The callback keeps ``cls`` and ``initkwargs`` so the schema
-    generator still documents the POST; the GET is documented from ``reads``.
-    """
-    post_view = view.as_view()
-
-    def dispatch(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.method not in {"POST", "OPTIONS"}:
-            match = _resolve_read(pattern, request.path_info)
-            if match is not None:
-                return match.func(request, *match.args, **match.kwargs)  # type: ignore[no-any-return]
-        return post_view(request, *args, **kwargs)
-
-    dispatch.cls = view  # type: ignore[attr-defined]
-    dispatch.initkwargs = {}  # type: ignore[attr-defined]
-    pattern = path(route, csrf_exempt(dispatch), name=name)
-    return pattern
-
-
-def _resolve_read(pattern: URLPattern, path_info: str) -> Any:
-    from consortium.api import reads  # imported late: reads may import writes' helpers
-
-    for start in [i + 1 for i, char in enumerate(path_info) if char == "/"]:
-        tail = path_info[start:]
-        if pattern.pattern.match(tail) is None:
-            continue
-        for candidate in reads.urlpatterns:
-            if isinstance(candidate, URLResolver):
-                continue
-            match = candidate.resolve(tail)
-            if match is not None:
-                return match
-        return None
-    return None
-
-
-_C = "consortia/<str:slug>/"
-_CALL = _C + "capital-calls/<str:call>/"
-_FAC = _C + "facilities/<str:facility>/"
-
-urlpatterns: list[URLPattern | URLResolver] = [
-    _shared("consortia/", ConsortiumForm, "api-consortium-form"),
-    path(_C + "targets/", TargetSet.as_view(), name="api-targets"),
-    path(_C + "partners/", PartnerAdmit.as_view(), name="api-partners"),
-    path(_C + "partners/<str:partner>/role/", PartnerRole.as_view(), name="api-partner-role"),
-    path(_C + "commitments/", CommitmentRecord.as_view(), name="api-commitments"),
-    path(
-        _C + "commitments/<str:commitment>/stage/",
-        CommitmentStage.as_view(),
-        name="api-commitment-stage",
-    ),
-    path(
-        _C + "commitments/<str:commitment>/amend/",
-        CommitmentAmend.as_view(),
-        name="api-commitment-amend",
-    ),
-    _shared(_C + "capital-calls/", CallPrepare, "api-call-prepare"),
-    path(_CALL + "approve/", CallApprove.as_view(), name="api-call-approve"),
-    path(_CALL + "issue/", CallIssue.as_view(), name="api-call-issue"),
-    path(_CALL + "cancel/", CallCancel.as_view(), name="api-call-cancel"),
-    path(_CALL + "contributions/", ContributionReceive.as_view(), name="api-contributions"),
-    path(
-        _CALL + "contributions/<str:contribution>/reverse/",
-        ContributionReverse.as_view(),
-        name="api-contribution-reverse",
-    ),
-    path(_C + "facilities/", FacilityArrange.as_view(), name="api-facilities"),
-    path(_FAC + "draws/", FacilityDraw.as_view(), name="api-facility-draws"),
-    path(_FAC + "repayments/", FacilityRepay.as_view(), name="api-facility-repayments"),
-    path(_C + "fx-rates/", FxRateRecord.as_view(), name="api-fx-rates"),
-    _shared("assets/", AssetRegister, "api-asset-register"),
-    path("assets/<str:asset>/stakes/", AssetStake.as_view(), name="api-asset-stakes"),
+__all__ = [
+    "AssetRegister",
+    "AssetStake",
+    "CallApprove",
+    "CallCancel",
+    "CallIssue",
+    "CallPrepare",
+    "CommandView",
+    "CommitmentAmend",
+    "CommitmentRecord",
+    "CommitmentStage",
+    "ConsortiumForm",
+    "ContributionReceive",
+    "ContributionReverse",
+    "FacilityArrange",
+    "FacilityDraw",
+    "FacilityRepay",
+    "FxRateRecord",
+    "PartnerAdmit",
+    "PartnerRole",
+    "TargetSet",
 ]
-
-__all__ = ["urlpatterns"]

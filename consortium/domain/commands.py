@@ -14,6 +14,17 @@ from consortium.domain.values import Holder, Tranche
 
 
 @dataclass(frozen=True, slots=True)
+class Amount:
+    """An amount as a caller wrote it, before it meets its currency: a decimal, and the
+    currency if the caller named one. Services accept it wherever they take ``Money`` and
+    resolve an omitted currency to the command's default (the consortium's base currency,
+    a facility's or a commitment's own currency)."""
+
+    value: Decimal | int | str
+    currency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FormConsortium:
     name: str
     slug: str
@@ -120,9 +131,12 @@ class ReceiveContribution:
 
 @dataclass(frozen=True, slots=True)
 class ReverseContribution:
+    """With `call_id`, the contribution must have been received on that capital call."""
+
     contribution_id: str
     reason: str
     effective_on: date
+    call_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +201,11 @@ class TransferStake:
     to_holder: Holder
     percent: Percent
     effective_on: date
+
+    @property
+    def holder(self) -> Holder:
+        """The holder whose stake changes hands (as on the other stake commands)."""
+        return self.from_holder
 
 
 @dataclass(frozen=True, slots=True)

@@ -375,7 +375,7 @@ def decide_reverse_contribution(
     state: ConsortiumState, command: ReverseContribution
 ) -> list[Event]:
     on = _start(state, command.effective_on)
-    contribution = check_contribution(state, command.contribution_id)
+    contribution = check_contribution(state, command.contribution_id, command.call_id)
     check_not_before(
         on, contribution.received_on, f"contribution {contribution.contribution_id!r} was received"
     )

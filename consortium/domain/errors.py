@@ -34,6 +34,13 @@ class InvalidAmount(InvalidInput):
     code = "invalid_amount"
 
 
+class MalformedAmount(InvalidAmount):
+    """The amount cannot be written in its currency (too many decimal places, too large):
+    a fault of the input, not a rule of the deal."""
+
+    code = "malformed_amount"
+
+
 class InvalidCurrency(InvalidAmount):
     code = "invalid_currency"
 
@@ -56,6 +63,24 @@ class TranchesDoNotMatchTarget(InvalidInput):
 
 class NotFound(DomainError):
     code = "not_found"
+
+
+class UnknownConsortium(NotFound):
+    """The consortium a command is addressed to has not been formed."""
+
+    code = "unknown_consortium"
+
+
+class UnknownAsset(NotFound):
+    """The asset a command is addressed to has not been registered."""
+
+    code = "unknown_asset"
+
+
+class ContributionOnAnotherCall(NotFound):
+    """The contribution exists, but was received on another capital call than the one named."""
+
+    code = "contribution_on_another_call"
 
 
 class NotAPartner(NotFound):

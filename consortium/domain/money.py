@@ -10,6 +10,7 @@ from consortium.domain.errors import (
     InvalidAmount,
     InvalidCurrency,
     InvalidPercent,
+    MalformedAmount,
 )
 
 # ISO 4217 minor-unit digits of the currencies the service accepts.
@@ -93,7 +94,7 @@ def _check_places(number: Decimal, places: int, what: str, field: str) -> Decima
         return number
     exact = _quantize(number, places)
     if exact != number:
-        raise InvalidAmount(
+        raise MalformedAmount(
             f"{what} has at most {places} decimal places; {format(number, 'f')} has more.",
             field=field,
         )
@@ -111,7 +112,7 @@ class Money:
         places = minor_digits(self.currency)
         number = to_decimal(self.amount)
         if abs(number) >= MAX_MAJOR_UNITS:
-            raise InvalidAmount(
+            raise MalformedAmount(
                 f"{self.currency} {format(number, 'f')} is beyond the largest amount accepted "
                 f"({MAX_MAJOR_UNITS:,} units).",
                 field="amount",

@@ -13,6 +13,7 @@ from consortium.domain.errors import (
     AmendBelowCalled,
     CallExceedsUnfunded,
     ContributionExceedsOwed,
+    ContributionOnAnotherCall,
     CurrencyMismatch,
     DateBeforeDependency,
     DateBeforeFormation,
@@ -30,6 +31,8 @@ from consortium.domain.errors import (
     StakeExceedsHolding,
     StakesExceed100Percent,
     TranchesDoNotMatchTarget,
+    UnknownAsset,
+    UnknownConsortium,
     WithdrawAfterCalled,
 )
 from consortium.domain.identifiers import check_date, check_person, same_person
@@ -89,7 +92,7 @@ def check_not_in_future(on: date, today: date | None) -> None:
 def check_formed(state: ConsortiumState) -> date:
     """The consortium exists; returns its formation date."""
     if state.formed_on is None:
-        raise NotFound("This consortium has not been formed yet; form it first.")
+        raise UnknownConsortium("This consortium has not been formed yet; form it first.")
     return state.formed_on
 
 
@@ -363,10 +366,20 @@ def check_within_owed(
         )
 
 
-def check_contribution(state: ConsortiumState, contribution_id: str) -> ContributionState:
+def check_contribution(
+    state: ConsortiumState, contribution_id: str, call_id: str | None = None
+) -> ContributionState:
+    """The contribution exists, is not reversed, and (if ``call_id`` is named) was
+    received on that capital call."""
     contribution = state.contributions.get(contribution_id)
     if contribution is None:
         raise NotFound(f"No contribution {contribution_id!r} is recorded.", field="contribution_id")
+    if call_id is not None and contribution.call_id != call_id:
+        raise ContributionOnAnotherCall(
+            f"Contribution {contribution_id!r} was received on capital call "
+            f"{contribution.call_id!r}, not {call_id!r}.",
+            field="contribution_id",
+        )
     if contribution.reversed_on is not None:
         raise AlreadyReversed(
             f"Contribution {contribution_id!r} was already reversed on {contribution.reversed_on}.",
@@ -433,7 +446,7 @@ def check_repayment_within_drawn(facility: FacilityState, amount: Money) -> None
 
 def check_registered(asset: AssetState, asset_id: str) -> date:
     if asset.registered_on is None or asset.asset_id != asset_id:
-        raise NotFound(f"No asset {asset_id!r} is registered.", field="asset_id")
+        raise UnknownAsset(f"No asset {asset_id!r} is registered.", field="asset_id")
     return asset.registered_on
 
 

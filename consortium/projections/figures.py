@@ -11,8 +11,10 @@ Conventions:
   currency), never a float: ``*_minor`` fields. ``money(row, "signed_minor")`` gives a
   ``Money``.
 - **Percentages are Decimals**: percent of target with 2 places (half up), a partner's
-  share of signed equity with 4 places (half up), ownership with 4 places, look-through
-  rounded *down* so that no total ever exceeds 100 %.
+  share of signed equity with 4 places (half up), ownership with 4 places. Look-through
+  shares are computed exactly (fractions) and rounded to 4 places only at the end, so that
+  the rounded parts sum to the rounded whole (largest remainder): the rows of an asset
+  held 100 % show 100.0000 between them, never 99.9999.
 - Nothing here depends on today: ``overdue`` is derived by the selectors at read time.
 """
 
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Final, Literal
+from typing import Final, Literal, TypeVar
 
 from consortium.domain.events import (
     CapitalCallApproved,
@@ -61,6 +63,7 @@ _CENT: Final = Decimal("0.01")
 _BASIS: Final = Decimal("0.0001")
 _HUNDRED: Final = Decimal(100)
 _PERCENT_SCALE: Final = 10_000  # four decimal places
+_K = TypeVar("_K", bound=tuple[str, str])
 
 
 def money(row: object, name: str) -> Money:
@@ -644,8 +647,9 @@ def read_positions(
 @dataclass(frozen=True, slots=True)
 class AssetRow:
     """The asset and its totals: ``stakes_percent`` (direct stakes, at most 100) and
-    ``look_through_percent`` (what the look-through rows attribute to organisations; less
-    than the stakes when a consortium holder has no signed equity, or by rounding down)."""
+    ``look_through_percent`` (what the look-through rows attribute to organisations, the
+    exact sum rounded half up to 4 places; less than the stakes only when a consortium
+    holder has no signed equity). It equals the sum of the rows' ``total_percent``."""
 
     asset_id: str
     sponsor: str
@@ -673,8 +677,9 @@ class StakeRow:
 class LookThroughRow:
     """An organisation's effective share of the asset: its direct stake plus, for each
     consortium holding a stake, its share of that consortium's signed equity times the
-    consortium's stake (``indirect_percent``, summed exactly, then rounded down to 4
-    places). ``total_percent = direct + indirect``; the totals never exceed 100."""
+    consortium's stake (``indirect_percent``). Both are exact fractions rounded to 4
+    places together with every other row's, so that the rows sum to the asset's
+    ``look_through_percent``; ``total_percent = direct + indirect``."""
 
     organisation_id: str
     direct_percent: Decimal
@@ -690,9 +695,18 @@ class Ownership:
     position: int | None = field(default=None, compare=False)
 
 
-def _round_down(value: Fraction) -> Decimal:
-    units = value.numerator * _PERCENT_SCALE // value.denominator
-    return Decimal(units).scaleb(-4)
+def _apportioned(parts: Mapping[_K, Fraction]) -> dict[_K, Decimal]:
+    """Each exact part rounded to 4 places so that the rounded parts sum to the exact whole
+    rounded half up: every part is rounded down, then the units still missing go one each
+    to the parts with the largest remainders (ties: in key order)."""
+    whole = sum(parts.values(), Fraction(0))
+    target = int(whole * _PERCENT_SCALE + Fraction(1, 2))  # half up (parts are >= 0)
+    units = {key: int(value * _PERCENT_SCALE) for key, value in parts.items()}
+    missing = target - sum(units.values())
+    by_remainder = sorted(parts, key=lambda key: (-(parts[key] * _PERCENT_SCALE - units[key]), key))
+    for key in by_remainder[:missing]:
+        units[key] += 1
+    return {key: Decimal(count).scaleb(-4) for key, count in units.items()}
 
 
 def _percent(value: Decimal) -> Decimal:
@@ -726,10 +740,17 @@ def ownership_of(
             if signed > 0:
                 share = Fraction(percent) * signed / total
                 indirect[org] = indirect.get(org, Fraction(0)) + share
+    organisations = sorted(set(direct) | set(indirect))
+    shown = _apportioned(
+        {
+            (org, part): shares.get(org, Fraction(0))
+            for org in organisations
+            for part, shares in (("direct", direct), ("indirect", indirect))
+        }
+    )
     look_through = []
-    for org in sorted(set(direct) | set(indirect)):
-        d = _round_down(direct.get(org, Fraction(0)))
-        i = _round_down(indirect.get(org, Fraction(0)))
+    for org in organisations:
+        d, i = shown[(org, "direct")], shown[(org, "indirect")]
         look_through.append(LookThroughRow(org, d, i, d + i))
     row = AssetRow(
         asset_id=asset.asset_id,

@@ -48,10 +48,40 @@ def test_missing_wrong_revoked_and_expired_keys_are_401():
     assert whoami(short) == 401
 
 
-def test_a_key_without_a_role_is_403():
+def api(key: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+def test_a_key_without_a_role_may_ask_who_it_is_and_nothing_else():
     key = create("nobody", "--user", "nobody", "--role", "auditor", "--consortium", "other")
     RoleGrant.objects.filter(user__username="nobody").delete()
-    assert whoami(key) == 403
+    answer = api(key).get("/api/v1/whoami/")
+    assert answer.status_code == 200
+    assert answer.json() == {"username": "nobody", "client": "nobody", "roles": []}
+    assert api(key).get("/api/v1/consortia/").status_code == 403
+
+
+def test_whoami_says_what_every_role_may_do_where():
+    partner = create("lp", "--user", "lp", "--role", "partner:mgx", "--consortium", "aip")
+    body = api(partner).get("/api/v1/whoami/").json()
+    assert body == {
+        "username": "lp",
+        "client": "lp",
+        "roles": [
+            {
+                "role": "partner",
+                "consortium": "aip",
+                "organisation_id": "mgx",
+                "capabilities": ["partner_read"],
+            }
+        ],
+    }
+    finance = create("erp", "--user", "erp", "--role", "finance")
+    (role,) = api(finance).get("/api/v1/whoami/").json()["roles"]
+    assert role["consortium"] is None
+    assert role["capabilities"] == ["finance_write", "partner_read", "read"]
 
 
 @pytest.mark.parametrize("role", ["treasurer", "partner", "partner:", "auditor:x"])

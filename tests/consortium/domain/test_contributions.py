@@ -9,11 +9,13 @@ from consortium.domain.errors import (
     AlreadyExists,
     AlreadyReversed,
     ContributionExceedsOwed,
+    ContributionOnAnotherCall,
     CurrencyMismatch,
     DateBeforeDependency,
     InvalidInput,
     InvalidTransition,
     NotAPartner,
+    NotFound,
 )
 from consortium.domain.events import ContributionReceived
 from consortium.domain.money import Money
@@ -90,4 +92,28 @@ def test_a_reversal_is_not_dated_before_the_receipt(aip, make) -> None:
         ReverseContribution("p-1", "Error", date(2025, 4, 9)),
         DateBeforeDependency,
         "before contribution 'p-1' was received on 2025-04-10",
+    )
+
+
+def test_a_reversal_naming_a_call_must_name_the_call_it_was_received_on(aip, make) -> None:
+    # Given a contribution received on call-1
+    aip.given(*make.called("call-1", "800000000"), make.pay("p-1", "call-1", "mgx", "1"))
+    # When it is reversed as if it were on another call, then the rule refuses it
+    aip.refuses(
+        ReverseContribution("p-1", "Error", date(2025, 4, 11), call_id="call-2"),
+        ContributionOnAnotherCall,
+        "Contribution 'p-1' was received on capital call 'call-1', not 'call-2'",
+    )
+    assert aip.state.contributions["p-1"].reversed_on is None
+    # And named with its own call, it is reversed
+    aip.when(ReverseContribution("p-1", "Error", date(2025, 4, 11), call_id="call-1"))
+    assert aip.state.contributions["p-1"].reversed_on == date(2025, 4, 11)
+
+
+def test_a_reversal_of_an_unknown_contribution_names_it_whatever_the_call(aip, make) -> None:
+    aip.given(*make.called("call-1", "800000000"))
+    aip.refuses(
+        ReverseContribution("p-404", "Error", date(2025, 4, 11), call_id="call-1"),
+        NotFound,
+        "No contribution 'p-404'",
     )

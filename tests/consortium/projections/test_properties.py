@@ -335,3 +335,7 @@ def test_incremental_equals_rebuild_and_as_of_now(data, alice, bob, helpers):
     assert ownership.asset.stakes_percent <= 100
     assert ownership.asset.look_through_percent <= ownership.asset.stakes_percent
     assert sum(r.total_percent for r in ownership.look_through) <= 100
+    # Rounded for display only, and together: the rows sum to the asset's figure.
+    assert sum(r.total_percent for r in ownership.look_through) == (
+        ownership.asset.look_through_percent
+    )

@@ -252,33 +252,39 @@ def test_ownership_look_through(demo):
 
     asset, stakes, look = view("aip-dc-virginia")
     assert stakes == {("consortium", "aip"): D("80"), ("organisation", "microsoft"): D("20")}
-    assert look == {  # 80 % x 8/22, 80 % x 6/22, rounded down to 4 places
+    # 80 % x 8/22 and 80 % x 6/22, exact, then rounded so that the parts sum to the whole:
+    # rounded down they would show 99.9999 beside stakes of 100; the unit left goes to the
+    # largest remainder (mgx's 21.81818...).
+    assert look == {
         "blackrock-gip": (D("0"), D("29.0909"), D("29.0909")),
-        "mgx": (D("0"), D("21.8181"), D("21.8181")),
+        "mgx": (D("0"), D("21.8182"), D("21.8182")),
         "microsoft": (D("20"), D("29.0909"), D("49.0909")),
     }
-    assert (asset.stakes_percent, asset.look_through_percent) == (D("100"), D("99.9999"))
+    assert (asset.stakes_percent, asset.look_through_percent) == (D("100"), D("100"))
+    assert sum(total for _, _, total in look.values()) == D("100")
     assert (asset.sponsor, asset.kind, asset.capacity_mw, asset.estimated_cost_minor) == (
         "aip",
         "data_centre",
         D("1000"),
         bn("12"),
     )
-    _, stakes, look = view("aip-power-texas")
+    asset, stakes, look = view("aip-power-texas")
     assert stakes == {("consortium", "aip"): D("51")}
     assert look == {
-        "blackrock-gip": (D("0"), D("18.5454"), D("18.5454")),  # 51 x 8/22 = 18.54545...
-        "mgx": (D("0"), D("13.9090"), D("13.9090")),  # 51 x 6/22 = 13.90909...
+        "blackrock-gip": (D("0"), D("18.5455"), D("18.5455")),
+        "mgx": (D("0"), D("13.9091"), D("13.9091")),
         "microsoft": (D("0"), D("18.5454"), D("18.5454")),
-    }
+    }  # two units left after rounding down, to the two largest remainders
+    assert asset.look_through_percent == D("51")
     asset, stakes, look = view("sg-dc-abilene")
     assert stakes == {("consortium", "stargate"): D("85"), ("organisation", "oracle"): D("15")}
     assert look == {
-        "openai": (D("0"), D("35.8888"), D("35.8888")),  # 85 x 19/45
+        "openai": (D("0"), D("35.8889"), D("35.8889")),  # 85 x 19/45 = 35.8888...
         "oracle": (D("15"), D("13.2222"), D("28.2222")),  # 15 + 85 x 7/45
-        "softbank": (D("0"), D("35.8888"), D("35.8888")),
+        "softbank": (D("0"), D("35.8889"), D("35.8889")),
     }
-    assert asset.look_through_percent <= 100
+    assert asset.look_through_percent == D("100")
+    assert sum(total for _, _, total in look.values()) == D("100")
 
 
 def test_as_of_now_equals_live_and_earlier_dates_differ(demo):
