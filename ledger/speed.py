@@ -1,9 +1,9 @@
 """The service's speed mechanisms, each with an off switch read in one place.
 
 Each mechanism makes something faster without changing what any answer says. Each is
-listed here once, with what it does and the benchmark figure it moves (bench/README.md);
-each asks ``enabled(name)`` where it is decided, so it can be turned off for a
-measurement (or to rule it out while chasing a bug) by naming it in the environment
+listed here once, with what it does and the benchmark figure it moves (README.md, "How
+it is fast"); each asks ``enabled(name)`` where it is decided, so it can be turned off
+for a measurement (or to rule it out while chasing a bug) by naming it in the environment
 variable ``CONSORTIUM_SPEED_OFF`` (a comma list, read into ``settings.SPEED_OFF``).
 A name that is not listed here is a configuration error at start-up (``check``).
 """
