@@ -3,7 +3,10 @@
 - **Catch-up** reads the events after the checkpoint in position order, in batches, and
   applies them in the same transaction that advances the checkpoint, holding the
   projection's state row lock: one runner per projection at a time, any number of
-  workers, and a retried or duplicated task changes nothing twice.
+  workers, and a retried or duplicated task changes nothing twice. ``catch_up_all``
+  catches every projection up in one transaction per batch (their state rows locked in
+  name order, the ledger read once, each projection applied under its own savepoint), so
+  a round after an append costs one commit, not one per projection.
 - **A failing event stops the projection at its position**: the batch is retried one
   event at a time, everything before the failing event is kept, and the error is
   recorded and shown (``projections_status``); it is never skipped.
@@ -91,6 +94,25 @@ _LOCK_STATE = (
 )
 
 
+def _states(names: Sequence[str]) -> dict[str, ProjectionState]:
+    """The projections' state rows, locked in name order (created if missing): one
+    statement on PostgreSQL when every row exists."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK_STATES, [sorted(names)])
+            rows = cursor.fetchall()
+        if len(rows) == len(set(names)):
+            found = [ProjectionState.from_db(connection.alias, _STATE_FIELDS, r) for r in rows]
+            return {state.name: state for state in found}
+    return {name: _state(name) for name in sorted(names)}
+
+
+_LOCK_STATES = (
+    f"SELECT {', '.join(_STATE_FIELDS)} FROM ledger_projection_state "  # noqa: S608
+    "WHERE name = ANY(%s::text[]) ORDER BY name FOR UPDATE"
+)
+
+
 def next_generation(name: str) -> int:
     """The generation a rebuild requested now will produce (the one in progress, if any)."""
     row = ProjectionState.objects.filter(name=name).first()
@@ -111,8 +133,75 @@ def catch_up(name: str, *, batch: int = DEFAULT_BATCH) -> int:
 
 
 def catch_up_all(*, batch: int = DEFAULT_BATCH) -> dict[str, int]:
-    """Catch up every registered projection; a failing one does not hold up the others."""
-    return {name: catch_up(name, batch=batch) for name in registry.names()}
+    """Catch up every registered projection; returns how many events each applied.
+
+    Each batch is one transaction for all of them (see the module docstring). A failing
+    projection does not hold up the others: its savepoint is rolled back, the others'
+    work commits, and then its batch is retried one event at a time to stop it exactly
+    at the failing event (as ``catch_up`` does); it is left out of further batches.
+    """
+    projections = [registry.get(name) for name in registry.names()]
+    applied = dict.fromkeys((p.name for p in projections), 0)
+    while projections:
+        counts, more, failures = _catch_up_together(projections, batch)
+        for name, count in counts.items():
+            applied[name] += count
+        for projection, generation, after, events in failures:
+            _record_failure(projection, generation, after, events)
+        failed = {failure[0].name for failure in failures}
+        projections = [p for p in projections if p.name in more and p.name not in failed]
+    return applied
+
+
+_Failure = tuple[Projection, int, int, list[store.RecordedEvent]]
+
+
+def _catch_up_together(
+    projections: Sequence[Projection], limit: int
+) -> tuple[dict[str, int], set[str], list[_Failure]]:
+    """One batch for several projections in one transaction: events applied per
+    projection, the projections with more to do, and the ones that failed (rolled back
+    to their savepoints, to be retried one event at a time after the commit)."""
+    counts: dict[str, int] = {}
+    more_for: set[str] = set()
+    failures: list[_Failure] = []
+    with transaction.atomic():
+        states = _states([p.name for p in projections])
+        after = min(state.checkpoint for state in states.values())
+        events, checkpoint, more = _batch_of(_union(projections), after, limit)
+        advanced: list[ProjectionState] = []
+        for projection in projections:
+            state = states[projection.name]
+            if checkpoint <= state.checkpoint:  # ahead of this batch (or at the head)
+                if more:
+                    more_for.add(projection.name)
+                continue
+            kinds = projection.event_types
+            mine = [
+                e
+                for e in events
+                if e.position > state.checkpoint and (kinds is None or e.type in kinds)
+            ]
+            if _apply(projection, mine, state.generation, state.checkpoint) is None:
+                counts[projection.name] = len(mine)
+                state.checkpoint = checkpoint
+                advanced.append(state)
+                if more:
+                    more_for.add(projection.name)
+            else:
+                failures.append((projection, state.generation, state.checkpoint, mine))
+        _advance_all(advanced)
+    return counts, more_for, failures
+
+
+def _union(projections: Sequence[Projection]) -> frozenset[str] | None:
+    """Every event type the projections handle (None: all types)."""
+    wanted: frozenset[str] = frozenset()
+    for projection in projections:
+        if projection.event_types is None:
+            return None
+        wanted |= projection.event_types
+    return wanted
 
 
 def _catch_up_batch(projection: Projection, limit: int) -> tuple[int, bool]:
@@ -152,6 +241,26 @@ def _advance(state: ProjectionState, checkpoint: int) -> None:
             "UPDATE ledger_projection_state SET checkpoint = %s, last_error = '', "
             "error_position = NULL, error_at = NULL, updated_at = %s WHERE name = %s",
             [checkpoint, state.updated_at, state.name],
+        )
+
+
+def _advance_all(states: Sequence[ProjectionState]) -> None:
+    """``_advance`` for several (locked) states at their new checkpoints: one statement
+    on PostgreSQL."""
+    if connection.vendor != "postgresql" or len(states) < 2:
+        for state in states:
+            _advance(state, state.checkpoint)
+        return
+    now = timezone.now()
+    for state in states:
+        state.last_error, state.error_position, state.error_at = "", None, None
+        state.updated_at = now
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE ledger_projection_state AS s SET checkpoint = u.checkpoint, "
+            "last_error = '', error_position = NULL, error_at = NULL, updated_at = %s "
+            "FROM unnest(%s::text[], %s::bigint[]) AS u(name, checkpoint) WHERE s.name = u.name",
+            [now, [s.name for s in states], [s.checkpoint for s in states]],
         )
 
 

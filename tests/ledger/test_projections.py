@@ -80,6 +80,44 @@ def test_a_failing_event_stops_the_projection_at_its_position(monkeypatch):
     assert ProjectionState.objects.get(name=NAME).error_position is None
 
 
+def checkpoints() -> dict[str, int]:
+    return dict(ProjectionState.objects.values_list("name", "checkpoint"))
+
+
+def test_catch_up_all_a_failing_projection_holds_up_no_other(monkeypatch):
+    """Every projection's batch is one transaction: the failing one is rolled back to its
+    savepoint and stopped at the failing event; the others' work commits."""
+    add("a", 1, 2)
+    append("a", [NewEvent("Exploded", {})], expected_version=None)  # position 3
+    add("a", 4)
+
+    applied = runner.catch_up_all(batch=2)
+
+    assert tallies() == {"a": (2, 3, 2)}
+    assert checkpoint() == 2
+    (status,) = [s for s in runner.status() if s.name == NAME]
+    assert status.error_position == 3
+    others = {name: at for name, at in checkpoints().items() if name != NAME}
+    assert others and all(at == head() == 4 for at in others.values()), others
+    assert applied[NAME] == 2
+
+
+def test_catch_up_all_brings_a_projection_ahead_of_the_others_to_the_head():
+    """Batches start at the lowest checkpoint; one ahead of a full batch is carried on
+    to the next batch, not left behind."""
+    add("a", 1, 2, 3)
+    runner.catch_up(NAME)  # the tally is at 3, the others at 0
+    for n in range(4, 10):
+        add(f"s{n % 2}", n)
+
+    applied = runner.catch_up_all(batch=2)
+
+    assert applied[NAME] == 6
+    assert tallies() == {"a": (3, 6, 3), "s0": (3, 18, 8), "s1": (3, 21, 9)}
+    assert set(checkpoints().values()) == {head()}
+    assert runner.catch_up_all(batch=2) == dict.fromkeys(checkpoints(), 0)
+
+
 def test_a_rebuild_equals_the_incremental_tables_and_switches_generation():
     for n in range(20):
         add(f"s{n % 4}", n)
