@@ -5,8 +5,9 @@
   projection's state row lock: one runner per projection at a time, any number of
   workers, and a retried or duplicated task changes nothing twice. ``catch_up_all``
   catches every projection up in one transaction per batch (their state rows locked in
-  name order, the ledger read once, each projection applied under its own savepoint), so
-  a round after an append costs one commit, not one per projection.
+  name order, the ledger read once), so a round after an append costs one commit, not
+  one per projection; a failure rolls that batch back and the projections go on one at
+  a time, as ``catch_up`` does.
 - **A failing event stops the projection at its position**: the batch is retried one
   event at a time, everything before the failing event is kept, and the error is
   recorded and shown (``projections_status``); it is never skipped.
@@ -152,65 +153,73 @@ def catch_up_all(*, batch: int = DEFAULT_BATCH) -> dict[str, int]:
     """Catch up every registered projection; returns how many events each applied.
 
     Each batch is one transaction for all of them (see the module docstring). A failing
-    projection does not hold up the others: its savepoint is rolled back, the others'
-    work commits, and then its batch is retried one event at a time to stop it exactly
-    at the failing event (as ``catch_up`` does); it is left out of further batches.
+    projection does not hold up the others: that transaction is rolled back whole, and
+    every projection is then caught up on its own (``catch_up``), which stops the failing
+    one at its event and takes the others to the head.
     """
     projections = [registry.get(name) for name in registry.names()]
     applied = dict.fromkeys((p.name for p in projections), 0)
     while projections:
-        counts, more, failures = _catch_up_together(projections, batch)
+        try:
+            counts, more = _catch_up_together(projections, batch)
+        except _BatchFailed:
+            for projection in projections:
+                applied[projection.name] += catch_up(projection.name, batch=batch)
+            return applied
         for name, count in counts.items():
             applied[name] += count
-        for projection, generation, after, events in failures:
-            _record_failure(projection, generation, after, events)
-        failed = {failure[0].name for failure in failures}
-        projections = [p for p in projections if p.name in more and p.name not in failed]
+        projections = [p for p in projections if p.name in more]
     return applied
 
 
-_Failure = tuple[Projection, int, int, list[store.RecordedEvent]]
+class _BatchFailed(Exception):
+    """A projection failed in a shared batch, which was rolled back."""
 
 
 def _catch_up_together(
     projections: Sequence[Projection], limit: int
-) -> tuple[dict[str, int], set[str], list[_Failure]]:
-    """One batch for several projections in one transaction: events applied per
-    projection, the projections with more to do, and the ones that failed (rolled back
-    to their savepoints, to be retried one event at a time after the commit)."""
+) -> tuple[dict[str, int], set[str]]:
+    """One batch for several projections in one transaction: the events applied per
+    projection, and the projections with more to do.
+
+    No savepoint per projection (two round trips each): should one fail, the whole
+    batch is rolled back, every projection forgets its in-memory state, and
+    ``_BatchFailed`` is raised for the caller to go one projection at a time.
+    """
     counts: dict[str, int] = {}
     more_for: set[str] = set()
-    failures: list[_Failure] = []
     # Only a transaction of its own may skip the flush: inside a caller's, the setting
     # would also cover whatever the caller wrote (appends, say).
     own = not connection.in_atomic_block
-    with transaction.atomic():
-        states = _states([p.name for p in projections], asynchronous=own)
-        after = min(state.checkpoint for state in states.values())
-        events, checkpoint, more = _batch_of(_union(projections), after, limit)
-        advanced: list[ProjectionState] = []
-        for projection in projections:
-            state = states[projection.name]
-            if checkpoint <= state.checkpoint:  # ahead of this batch (or at the head)
+    try:
+        with transaction.atomic():
+            states = _states([p.name for p in projections], asynchronous=own)
+            after = min(state.checkpoint for state in states.values())
+            events, checkpoint, more = _batch_of(_union(projections), after, limit)
+            advanced: list[ProjectionState] = []
+            for projection in projections:
+                state = states[projection.name]
                 if more:
                     more_for.add(projection.name)
-                continue
-            kinds = projection.event_types
-            mine = [
-                e
-                for e in events
-                if e.position > state.checkpoint and (kinds is None or e.type in kinds)
-            ]
-            if _apply(projection, mine, state.generation, state.checkpoint) is None:
+                if checkpoint <= state.checkpoint:  # ahead of this batch (or at the head)
+                    continue
+                kinds = projection.event_types
+                mine = [
+                    e
+                    for e in events
+                    if e.position > state.checkpoint and (kinds is None or e.type in kinds)
+                ]
+                if mine:
+                    projection.apply(mine, generation=state.generation, after=state.checkpoint)
                 counts[projection.name] = len(mine)
                 state.checkpoint = checkpoint
                 advanced.append(state)
-                if more:
-                    more_for.add(projection.name)
-            else:
-                failures.append((projection, state.generation, state.checkpoint, mine))
-        _advance_all(advanced)
-    return counts, more_for, failures
+            _advance_all(advanced)
+    except Exception as error:  # any failure: the batch is retried one projection at a time
+        for projection in projections:
+            projection.forget()
+        raise _BatchFailed from error
+    return counts, more_for
 
 
 def _union(projections: Sequence[Projection]) -> frozenset[str] | None:

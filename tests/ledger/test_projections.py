@@ -86,8 +86,9 @@ def checkpoints() -> dict[str, int]:
 
 
 def test_catch_up_all_a_failing_projection_holds_up_no_other(monkeypatch):
-    """Every projection's batch is one transaction: the failing one is rolled back to its
-    savepoint and stopped at the failing event; the others' work commits."""
+    """Every projection's batch is one transaction: when one fails it is rolled back,
+    and one at a time the failing projection stops at the failing event while the others
+    reach the head."""
     add("a", 1, 2)
     append("a", [NewEvent("Exploded", {})], expected_version=None)  # position 3
     add("a", 4)
