@@ -10,7 +10,7 @@ from consortium.projections.common import (
     row_values,
     slug_of,
 )
-from consortium.projections.figures import position_rows
+from consortium.projections.figures import ConsortiumTracker, position_rows
 from ledger.projections.base import Keys, replace_rows
 
 
@@ -25,7 +25,8 @@ def write(touched: dict[str, Entry[Any]], generation: int, after: int) -> None:
     for stream, entry in touched.items():
         slug = slug_of(stream)
         slugs.append(slug)
-        state = entry.tracker.state
+        tracker: ConsortiumTracker = entry.tracker
+        state = tracker.state
         if state.slug is None:
             continue
         rows.extend(
@@ -35,7 +36,7 @@ def write(touched: dict[str, Entry[Any]], generation: int, after: int) -> None:
                 position=entry.position,
                 consortium=slug,
             )
-            for row in position_rows(state)
+            for row in position_rows(state, tracker.signed)
         )
     replace_rows(
         generation,
