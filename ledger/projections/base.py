@@ -77,6 +77,19 @@ class Keys:
     values: Sequence[tuple[str, ...]]
 
 
+@dataclasses.dataclass(frozen=True)
+class Replacement:
+    """What ``replace_rows`` is to do for one group of tables: the keys whose rows go,
+    and the rows that come in their place. Groups written in the same round are joined
+    (``+``) so that they travel in one pipeline."""
+
+    deletions: tuple[Keys, ...] = ()
+    creations: tuple[tuple[type[ProjectionRow], Sequence[dict[str, Any]]], ...] = ()
+
+    def __add__(self, other: "Replacement") -> "Replacement":
+        return Replacement(self.deletions + other.deletions, self.creations + other.creations)
+
+
 # Up to this many rows a replacement goes through one pipeline of plain statements (one
 # round trip for the lot); above it, rows go in by COPY (a catch-up round writes tens of
 # rows, a rebuild batch thousands).
