@@ -30,6 +30,7 @@ from consortium.domain.state import (
     is_visible,
 )
 from consortium.projections.figures import (
+    TRACKER_CODE_VERSION,
     CapitalCall,
     ConsortiumTracker,
     Ownership,
@@ -48,7 +49,7 @@ from consortium.streams import asset_history, consortium_history, to_dated
 from ledger import states
 from ledger.store import RecordedEvent
 
-_TRACKER_CODE = f"consortium-tracker-{STATE_CODE_VERSION}"
+_TRACKER_CODE = f"consortium-tracker-{STATE_CODE_VERSION}.{TRACKER_CODE_VERSION}"
 
 
 def _fold_tracker(tracker: ConsortiumTracker, event: RecordedEvent) -> None:

@@ -14,13 +14,14 @@ from consortium.projections.common import (
     slug_of,
 )
 from consortium.projections.figures import ConsortiumTracker, call_rows
-from ledger.projections.base import Keys, replace_rows
+from ledger.projections.base import Keys, Replacement
 
 
-def write(touched: dict[str, Entry[Any]], generation: int, after: int) -> None:
-    """Only the calls that an event of the batch changed are rewritten (a consortium's
-    history of calls grows without bound); each call's rows reflect the last event that
-    changed that call (``position``), whatever the batch boundaries."""
+def rows(touched: dict[str, Entry[Any]], generation: int, after: int) -> Replacement:
+    """The rows of the calls the batch changed, to replace theirs. Only the calls that an
+    event of the batch changed are rewritten (a consortium's history of calls grows
+    without bound); each call's rows reflect the last event that changed that call
+    (``position``), whatever the batch boundaries."""
     keys: list[tuple[str, str]] = []
     calls: list[dict[str, Any]] = []
     allocations: list[dict[str, Any]] = []
@@ -41,12 +42,11 @@ def write(touched: dict[str, Entry[Any]], generation: int, after: int) -> None:
             calls.append(row_values(call, **common))
             allocations.extend(row_values(a, **common) for a in parts)
     if not calls:
-        return
-    replace_rows(
-        generation,
-        [
+        return Replacement()
+    return Replacement(
+        (
             Keys(CapitalCallRow, ("consortium", "call_id"), keys),
             Keys(CapitalCallAllocationRow, ("consortium", "call_id"), keys),
-        ],
-        [(CapitalCallRow, calls), (CapitalCallAllocationRow, allocations)],
+        ),
+        ((CapitalCallRow, calls), (CapitalCallAllocationRow, allocations)),
     )

@@ -44,7 +44,7 @@ from consortium.domain.events import (
 )
 from consortium.domain.money import Money
 from consortium.domain.positions import signed_equity_by_partner
-from consortium.domain.state import AssetState, CallState, ConsortiumState
+from consortium.domain.state import AssetState, CallState, CommitmentState, ConsortiumState
 
 ProgressInstrument = Literal[
     "equity", "asset_contribution", "corporate_partnership", "debt", "total"
@@ -178,19 +178,52 @@ class Progress:
         raise KeyError(name)
 
 
+# Bump whenever a tracker's folding changes what it holds: stored copies of trackers (the
+# as-of views') are keyed by it, with the state's own version.
+TRACKER_CODE_VERSION: Final = 2
+
+_COMMITMENT_EVENTS: Final = (CommitmentRecorded, CommitmentStageAdvanced, CommitmentAmended)
+
+
 class ProgressTracker:
     """A consortium's state plus its monthly signed/contributed changes, folded together.
 
     ``months`` maps the first day of a month to ``[signed change, contributed change]``.
+    ``pipeline`` keeps running, by (instrument, stage), the sum of the commitments' base
+    amounts (what ``progress_rows`` would otherwise add up over every commitment, each
+    time); ``signed`` by (organisation, instrument) the signed commitments as
+    ``position_rows`` counts them. Only the commitment events change a commitment, so
+    each is taken out of the sums before such an event is folded and put back after.
     """
 
-    __slots__ = ("months", "state")
+    __slots__ = ("months", "pipeline", "signed", "state")
 
     def __init__(self) -> None:
         self.state = ConsortiumState()
         self.months: dict[date, list[int]] = {}
+        self.pipeline: dict[tuple[str, str], int] = {}
+        self.signed: dict[tuple[str, str], int] = {}
 
     def apply(self, dated: DatedEvent, position: int = 0) -> None:
+        event = dated.event
+        if isinstance(event, _COMMITMENT_EVENTS):
+            self._count(event.commitment_id, -1)
+            self._fold(dated)
+            self._count(event.commitment_id, 1)
+        else:
+            self._fold(dated)
+
+    def _count(self, commitment_id: str, sign: int) -> None:
+        commitment = self.state.commitments.get(commitment_id)
+        if commitment is None:
+            return
+        key = (commitment.instrument, commitment.stage)
+        self.pipeline[key] = self.pipeline.get(key, 0) + sign * commitment.base_amount_minor
+        if commitment.stage == "signed":
+            by = (commitment.organisation_id, commitment.instrument)
+            self.signed[by] = self.signed.get(by, 0) + sign * _signed_amount(commitment)
+
+    def _fold(self, dated: DatedEvent) -> None:
         event, state = dated.event, self.state
         signed = contributed = 0
         if isinstance(event, CommitmentRecorded):
@@ -313,12 +346,23 @@ def _instrument_row(
     )
 
 
-def progress_rows(state: ConsortiumState) -> list[ProgressRow]:
-    """The five progress rows (four instruments and the total) of a formed consortium."""
+def pipeline_of(state: ConsortiumState) -> dict[tuple[str, str], int]:
+    """By (instrument, stage), the sum of the commitments' base amounts."""
     pipeline: dict[tuple[str, str], int] = {}
     for c in state.commitments.values():
         key = (c.instrument, c.stage)
         pipeline[key] = pipeline.get(key, 0) + c.base_amount_minor
+    return pipeline
+
+
+def progress_rows(
+    state: ConsortiumState, pipeline: Mapping[tuple[str, str], int] | None = None
+) -> list[ProgressRow]:
+    """The five progress rows (four instruments and the total) of a formed consortium;
+    ``pipeline`` is ``pipeline_of(state)``, computed here unless given (a tracker keeps
+    it running)."""
+    if pipeline is None:
+        pipeline = pipeline_of(state)
     called = contributed = 0
     for partner in state.partners.values():
         called += partner.called_minor
@@ -410,7 +454,7 @@ def progress_of(tracker: ProgressTracker, position: int | None = None) -> Progre
     state = tracker.state
     if state.slug is None:
         return None
-    instruments = progress_rows(state)
+    instruments = progress_rows(state, tracker.pipeline)
     return Progress(
         slug=state.slug,
         name=state.name,
@@ -454,14 +498,29 @@ class PositionRow:
     equity_share_percent: Decimal | None
 
 
-def position_rows(state: ConsortiumState) -> list[PositionRow]:
-    """One row per partner, by organisation id."""
+def _signed_amount(c: CommitmentState) -> int:
+    """What a signed commitment counts for its partner: equity in its own amount, the
+    other instruments at their base amount."""
+    return c.amount_minor if c.instrument == "equity" else c.base_amount_minor
+
+
+def signed_of(state: ConsortiumState) -> dict[tuple[str, str], int]:
+    """By (organisation, instrument), the signed commitments (``_signed_amount``)."""
     signed: dict[tuple[str, str], int] = {}
     for c in state.commitments.values():
         if c.stage == "signed":
             key = (c.organisation_id, c.instrument)
-            amount = c.amount_minor if c.instrument == "equity" else c.base_amount_minor
-            signed[key] = signed.get(key, 0) + amount
+            signed[key] = signed.get(key, 0) + _signed_amount(c)
+    return signed
+
+
+def position_rows(
+    state: ConsortiumState, signed: Mapping[tuple[str, str], int] | None = None
+) -> list[PositionRow]:
+    """One row per partner, by organisation id; ``signed`` is ``signed_of(state)``,
+    computed here unless given (a tracker keeps it running)."""
+    if signed is None:
+        signed = signed_of(state)
     debt: dict[str, list[int]] = {}
     for f in state.facilities.values():
         figures = debt.setdefault(f.lender, [0, 0])

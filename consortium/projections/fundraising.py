@@ -11,11 +11,12 @@ from consortium.projections.common import (
     slug_of,
 )
 from consortium.projections.figures import progress_of
-from ledger.projections.base import Keys, replace_rows
+from ledger.projections.base import Keys, Replacement
 
 
-def write(touched: dict[str, Entry[Any]], generation: int, after: int) -> None:
-    """Rows of a consortium reflect its stream's last event (``position``)."""
+def rows(touched: dict[str, Entry[Any]], generation: int, after: int) -> Replacement:
+    """The touched consortia's fundraising rows, to replace theirs. Rows of a consortium
+    reflect its stream's last event (``position``)."""
     slugs: list[str] = []
     progress: list[dict[str, Any]] = []
     tranches: list[dict[str, Any]] = []
@@ -31,16 +32,15 @@ def write(touched: dict[str, Entry[Any]], generation: int, after: int) -> None:
         tranches.extend(row_values(row, **common) for row in result.tranches)
         months.extend(row_values(row, **common) for row in result.months)
     keys = [(slug,) for slug in slugs]
-    replace_rows(
-        generation,
-        [
+    return Replacement(
+        (
             Keys(FundraisingProgress, ("consortium",), keys),
             Keys(FundraisingTranche, ("consortium",), keys),
             Keys(FundraisingMonth, ("consortium",), keys),
-        ],
-        [
+        ),
+        (
             (FundraisingProgress, progress),
             (FundraisingTranche, tranches),
             (FundraisingMonth, months),
-        ],
+        ),
     )

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from django.db import connection
+
 from consortium.domain.events import (
     ASSET_STREAM_PREFIX,
     CommitmentAmended,
@@ -89,12 +91,7 @@ class OwnershipProjection(Projection):
         self.assets.end(upto)
         self.consortia.end(upto)
         if touched_consortia:
-            held = AssetStake.objects.filter(
-                generation=generation,
-                holder_kind="consortium",
-                holder_id__in=sorted(touched_consortia),
-            ).values_list("asset_id", flat=True)
-            touched_assets.update(held)
+            touched_assets.update(_held_by(sorted(touched_consortia), generation))
         self.write(sorted(touched_assets), generation, upto)
 
     def write(self, asset_ids: list[str], generation: int, upto: int) -> None:
@@ -130,3 +127,20 @@ class OwnershipProjection(Projection):
             ],
             [(AssetOwnership, assets), (AssetStake, stakes), (AssetLookThrough, look_through)],
         )
+
+
+def _held_by(slugs: list[str], generation: int) -> list[str]:
+    """The assets in which any of the consortia ``slugs`` holds a stake (in ``generation``).
+
+    Plain SQL: every catch-up round after a commitment asks this, and building the ORM
+    query cost more than running it.
+    """
+    table = connection.ops.quote_name(AssetStake._meta.db_table)
+    holders = ", ".join(["%s"] * len(slugs))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT asset_id FROM {table} WHERE generation = %s "  # noqa: S608
+            f"AND holder_kind = 'consortium' AND holder_id IN ({holders})",
+            [generation, *slugs],
+        )
+        return [row[0] for row in cursor.fetchall()]

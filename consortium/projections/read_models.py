@@ -4,7 +4,7 @@ Fundraising progress, partner positions and capital calls are all functions of t
 folded consortium state, so they are one projection with one checkpoint: each event is
 decoded and folded once (a rebuild's cost is dominated by that), and the three groups of
 tables always reflect the same ledger position. Each group's rows are written by its own
-module (``fundraising``, ``positions``, ``capital_calls``).
+module (``fundraising``, ``positions``, ``capital_calls``), and they are written together.
 """
 
 from typing import Any, ClassVar
@@ -21,7 +21,7 @@ from consortium.projections import capital_calls, fundraising, positions
 from consortium.projections.cache import Entry
 from consortium.projections.common import ConsortiumStreamProjection
 from consortium.projections.figures import ConsortiumTracker
-from ledger.projections.base import ProjectionRow
+from ledger.projections.base import ProjectionRow, replace_rows
 
 
 class ConsortiumProjection(ConsortiumStreamProjection):
@@ -39,6 +39,10 @@ class ConsortiumProjection(ConsortiumStreamProjection):
     tracker = ConsortiumTracker
 
     def write(self, touched: dict[str, Entry[Any]], generation: int, after: int) -> None:
-        fundraising.write(touched, generation, after)
-        positions.write(touched, generation, after)
-        capital_calls.write(touched, generation, after)
+        """The three groups' rows in one ``replace_rows`` (one pipeline on PostgreSQL)."""
+        replacement = (
+            fundraising.rows(touched, generation, after)
+            + positions.rows(touched, generation, after)
+            + capital_calls.rows(touched, generation, after)
+        )
+        replace_rows(generation, replacement.deletions, replacement.creations)

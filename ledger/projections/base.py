@@ -1,6 +1,9 @@
 """The contract between the projection machinery and a projection (domain-free)."""
 
 import dataclasses
+import datetime as dt
+import decimal
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar, Self
 
@@ -74,6 +77,19 @@ class Keys:
     values: Sequence[tuple[str, ...]]
 
 
+@dataclasses.dataclass(frozen=True)
+class Replacement:
+    """What ``replace_rows`` is to do for one group of tables: the keys whose rows go,
+    and the rows that come in their place. Groups written in the same round are joined
+    (``+``) so that they travel in one pipeline."""
+
+    deletions: tuple[Keys, ...] = ()
+    creations: tuple[tuple[type[ProjectionRow], Sequence[dict[str, Any]]], ...] = ()
+
+    def __add__(self, other: "Replacement") -> "Replacement":
+        return Replacement(self.deletions + other.deletions, self.creations + other.creations)
+
+
 # Up to this many rows a replacement goes through one pipeline of plain statements (one
 # round trip for the lot); above it, rows go in by COPY (a catch-up round writes tens of
 # rows, a rebuild batch thousands).
@@ -115,10 +131,10 @@ def replace_rows(
             cursor.execute(*_delete_statement(keys, generation))
         for model, rows in creations:
             columns = _columns(model)
-            # One statement per table whatever the row count: the rows travel as one
-            # array per column (executemany would run an INSERT per row).
-            values = list(_values(columns, rows))
-            cursor.execute(columns.insert, [list(c) for c in zip(*values, strict=True)])
+            # One statement per table whatever the row count, its rows one JSON document
+            # (executemany would run an INSERT per row; an array per column costs the
+            # client a typed dump of every value).
+            cursor.execute(columns.insert, [_json_rows(columns, rows)])
 
 
 def _matching(keys: Keys) -> models.Q:
@@ -189,9 +205,8 @@ def _columns(model: type[ProjectionRow]) -> _Columns:
             names=tuple(field.name for field in fields),
             fields=tuple(fields),
             copy=f"COPY {table} ({quoted}) FROM STDIN",
-            insert=f"INSERT INTO {table} ({quoted}) SELECT * FROM unnest("  # noqa: S608
-            + ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
-            + ")",
+            insert=f"INSERT INTO {table} ({quoted}) SELECT {quoted} "  # noqa: S608
+            f"FROM json_populate_recordset(NULL::{table}, %s::json)",
         )
     return found
 
@@ -217,6 +232,31 @@ def insert_rows(model: type[ProjectionRow], rows: Sequence[dict[str, Any]]) -> N
         with raw.copy(columns.copy) as copy:
             for values in _values(columns, rows):
                 copy.write_row(values)
+
+
+def _json_rows(columns: _Columns, rows: Sequence[dict[str, Any]]) -> str:
+    """The rows as one JSON array of objects keyed by column; a missing field takes its
+    default. Decimals, dates and times go as their text, which PostgreSQL reads exactly
+    (a decimal never passes through a float)."""
+    defaults = {field.name: field.get_default() for field in columns.fields}
+    keyed = [
+        {
+            field.column: row[name] if name in row else defaults[name]
+            for name, field in zip(columns.names, columns.fields, strict=True)
+        }
+        for row in rows
+    ]
+    return json.dumps(keyed, separators=(",", ":"), default=_json_text)
+
+
+def _json_text(value: Any) -> str:
+    if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            raise ValueError(f"A projection row holds a non-finite decimal: {value}.")
+        return str(value)
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    raise TypeError(f"A projection row holds a {type(value).__name__}, not a plain value.")
 
 
 def _values(columns: _Columns, rows: Sequence[dict[str, Any]]) -> Iterator[list[Any]]:

@@ -1,6 +1,7 @@
 """Property: for random valid command sequences (through ``consortium.services``), the
 projections maintained incrementally in small batches equal a full rebuild in one batch,
-and the live selectors equal the as-of fold at now. Ownership never exceeds 100 %."""
+the live selectors equal the as-of fold at now, and the trackers' running sums equal a
+fresh count. Ownership never exceeds 100 %."""
 
 import datetime as dt
 import itertools
@@ -16,7 +17,8 @@ from consortium.domain.money import Money, Percent
 from consortium.domain.positions import total_unfunded_minor
 from consortium.domain.values import Holder, Tranche
 from consortium.projections import NAMES, asof, selectors
-from consortium.streams import load_asset, load_consortium
+from consortium.projections.figures import ConsortiumTracker, position_rows, progress_rows
+from consortium.streams import consortium_history, load_asset, load_consortium
 from ledger.projections import runner
 
 pytestmark = pytest.mark.django_db
@@ -329,6 +331,13 @@ def test_incremental_equals_rebuild_and_as_of_now(data, alice, bob, helpers):
             assert 0 <= p.figures.unfunded_minor <= p.figures.equity_signed_minor
             assert 0 <= p.overdue_minor <= p.figures.outstanding_minor
         assert selectors.capital_calls(slug, today=today) == asof.calls_as_of(slug, today=today)
+        # The trackers' running sums equal adding up every commitment afresh.
+        tracker = ConsortiumTracker()
+        for dated in consortium_history(slug):
+            tracker.apply(dated)
+        state = tracker.state
+        assert progress_rows(state, tracker.pipeline) == progress_rows(state)
+        assert position_rows(state, tracker.signed) == position_rows(state)
     ownership = selectors.ownership(scenario.asset)
     assert ownership == asof.ownership_as_of(scenario.asset)
     assert ownership is not None
