@@ -51,6 +51,7 @@ def _probes() -> dict[str, Probe]:
         "rendered-answers": Probe("(4) GET consortia/aip/progress/", api.progress),
         "gc-freeze": Probe("(6) POST commitments/ at 100/s", api.write, rate=100),
         "debounced-triggers": Probe("(3) POST commitments/", api.write),
+        "projection-async-commit": Probe("(3) POST commitments/", api.write),
     }
 
 
