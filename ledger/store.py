@@ -71,6 +71,16 @@ class InvalidAppend(LedgerError, ValueError):
     """The append's arguments are malformed; nothing was appended."""
 
 
+class InvalidRead(LedgerError, ValueError):
+    """A read's arguments are malformed (a limit, a position, a version, a time, a
+    receipt's scope or key); nothing was read."""
+
+
+class InvalidStreamName(InvalidRead, InvalidAppend):
+    """A name no stream can have, given to a read or to an append: it is both errors, so
+    code that expects either one for its call catches it."""
+
+
 class WrongExpectedVersion(LedgerError):
     """The stream is not at the version the caller decided on; nothing was appended."""
 
@@ -223,8 +233,13 @@ def append(
         isinstance(expected_hash, str) and _HASH_RE.fullmatch(expected_hash)
     ):
         raise InvalidAppend(f"expected_hash must be a SHA-256 hex digest, not {expected_hash!r}.")
-    if read_after is not None:
-        _check_expected_version(read_after)
+    if read_after is not None and (
+        isinstance(read_after, bool) or not isinstance(read_after, int) or read_after < 0
+    ):
+        raise InvalidAppend(
+            f"read_after must be None (read nothing back) or a version of at least 0, "
+            f"not {read_after!r}."
+        )
     prepared = [_prepare(event, index) for index, event in enumerate(_check_events(events))]
     if metadata is not None and not isinstance(metadata, Mapping):
         raise InvalidAppend("metadata must be a mapping (a JSON object).")
@@ -280,9 +295,10 @@ def find_receipt(scope: str, key: str) -> RecordedReceipt | None:
     """The committed receipt for ``key`` in ``scope``, if any.
 
     For a caller whose request was refused before it appended (a broken rule, a stale
-    version): if the key was used before, a retry must get the first answer.
+    version): if the key was used before, a retry must get the first answer. A malformed
+    scope or key is ``InvalidRead``.
     """
-    _check_scope_and_key(scope, key)
+    _check_scope_and_key(scope, key, InvalidRead)
     with connection.cursor() as cursor:
         cursor.execute(_SELECT_RECEIPT, [scope, key])
         row = cursor.fetchone()
@@ -301,14 +317,22 @@ def read_stream(
 
     With ``upto_recorded_at``, only what had been recorded by then ("as known at"); with
     ``after_position`` and ``limit``, a page by ledger position (a stream's versions and
-    positions rise together), as a consortium's own feed reads it.
+    positions rise together), as a consortium's own feed reads it. Malformed arguments
+    raise ``InvalidRead`` before the database is asked.
     """
     _check_stream(stream)
+    _check_bound("after_version", after_version)
+    _check_bound("after_position", after_position)
+    if limit is not None:
+        _check_limit(limit)
     sql = f"SELECT {_COLUMNS} FROM ledger_event WHERE stream = %s AND version > %s"  # noqa: S608
     params: list[Any] = [stream, after_version]
     if upto_recorded_at is not None:
-        if upto_recorded_at.tzinfo is None:
-            raise InvalidAppend("upto_recorded_at must be timezone-aware.")
+        if not isinstance(upto_recorded_at, dt.datetime) or upto_recorded_at.tzinfo is None:
+            raise InvalidRead(
+                "upto_recorded_at must be a timezone-aware datetime (what was known at "
+                f"that moment, in some time zone), not {upto_recorded_at!r}."
+            )
         sql += " AND recorded_at <= %s"
         params.append(_db_datetime(upto_recorded_at))
     if after_position:
@@ -316,7 +340,6 @@ def read_stream(
         params.append(after_position)
     sql += " ORDER BY version"
     if limit is not None:
-        _check_limit(limit)
         sql += " LIMIT %s"
         params.append(limit)
     return _fetch(sql, params)
@@ -341,9 +364,10 @@ def lock_stream(stream: str, *, after_version: int = 0) -> Iterator[StreamHold]:
     otherwise. Every append takes the same lock before the ledger's head
     (``ledger_lock_stream`` in ledger/sql/append_v1.sql).
     On SQLite, which lets one transaction write at a time anyway, it is the read alone.
+    Malformed arguments raise ``InvalidRead``.
     """
     _check_stream(stream)
-    _check_expected_version(after_version)
+    _check_bound("after_version", after_version)
     if connection.vendor != "postgresql":
         yield StreamHold(stream, read_stream(stream, after_version=after_version), True)
         return
@@ -370,7 +394,7 @@ def lock_stream(stream: str, *, after_version: int = 0) -> Iterator[StreamHold]:
 
 
 def stream_exists(stream: str) -> bool:
-    """Whether ``stream`` has any event."""
+    """Whether ``stream`` has any event (a malformed name is ``InvalidRead``)."""
     _check_stream(stream)
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM ledger_event WHERE stream = %s LIMIT 1", [stream])
@@ -380,10 +404,17 @@ def stream_exists(stream: str) -> bool:
 def read_all(
     *, after: int = 0, limit: int = 1000, types: Collection[str] | None = None
 ) -> list[RecordedEvent]:
-    """Up to ``limit`` events with position above ``after``, in position order."""
-    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-        raise InvalidAppend(f"after must be a whole number of at least 0, not {after!r}.")
+    """Up to ``limit`` events with position above ``after``, in position order; with
+    ``types``, only events of those types. Malformed arguments raise ``InvalidRead``."""
+    _check_bound("after", after)
     _check_limit(limit)
+    if types is not None and (
+        isinstance(types, str | bytes) or not all(isinstance(kind, str) for kind in types)
+    ):
+        raise InvalidRead(
+            f"types must be a collection of event type names (for example ['Added']), "
+            f"not {types!r}."
+        )
     sql = f"SELECT {_COLUMNS} FROM ledger_event WHERE position > %s"  # noqa: S608
     params: list[Any] = [after]
     if types is not None:
@@ -397,7 +428,10 @@ def read_all(
 
 
 def iter_stored(*, after: int = 0, page: int = 5000) -> Iterator[RecordedEvent]:
-    """Every event after ``after`` exactly as stored (no upcasting), page by page."""
+    """Every event after ``after`` exactly as stored (no upcasting), page by page.
+    Malformed arguments raise ``InvalidRead``."""
+    _check_bound("after", after)
+    _check_limit(page, "page")
     while True:
         batch = _fetch(
             f"SELECT {_COLUMNS} FROM ledger_event WHERE position > %s "  # noqa: S608
@@ -455,17 +489,30 @@ def _identity(value: Any) -> str:
 
 def _check_stream(stream: object) -> None:
     if not isinstance(stream, str) or not stream:
-        raise InvalidAppend("A stream name is required (for example 'consortium-aip').")
+        raise InvalidStreamName(
+            f"A stream name is required (for example 'consortium-aip'), not {stream!r}."
+        )
     if not _STREAM_RE.fullmatch(stream):
-        raise InvalidAppend(
+        raise InvalidStreamName(
             f"Stream name {stream[:60]!r} is not allowed: use up to 200 letters, digits and "
             "the characters . _ : @ / + = -, starting with a letter or digit."
         )
 
 
-def _check_limit(limit: object) -> None:
+def _check_limit(limit: object, name: str = "limit") -> None:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_READ_LIMIT:
-        raise InvalidAppend(f"limit must be a whole number from 1 to {MAX_READ_LIMIT}.")
+        raise InvalidRead(
+            f"{name} must be a whole number from 1 to {MAX_READ_LIMIT} (read more page by "
+            f"page), not {limit!r}."
+        )
+
+
+def _check_bound(name: str, value: object) -> None:
+    """A read's lower bound (a position or a version, exclusive): 0 or more."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidRead(
+            f"{name} must be a whole number of at least 0 (0 reads from the start), not {value!r}."
+        )
 
 
 def _check_expected_version(expected: object) -> None:
@@ -481,14 +528,16 @@ def _check_expected_version(expected: object) -> None:
 _VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
 
 
-def _check_scope_and_key(scope: object, key: object) -> None:
+def _check_scope_and_key(
+    scope: object, key: object, error: type[LedgerError] = InvalidAppend
+) -> None:
     for name, value, longest in (("scope", scope, 150), ("key", key, 255)):
         if (
             not isinstance(value, str)
             or len(value) > longest
             or not _VISIBLE_ASCII.fullmatch(value)
         ):
-            raise InvalidAppend(
+            raise error(
                 f"A receipt's {name} must be 1 to {longest} visible ASCII characters "
                 f"(no spaces), not {str(value)[:60]!r}."
             )
