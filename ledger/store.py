@@ -28,13 +28,14 @@ Design (see README.md, "The ledger"):
 ``append`` joins the caller's transaction when there is one (inside a savepoint, so a
 refused append leaves the caller's transaction usable): the head then stays locked, and
 the events invisible, until the caller commits. On PostgreSQL the append is one prepared
-call of ``ledger_append`` (``ledger/sql/append_v1.sql``); on SQLite the same steps run in
+call of ``ledger_append`` (``ledger/sql/append_v2.sql``); on SQLite the same steps run in
 Python.
 """
 
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -265,6 +266,7 @@ def append(
         expected_hash,
         read_after,
         hold,
+        connection.in_atomic_block,
     )
     if connection.vendor == "postgresql":
         result = _append_postgres(request)
@@ -283,11 +285,13 @@ def append(
             read = read_stream(stream, after_version=read_after)
             result = dataclasses.replace(result, read=tuple(read))
     if signals.events_appended.has_listeners():
-        transaction.on_commit(
-            lambda: signals.events_appended.send(
-                sender=append, stream=stream, positions=result.positions
-            )
+        announce = functools.partial(
+            signals.events_appended.send, sender=append, stream=stream, positions=result.positions
         )
+        if request.in_transaction:
+            transaction.on_commit(announce)
+        else:  # the append was its own transaction, already committed
+            announce()
     return result
 
 
@@ -362,7 +366,7 @@ def lock_stream(stream: str, *, after_version: int = 0) -> Iterator[StreamHold]:
     Pass the hold to ``append(..., hold=...)``: the append's own statement releases it (the
     append's transaction keeps the stream until it commits). Leaving the block releases it
     otherwise. Every append takes the same lock before the ledger's head
-    (``ledger_lock_stream`` in ledger/sql/append_v1.sql).
+    (``ledger_lock_stream`` in ledger/sql/append_v2.sql).
     On SQLite, which lets one transaction write at a time anyway, it is the read alone.
     Malformed arguments raise ``InvalidRead``.
     """
@@ -627,7 +631,7 @@ def _fingerprint(stream: str, prepared: list[_Prepared]) -> str:
 # Both backends: answer a known receipt, lock the stream and the head, check the receipt
 # and the stream's version under the lock, hash the new events onto the chain, insert
 # them (and the receipt) and move the head, in one transaction. PostgreSQL does it in one
-# prepared, server-bound call of ``ledger_append`` (ledger/sql/append_v1.sql); SQLite in
+# prepared, server-bound call of ``ledger_append`` (ledger/sql/append_v2.sql); SQLite in
 # plain statements, its IMMEDIATE transaction being the lock.
 
 
@@ -642,6 +646,7 @@ class _Request:
     expected_hash: str | None
     read_after: int | None
     hold: StreamHold | None
+    in_transaction: bool  # the caller's: the append joins it
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -686,32 +691,37 @@ _SELECT_RECEIPT = (
     "SELECT fingerprint, body, stream, first_position, last_position, version, recorded_at "
     "FROM ledger_receipt WHERE scope = %s AND key = %s"
 )
+# The events' data travel as a binary text[] (%b): each canonical text as it is, with no
+# array-literal escaping of its quotes on either side.
 _PG_APPEND = (
     "SELECT status, first_position, last_position, version, last_hash, recorded_at, events, "
     "ledger_identity, head_position, receipt_fingerprint, receipt_body, receipt_recorded_at "
     "FROM ledger_append(%s::text, %s::text, %s::integer, %s::text, %s::text[], "
-    "%s::integer[], %s::text, %s::date[], %s::text, %s::integer, %s::text, %s::text, "
+    "%s::integer[], %b::text[], %s::date[], %s::text, %s::integer, %s::text, %s::text, "
     "%s::text, %s::text, %s::boolean)"
 )
 
 
 def _append_postgres(request: _Request) -> AppendResult:
-    """One prepared statement: ``ledger_append`` (ledger/sql/append_v1.sql) does it all.
+    """One prepared statement: ``ledger_append`` (ledger/sql/append_v2.sql) does it all.
 
     At the top level it runs in autocommit, so the statement is its own transaction: one
     round trip in all. Inside a caller's transaction it runs in a savepoint.
     """
     events, receipt, hold = request.events, request.receipt, request.hold
     releasing = hold is not None and not hold.released
+    # Array literals built here rather than by psycopg's list dumpers (which inspect every
+    # list): type names are checked to hold no quote, backslash or space, and a quoted
+    # element is never read as NULL.
     params = (
         DEFAULT_PARTITION,
         request.stream,
         request.expected_version,
         request.expected_hash,
-        [event.type for event in events],
-        [event.schema_version for event in events],
-        "[" + ",".join(event.data_json for event in events) + "]",
-        [event.effective_on for event in events],
+        '{"' + '","'.join([event.type for event in events]) + '"}',
+        "{" + ",".join([str(event.schema_version) for event in events]) + "}",
+        [event.data_json for event in events],
+        "{" + ",".join([_date_element(event.effective_on) for event in events]) + "}",
         request.meta_json,
         request.read_after,
         receipt.scope if receipt else None,
@@ -734,8 +744,8 @@ def _append_postgres(request: _Request) -> AppendResult:
     if hold is not None:
         hold.released = True
     assert row is not None  # ledger_append answers one row, or raises
-    status, first, last, version, last_hash, recorded_at, events_json = row[:7]
-    caches.observe_ledger(_identity(row[7]), int(row[8]))
+    status, first, last, version, last_hash, recorded_at, events_json, identity, head = row[:9]
+    caches.observe_ledger(identity, head)
     read = tuple(_read_back(events_json)) if events_json is not None else ()
     if status == "wrong_version":
         raise WrongExpectedVersion(
@@ -757,12 +767,16 @@ def _append_postgres(request: _Request) -> AppendResult:
             True,
             read=read,
             receipt=stored,
-            ledger_identity=str(row[7]),
-            head=int(row[8]),
+            ledger_identity=identity,
+            head=head,
         )
     return AppendResult(
-        positions, version, False, last_hash, recorded_at, read, None, str(row[7]), int(row[8])
+        positions, version, False, last_hash, recorded_at, read, None, identity, head
     )
+
+
+def _date_element(day: dt.date | None) -> str:
+    return day.isoformat() if day is not None else "NULL"
 
 
 def _append_sqlite(request: _Request) -> AppendResult:
