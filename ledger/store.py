@@ -23,7 +23,9 @@ Design (see README.md, "The ledger"):
 - **A ledger identity.** The head row carries a UUID that is new whenever the ledger is
   created or emptied; every append and head read hands it, with the head position, to
   ``ledger.caches.observe_ledger``, so process caches empty themselves when the ledger
-  they mirror was replaced or restored.
+  they mirror was replaced or restored. Only what is committed is handed on: at once at
+  the top level, at the caller's commit inside a caller's transaction (never a head that
+  a rollback takes back, which would look like a restore).
 
 ``append`` joins the caller's transaction when there is one (inside a savepoint, so a
 refused append leaves the caller's transaction usable): the head then stays locked, and
@@ -479,8 +481,18 @@ def read_head() -> HeadState:
     if not rows:
         raise LedgerError("The ledger has no head row: run `manage.py migrate`.")
     state = HeadState(int(rows[0][0]), str(rows[0][1]), _identity(rows[0][2]))
-    caches.observe_ledger(state.identity, state.position)
+    _observe(state.identity, state.position, deferred=connection.in_atomic_block)
     return state
+
+
+def _observe(identity: str, head: int, *, deferred: bool) -> None:
+    """Tell the process caches the ledger's identity and head as just read: now, or, when
+    ``deferred`` (read inside a caller's transaction, which may still roll back), once
+    that transaction commits; a rollback drops it."""
+    if deferred:
+        transaction.on_commit(lambda: caches.observe_ledger(identity, head))
+    else:
+        caches.observe_ledger(identity, head)
 
 
 def _identity(value: Any) -> str:
@@ -745,7 +757,7 @@ def _append_postgres(request: _Request) -> AppendResult:
         hold.released = True
     assert row is not None  # ledger_append answers one row, or raises
     status, first, last, version, last_hash, recorded_at, events_json, identity, head = row[:9]
-    caches.observe_ledger(identity, head)
+    _observe(identity, head, deferred=request.in_transaction)
     read = tuple(_read_back(events_json)) if events_json is not None else ()
     if status == "wrong_version":
         raise WrongExpectedVersion(
@@ -792,7 +804,8 @@ def _append_sqlite(request: _Request) -> AppendResult:
         head_position, head_hash = int(row[0]), str(row[1])
         head_recorded = _to_datetime(row[2]) if row[2] is not None else None
         identity = _identity(row[3])
-        caches.observe_ledger(identity, head_position)
+        # At the top level the head read under the write lock is the committed one.
+        _observe(identity, head_position, deferred=request.in_transaction)
         receipt = request.receipt
         if receipt is not None:
             cursor.execute(_SELECT_RECEIPT, [receipt.scope, receipt.key])
