@@ -48,7 +48,8 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.dateparse import parse_datetime
 
 from ledger import caches, canonical, db, signals
@@ -258,6 +259,7 @@ def append(
     if hold is not None and hold.stream != stream:
         raise InvalidAppend(f"The hold is on {hold.stream!r}, not on {stream!r}.")
 
+    wrapper = connections[DEFAULT_DB_ALIAS]  # looked up once: the proxy asks each time
     request = _Request(
         stream,
         prepared,
@@ -268,10 +270,10 @@ def append(
         expected_hash,
         read_after,
         hold,
-        connection.in_atomic_block,
+        wrapper.in_atomic_block,
     )
-    if connection.vendor == "postgresql":
-        result = _append_postgres(request)
+    if wrapper.vendor == "postgresql":
+        result = _append_postgres(request, wrapper)
     else:
         try:
             with transaction.atomic():
@@ -286,14 +288,17 @@ def append(
         if read_after is not None:
             read = read_stream(stream, after_version=read_after)
             result = dataclasses.replace(result, read=tuple(read))
-    if signals.events_appended.has_listeners():
-        announce = functools.partial(
-            signals.events_appended.send, sender=append, stream=stream, positions=result.positions
+    if not request.in_transaction:  # the append was its own transaction, committed
+        signals.events_appended.send(sender=append, stream=stream, positions=result.positions)
+    elif signals.events_appended.has_listeners():
+        transaction.on_commit(
+            functools.partial(
+                signals.events_appended.send,
+                sender=append,
+                stream=stream,
+                positions=result.positions,
+            )
         )
-        if request.in_transaction:
-            transaction.on_commit(announce)
-        else:  # the append was its own transaction, already committed
-            announce()
     return result
 
 
@@ -714,7 +719,7 @@ _PG_APPEND = (
 )
 
 
-def _append_postgres(request: _Request) -> AppendResult:
+def _append_postgres(request: _Request, wrapper: BaseDatabaseWrapper) -> AppendResult:
     """One prepared statement: ``ledger_append`` (ledger/sql/append_v2.sql) does it all.
 
     At the top level it runs in autocommit, so the statement is its own transaction: one
@@ -745,14 +750,14 @@ def _append_postgres(request: _Request) -> AppendResult:
     # A server-binding cursor on Django's connection: the SQL text is sent once and
     # prepared, parameters travel apart from it.
     started = time.monotonic()
-    with connection.wrap_database_errors, psycopg.Cursor(db.raw_postgres()) as cursor:
-        if connection.in_atomic_block:
+    with wrapper.wrap_database_errors, psycopg.Cursor(db.raw_postgres(wrapper)) as cursor:
+        if request.in_transaction:
             with transaction.atomic():
                 cursor.execute(_PG_APPEND, params, prepare=True)
         else:
             cursor.execute(_PG_APPEND, params, prepare=True)
         row = cursor.fetchone()
-    db.logged(_PG_APPEND, params, started)
+    db.logged(_PG_APPEND, params, started, wrapper)
     if hold is not None:
         hold.released = True
     assert row is not None  # ledger_append answers one row, or raises
