@@ -24,10 +24,11 @@ from ledger import speed
 PREPARE_THRESHOLD = 5
 
 
-def raw_postgres() -> psycopg.Connection[Any]:
-    """Django's live psycopg connection, set to prepare repeated statements."""
-    connection.ensure_connection()
-    raw = connection.connection
+def raw_postgres(wrapper: Any = connection) -> psycopg.Connection[Any]:
+    """Django's live psycopg connection (of ``wrapper``, by default the default database's),
+    set to prepare repeated statements."""
+    wrapper.ensure_connection()
+    raw = wrapper.connection
     if raw.prepare_threshold is None:  # Django disables preparing; these cursors prepare
         raw.prepare_threshold = PREPARE_THRESHOLD
     return raw  # type: ignore[no-any-return]
@@ -49,9 +50,9 @@ def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     return rows
 
 
-def logged(sql: str, params: Sequence[Any], started: float) -> None:
+def logged(sql: str, params: Sequence[Any], started: float, wrapper: Any = connection) -> None:
     """Record a statement run past Django's cursors where Django records its own (DEBUG,
     or a test capturing queries), so what a request asked of the database stays visible."""
-    if connection.queries_logged:
+    if wrapper.queries_logged:
         took = time.monotonic() - started
-        connection.queries_log.append({"sql": f"{sql} -- {params!r}", "time": f"{took:.3f}"})
+        wrapper.queries_log.append({"sql": f"{sql} -- {params!r}", "time": f"{took:.3f}"})

@@ -23,18 +23,21 @@ Design (see README.md, "The ledger"):
 - **A ledger identity.** The head row carries a UUID that is new whenever the ledger is
   created or emptied; every append and head read hands it, with the head position, to
   ``ledger.caches.observe_ledger``, so process caches empty themselves when the ledger
-  they mirror was replaced or restored.
+  they mirror was replaced or restored. Only what is committed is handed on: at once at
+  the top level, at the caller's commit inside a caller's transaction (never a head that
+  a rollback takes back, which would look like a restore).
 
 ``append`` joins the caller's transaction when there is one (inside a savepoint, so a
 refused append leaves the caller's transaction usable): the head then stays locked, and
 the events invisible, until the caller commits. On PostgreSQL the append is one prepared
-call of ``ledger_append`` (``ledger/sql/append_v1.sql``); on SQLite the same steps run in
+call of ``ledger_append`` (``ledger/sql/append_v2.sql``); on SQLite the same steps run in
 Python.
 """
 
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -45,7 +48,8 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.dateparse import parse_datetime
 
 from ledger import caches, canonical, db, signals
@@ -69,6 +73,16 @@ class LedgerError(Exception):
 
 class InvalidAppend(LedgerError, ValueError):
     """The append's arguments are malformed; nothing was appended."""
+
+
+class InvalidRead(LedgerError, ValueError):
+    """A read's arguments are malformed (a limit, a position, a version, a time, a
+    receipt's scope or key); nothing was read."""
+
+
+class InvalidStreamName(InvalidRead, InvalidAppend):
+    """A name no stream can have, given to a read or to an append: it is both errors, so
+    code that expects either one for its call catches it."""
 
 
 class WrongExpectedVersion(LedgerError):
@@ -223,8 +237,13 @@ def append(
         isinstance(expected_hash, str) and _HASH_RE.fullmatch(expected_hash)
     ):
         raise InvalidAppend(f"expected_hash must be a SHA-256 hex digest, not {expected_hash!r}.")
-    if read_after is not None:
-        _check_expected_version(read_after)
+    if read_after is not None and (
+        isinstance(read_after, bool) or not isinstance(read_after, int) or read_after < 0
+    ):
+        raise InvalidAppend(
+            f"read_after must be None (read nothing back) or a version of at least 0, "
+            f"not {read_after!r}."
+        )
     prepared = [_prepare(event, index) for index, event in enumerate(_check_events(events))]
     if metadata is not None and not isinstance(metadata, Mapping):
         raise InvalidAppend("metadata must be a mapping (a JSON object).")
@@ -240,6 +259,7 @@ def append(
     if hold is not None and hold.stream != stream:
         raise InvalidAppend(f"The hold is on {hold.stream!r}, not on {stream!r}.")
 
+    wrapper = connections[DEFAULT_DB_ALIAS]  # looked up once: the proxy asks each time
     request = _Request(
         stream,
         prepared,
@@ -250,9 +270,10 @@ def append(
         expected_hash,
         read_after,
         hold,
+        wrapper.in_atomic_block,
     )
-    if connection.vendor == "postgresql":
-        result = _append_postgres(request)
+    if wrapper.vendor == "postgresql":
+        result = _append_postgres(request, wrapper)
     else:
         try:
             with transaction.atomic():
@@ -267,10 +288,15 @@ def append(
         if read_after is not None:
             read = read_stream(stream, after_version=read_after)
             result = dataclasses.replace(result, read=tuple(read))
-    if signals.events_appended.has_listeners():
+    if not request.in_transaction:  # the append was its own transaction, committed
+        signals.events_appended.send(sender=append, stream=stream, positions=result.positions)
+    elif signals.events_appended.has_listeners():
         transaction.on_commit(
-            lambda: signals.events_appended.send(
-                sender=append, stream=stream, positions=result.positions
+            functools.partial(
+                signals.events_appended.send,
+                sender=append,
+                stream=stream,
+                positions=result.positions,
             )
         )
     return result
@@ -280,9 +306,10 @@ def find_receipt(scope: str, key: str) -> RecordedReceipt | None:
     """The committed receipt for ``key`` in ``scope``, if any.
 
     For a caller whose request was refused before it appended (a broken rule, a stale
-    version): if the key was used before, a retry must get the first answer.
+    version): if the key was used before, a retry must get the first answer. A malformed
+    scope or key is ``InvalidRead``.
     """
-    _check_scope_and_key(scope, key)
+    _check_scope_and_key(scope, key, InvalidRead)
     with connection.cursor() as cursor:
         cursor.execute(_SELECT_RECEIPT, [scope, key])
         row = cursor.fetchone()
@@ -301,14 +328,22 @@ def read_stream(
 
     With ``upto_recorded_at``, only what had been recorded by then ("as known at"); with
     ``after_position`` and ``limit``, a page by ledger position (a stream's versions and
-    positions rise together), as a consortium's own feed reads it.
+    positions rise together), as a consortium's own feed reads it. Malformed arguments
+    raise ``InvalidRead`` before the database is asked.
     """
     _check_stream(stream)
+    _check_bound("after_version", after_version)
+    _check_bound("after_position", after_position)
+    if limit is not None:
+        _check_limit(limit)
     sql = f"SELECT {_COLUMNS} FROM ledger_event WHERE stream = %s AND version > %s"  # noqa: S608
     params: list[Any] = [stream, after_version]
     if upto_recorded_at is not None:
-        if upto_recorded_at.tzinfo is None:
-            raise InvalidAppend("upto_recorded_at must be timezone-aware.")
+        if not isinstance(upto_recorded_at, dt.datetime) or upto_recorded_at.tzinfo is None:
+            raise InvalidRead(
+                "upto_recorded_at must be a timezone-aware datetime (what was known at "
+                f"that moment, in some time zone), not {upto_recorded_at!r}."
+            )
         sql += " AND recorded_at <= %s"
         params.append(_db_datetime(upto_recorded_at))
     if after_position:
@@ -316,7 +351,6 @@ def read_stream(
         params.append(after_position)
     sql += " ORDER BY version"
     if limit is not None:
-        _check_limit(limit)
         sql += " LIMIT %s"
         params.append(limit)
     return _fetch(sql, params)
@@ -339,11 +373,12 @@ def lock_stream(stream: str, *, after_version: int = 0) -> Iterator[StreamHold]:
     Pass the hold to ``append(..., hold=...)``: the append's own statement releases it (the
     append's transaction keeps the stream until it commits). Leaving the block releases it
     otherwise. Every append takes the same lock before the ledger's head
-    (``ledger_lock_stream`` in ledger/sql/append_v1.sql).
+    (``ledger_lock_stream`` in ledger/sql/append_v2.sql).
     On SQLite, which lets one transaction write at a time anyway, it is the read alone.
+    Malformed arguments raise ``InvalidRead``.
     """
     _check_stream(stream)
-    _check_expected_version(after_version)
+    _check_bound("after_version", after_version)
     if connection.vendor != "postgresql":
         yield StreamHold(stream, read_stream(stream, after_version=after_version), True)
         return
@@ -370,7 +405,7 @@ def lock_stream(stream: str, *, after_version: int = 0) -> Iterator[StreamHold]:
 
 
 def stream_exists(stream: str) -> bool:
-    """Whether ``stream`` has any event."""
+    """Whether ``stream`` has any event (a malformed name is ``InvalidRead``)."""
     _check_stream(stream)
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM ledger_event WHERE stream = %s LIMIT 1", [stream])
@@ -380,10 +415,17 @@ def stream_exists(stream: str) -> bool:
 def read_all(
     *, after: int = 0, limit: int = 1000, types: Collection[str] | None = None
 ) -> list[RecordedEvent]:
-    """Up to ``limit`` events with position above ``after``, in position order."""
-    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-        raise InvalidAppend(f"after must be a whole number of at least 0, not {after!r}.")
+    """Up to ``limit`` events with position above ``after``, in position order; with
+    ``types``, only events of those types. Malformed arguments raise ``InvalidRead``."""
+    _check_bound("after", after)
     _check_limit(limit)
+    if types is not None and (
+        isinstance(types, str | bytes) or not all(isinstance(kind, str) for kind in types)
+    ):
+        raise InvalidRead(
+            f"types must be a collection of event type names (for example ['Added']), "
+            f"not {types!r}."
+        )
     sql = f"SELECT {_COLUMNS} FROM ledger_event WHERE position > %s"  # noqa: S608
     params: list[Any] = [after]
     if types is not None:
@@ -397,7 +439,10 @@ def read_all(
 
 
 def iter_stored(*, after: int = 0, page: int = 5000) -> Iterator[RecordedEvent]:
-    """Every event after ``after`` exactly as stored (no upcasting), page by page."""
+    """Every event after ``after`` exactly as stored (no upcasting), page by page.
+    Malformed arguments raise ``InvalidRead``."""
+    _check_bound("after", after)
+    _check_limit(page, "page")
     while True:
         batch = _fetch(
             f"SELECT {_COLUMNS} FROM ledger_event WHERE position > %s "  # noqa: S608
@@ -441,8 +486,18 @@ def read_head() -> HeadState:
     if not rows:
         raise LedgerError("The ledger has no head row: run `manage.py migrate`.")
     state = HeadState(int(rows[0][0]), str(rows[0][1]), _identity(rows[0][2]))
-    caches.observe_ledger(state.identity, state.position)
+    _observe(state.identity, state.position, deferred=connection.in_atomic_block)
     return state
+
+
+def _observe(identity: str, head: int, *, deferred: bool) -> None:
+    """Tell the process caches the ledger's identity and head as just read: now, or, when
+    ``deferred`` (read inside a caller's transaction, which may still roll back), once
+    that transaction commits; a rollback drops it."""
+    if deferred:
+        transaction.on_commit(lambda: caches.observe_ledger(identity, head))
+    else:
+        caches.observe_ledger(identity, head)
 
 
 def _identity(value: Any) -> str:
@@ -455,17 +510,30 @@ def _identity(value: Any) -> str:
 
 def _check_stream(stream: object) -> None:
     if not isinstance(stream, str) or not stream:
-        raise InvalidAppend("A stream name is required (for example 'consortium-aip').")
+        raise InvalidStreamName(
+            f"A stream name is required (for example 'consortium-aip'), not {stream!r}."
+        )
     if not _STREAM_RE.fullmatch(stream):
-        raise InvalidAppend(
+        raise InvalidStreamName(
             f"Stream name {stream[:60]!r} is not allowed: use up to 200 letters, digits and "
             "the characters . _ : @ / + = -, starting with a letter or digit."
         )
 
 
-def _check_limit(limit: object) -> None:
+def _check_limit(limit: object, name: str = "limit") -> None:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_READ_LIMIT:
-        raise InvalidAppend(f"limit must be a whole number from 1 to {MAX_READ_LIMIT}.")
+        raise InvalidRead(
+            f"{name} must be a whole number from 1 to {MAX_READ_LIMIT} (read more page by "
+            f"page), not {limit!r}."
+        )
+
+
+def _check_bound(name: str, value: object) -> None:
+    """A read's lower bound (a position or a version, exclusive): 0 or more."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidRead(
+            f"{name} must be a whole number of at least 0 (0 reads from the start), not {value!r}."
+        )
 
 
 def _check_expected_version(expected: object) -> None:
@@ -481,14 +549,16 @@ def _check_expected_version(expected: object) -> None:
 _VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
 
 
-def _check_scope_and_key(scope: object, key: object) -> None:
+def _check_scope_and_key(
+    scope: object, key: object, error: type[LedgerError] = InvalidAppend
+) -> None:
     for name, value, longest in (("scope", scope, 150), ("key", key, 255)):
         if (
             not isinstance(value, str)
             or len(value) > longest
             or not _VISIBLE_ASCII.fullmatch(value)
         ):
-            raise InvalidAppend(
+            raise error(
                 f"A receipt's {name} must be 1 to {longest} visible ASCII characters "
                 f"(no spaces), not {str(value)[:60]!r}."
             )
@@ -578,7 +648,7 @@ def _fingerprint(stream: str, prepared: list[_Prepared]) -> str:
 # Both backends: answer a known receipt, lock the stream and the head, check the receipt
 # and the stream's version under the lock, hash the new events onto the chain, insert
 # them (and the receipt) and move the head, in one transaction. PostgreSQL does it in one
-# prepared, server-bound call of ``ledger_append`` (ledger/sql/append_v1.sql); SQLite in
+# prepared, server-bound call of ``ledger_append`` (ledger/sql/append_v2.sql); SQLite in
 # plain statements, its IMMEDIATE transaction being the lock.
 
 
@@ -593,6 +663,7 @@ class _Request:
     expected_hash: str | None
     read_after: int | None
     hold: StreamHold | None
+    in_transaction: bool  # the caller's: the append joins it
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -637,32 +708,37 @@ _SELECT_RECEIPT = (
     "SELECT fingerprint, body, stream, first_position, last_position, version, recorded_at "
     "FROM ledger_receipt WHERE scope = %s AND key = %s"
 )
+# The events' data travel as a binary text[] (%b): each canonical text as it is, with no
+# array-literal escaping of its quotes on either side.
 _PG_APPEND = (
     "SELECT status, first_position, last_position, version, last_hash, recorded_at, events, "
     "ledger_identity, head_position, receipt_fingerprint, receipt_body, receipt_recorded_at "
     "FROM ledger_append(%s::text, %s::text, %s::integer, %s::text, %s::text[], "
-    "%s::integer[], %s::text, %s::date[], %s::text, %s::integer, %s::text, %s::text, "
+    "%s::integer[], %b::text[], %s::date[], %s::text, %s::integer, %s::text, %s::text, "
     "%s::text, %s::text, %s::boolean)"
 )
 
 
-def _append_postgres(request: _Request) -> AppendResult:
-    """One prepared statement: ``ledger_append`` (ledger/sql/append_v1.sql) does it all.
+def _append_postgres(request: _Request, wrapper: BaseDatabaseWrapper) -> AppendResult:
+    """One prepared statement: ``ledger_append`` (ledger/sql/append_v2.sql) does it all.
 
     At the top level it runs in autocommit, so the statement is its own transaction: one
     round trip in all. Inside a caller's transaction it runs in a savepoint.
     """
     events, receipt, hold = request.events, request.receipt, request.hold
     releasing = hold is not None and not hold.released
+    # Array literals built here rather than by psycopg's list dumpers (which inspect every
+    # list): type names are checked to hold no quote, backslash or space, and a quoted
+    # element is never read as NULL.
     params = (
         DEFAULT_PARTITION,
         request.stream,
         request.expected_version,
         request.expected_hash,
-        [event.type for event in events],
-        [event.schema_version for event in events],
-        "[" + ",".join(event.data_json for event in events) + "]",
-        [event.effective_on for event in events],
+        '{"' + '","'.join([event.type for event in events]) + '"}',
+        "{" + ",".join([str(event.schema_version) for event in events]) + "}",
+        [event.data_json for event in events],
+        "{" + ",".join([_date_element(event.effective_on) for event in events]) + "}",
         request.meta_json,
         request.read_after,
         receipt.scope if receipt else None,
@@ -674,19 +750,19 @@ def _append_postgres(request: _Request) -> AppendResult:
     # A server-binding cursor on Django's connection: the SQL text is sent once and
     # prepared, parameters travel apart from it.
     started = time.monotonic()
-    with connection.wrap_database_errors, psycopg.Cursor(db.raw_postgres()) as cursor:
-        if connection.in_atomic_block:
+    with wrapper.wrap_database_errors, psycopg.Cursor(db.raw_postgres(wrapper)) as cursor:
+        if request.in_transaction:
             with transaction.atomic():
                 cursor.execute(_PG_APPEND, params, prepare=True)
         else:
             cursor.execute(_PG_APPEND, params, prepare=True)
         row = cursor.fetchone()
-    db.logged(_PG_APPEND, params, started)
+    db.logged(_PG_APPEND, params, started, wrapper)
     if hold is not None:
         hold.released = True
     assert row is not None  # ledger_append answers one row, or raises
-    status, first, last, version, last_hash, recorded_at, events_json = row[:7]
-    caches.observe_ledger(_identity(row[7]), int(row[8]))
+    status, first, last, version, last_hash, recorded_at, events_json, identity, head = row[:9]
+    _observe(identity, head, deferred=request.in_transaction)
     read = tuple(_read_back(events_json)) if events_json is not None else ()
     if status == "wrong_version":
         raise WrongExpectedVersion(
@@ -708,12 +784,16 @@ def _append_postgres(request: _Request) -> AppendResult:
             True,
             read=read,
             receipt=stored,
-            ledger_identity=str(row[7]),
-            head=int(row[8]),
+            ledger_identity=identity,
+            head=head,
         )
     return AppendResult(
-        positions, version, False, last_hash, recorded_at, read, None, str(row[7]), int(row[8])
+        positions, version, False, last_hash, recorded_at, read, None, identity, head
     )
+
+
+def _date_element(day: dt.date | None) -> str:
+    return day.isoformat() if day is not None else "NULL"
 
 
 def _append_sqlite(request: _Request) -> AppendResult:
@@ -729,7 +809,8 @@ def _append_sqlite(request: _Request) -> AppendResult:
         head_position, head_hash = int(row[0]), str(row[1])
         head_recorded = _to_datetime(row[2]) if row[2] is not None else None
         identity = _identity(row[3])
-        caches.observe_ledger(identity, head_position)
+        # At the top level the head read under the write lock is the committed one.
+        _observe(identity, head_position, deferred=request.in_transaction)
         receipt = request.receipt
         if receipt is not None:
             cursor.execute(_SELECT_RECEIPT, [receipt.scope, receipt.key])

@@ -1,7 +1,7 @@
 """The append's SQL encodes events exactly as ``ledger.canonical`` (the published format).
 
 PostgreSQL builds each event's canonical text and chains its hash inside ``ledger_append``
-(``ledger/sql/append_v1.sql``); an auditor recomputes both with ``ledger.canonical``. Over
+(``ledger/sql/append_v2.sql``); an auditor recomputes both with ``ledger.canonical``. Over
 generated events (non-ASCII and escaped text, nesting, decimals as strings, with and
 without ``effective_on``, ``recorded_at`` at any microsecond) both must give the same bytes
 and the same SHA-256 chain hash, called directly and through a real append.
@@ -60,12 +60,11 @@ def _sql_encoding(
     *, data_json: str, metadata_json: str, prev_hash: str, **event: Any
 ) -> tuple[bytes, str]:
     """The SQL's canonical bytes and chain hash of one event: the data passed, as the
-    append passes it, as an element of a JSON array of canonical texts."""
+    append passes it, as an element of a text[] of canonical texts."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT c, ledger_chain_hash(%s, c) FROM ("
-            "SELECT ledger_canonical_event(%s, %s, %s, %s, %s, d.value::text, %s, %s, %s) AS c "
-            "FROM json_array_elements(%s::json) AS d) AS encoded",
+            "SELECT c, ledger_chain_hash(%s, c) FROM (SELECT ledger_canonical_event("
+            "%s, %s, %s, %s, %s, (%s::text[])[1], %s, %s, %s) AS c) AS encoded",
             [
                 prev_hash,
                 event["position"],
@@ -73,10 +72,10 @@ def _sql_encoding(
                 event["version"],
                 event["type"],
                 event["schema_version"],
+                [data_json],
                 metadata_json,
                 event["effective_on"],
                 event["recorded_at"],
-                f"[{data_json}]",
             ],
         )
         text, digest = cursor.fetchone()

@@ -194,13 +194,13 @@ def _other_connection_appends(results: "queue.Queue[tuple[str, object]]", receip
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             results.put(("pid", cursor.fetchone()[0]))
-        append(
+        result = append(
             "busy",
             [NewEvent("Theirs", {})],
             expected_version=1,
             receipt=NewReceipt("client", "theirs", "", {}) if receipt else None,
         )
-        results.put(("outcome", "appended"))
+        results.put(("outcome", "replayed" if result.replayed else "appended"))
     except WrongExpectedVersion as error:
         results.put(("outcome", f"refused at version {error.actual}"))
     finally:
@@ -237,6 +237,28 @@ def test_a_held_stream_holds_other_appends_until_the_holder_appends(postgres_onl
     other.join(timeout=30)
     assert [event.type for event in read_stream("busy")] == ["Made", "Ours"]
     assert read_stream("elsewhere")[0].type == "Free"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_twin_that_waited_for_the_stream_is_answered_from_the_receipt(postgres_only):
+    """Twins under one key decided on the same version; one waits for the stream while the
+    other appends. The waiter then finds the stream moved on, and the winner's receipt
+    answers it (a replay), not a stale version."""
+    append("busy", [NewEvent("Made", {})], expected_version=0)
+    results: queue.Queue[tuple[str, object]] = queue.Queue()
+    with lock_stream("busy", after_version=1) as hold:
+        other = _started_and_waiting(results, True)
+        ours = append(
+            "busy",
+            [NewEvent("Theirs", {})],
+            expected_version=1,
+            receipt=NewReceipt("client", "theirs", "", {}),
+            hold=hold,
+        )
+        assert not ours.replayed
+    assert results.get(timeout=30) == ("outcome", "replayed")
+    other.join(timeout=30)
+    assert [event.type for event in read_stream("busy")] == ["Made", "Theirs"]
 
 
 @pytest.mark.django_db(transaction=True)

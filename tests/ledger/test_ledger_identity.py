@@ -2,20 +2,22 @@
 
 The head row carries the ledger's identity; every append and head read tells
 ``ledger.caches`` the identity and head position it saw, and a registered cache is
-emptied when they are not the ledger it mirrored. Tested through a cache of the test's
-own, registered like any other and judged by what it still holds.
+emptied when they are not the ledger it mirrored. Only what is committed is told: inside
+a caller's transaction, at its commit. Tested through a cache of the test's own,
+registered like any other and judged by what it still holds; the tests commit
+(``transaction=True``), as appends at the top level do.
 """
 
 from collections.abc import Iterator
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from ledger import caches
 from ledger.store import NewEvent, WrongExpectedVersion, append, head, read_head
 from ledger.testing.bypass import immutability_bypassed, purge_ledger
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -85,3 +87,25 @@ def test_a_restored_backup_empties_the_caches(remembered):
 
 def test_the_stores_metadata_cache_is_registered():
     assert "ledger.store.metadata" in {entry.name for entry in caches.registered()}
+
+
+def test_a_rolled_back_append_is_not_taken_for_the_ledger(remembered):
+    """A caller's transaction appends and rolls back: the shorter head that follows is the
+    same ledger, not a restore."""
+    with pytest.raises(RuntimeError), transaction.atomic():
+        append(
+            "s-1", [NewEvent("Added", {"n": 2}), NewEvent("Added", {"n": 3})], expected_version=1
+        )
+        assert head() == 3
+        raise RuntimeError("the caller gives up")
+    append("s-1", [NewEvent("Added", {"n": 2})], expected_version=1)
+    assert head() == 2
+    assert remembered == {"derived": 1}
+
+
+def test_inside_a_callers_transaction_the_caches_learn_at_its_commit(remembered):
+    purge_ledger()
+    with transaction.atomic():
+        append("s-1", [NewEvent("Added", {"n": 1})], expected_version=0)
+        assert remembered == {"derived": 1}
+    assert remembered == {}

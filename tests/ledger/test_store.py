@@ -15,6 +15,9 @@ from ledger.models import Event
 from ledger.store import (
     IdempotencyConflict,
     InvalidAppend,
+    InvalidRead,
+    InvalidStreamName,
+    LedgerError,
     NewEvent,
     NewReceipt,
     WrongExpectedVersion,
@@ -22,6 +25,8 @@ from ledger.store import (
     find_receipt,
     head,
     head_state,
+    iter_stored,
+    lock_stream,
     read_all,
     read_stream,
     stream_exists,
@@ -287,15 +292,67 @@ class TestBadInputAppendsNothing:
             append("s", [NewEvent("T", {"blob": "x" * (1024 * 1024)})], expected_version=None)
         assert head() == 0
 
-    def test_read_arguments_are_checked(self):
-        with pytest.raises(InvalidAppend):
-            read_all(after=-1)
-        with pytest.raises(InvalidAppend):
-            read_all(limit=0)
-        with pytest.raises(InvalidAppend):
-            read_stream("")
-        with pytest.raises(InvalidAppend):
-            read_stream("s", upto_recorded_at=dt.datetime(2025, 1, 1))
+
+class TestBadReadArguments:
+    """A malformed read is an ``InvalidRead`` (never an ``InvalidAppend``) that names the
+    argument, what it must be, and what was given."""
+
+    @pytest.mark.parametrize(
+        ("read", "message"),
+        [
+            (lambda: read_all(after=-1), r"after must be a whole number of at least 0.*not -1"),
+            (lambda: read_all(after="3"), r"after must be .*not '3'"),  # type: ignore[arg-type]
+            (lambda: read_all(limit=0), r"limit must be a whole number from 1 to 10000.*not 0"),
+            (lambda: read_all(limit=10_001), r"limit must be .*not 10001"),
+            (lambda: read_all(limit=True), r"limit must be .*not True"),
+            (lambda: read_all(types="Added"), r"types must be a collection .*not 'Added'"),
+            (lambda: read_stream("s", limit=0), r"limit must be .*not 0"),
+            (lambda: read_stream("s", after_version=-1), r"after_version must be .*not -1"),
+            (lambda: read_stream("s", after_position=-2), r"after_position must be .*not -2"),
+            (
+                lambda: read_stream("s", upto_recorded_at=dt.datetime(2025, 1, 1)),
+                r"upto_recorded_at must be a timezone-aware datetime.*2025, 1, 1",
+            ),
+            (
+                lambda: read_stream("s", upto_recorded_at=dt.date(2025, 1, 1)),  # type: ignore[arg-type]
+                r"upto_recorded_at must be a timezone-aware datetime",
+            ),
+            (lambda: find_receipt("a b", "k"), r"receipt's scope"),
+            (lambda: list(iter_stored(after=-1)), r"after must be .*not -1"),
+            (lambda: list(iter_stored(page=0)), r"page must be .*not 0"),
+        ],
+    )
+    def test_refused_as_a_bad_read_saying_what_was_wrong(self, read, message):
+        with pytest.raises(InvalidRead, match=message) as refused:
+            read()
+        assert not isinstance(refused.value, InvalidAppend)
+        assert isinstance(refused.value, LedgerError) and isinstance(refused.value, ValueError)
+
+    def test_a_bad_hold_is_a_bad_read(self):
+        with (
+            pytest.raises(InvalidRead, match=r"after_version must be .*not -1"),
+            lock_stream("s", after_version=-1),
+        ):
+            pass  # never entered
+
+    @pytest.mark.parametrize(
+        ("read", "message"),
+        [
+            (lambda: read_stream(""), r"stream name is required .*not ''"),
+            (lambda: read_stream("a b"), r"Stream name 'a b' is not allowed"),
+            (lambda: stream_exists("a b"), r"Stream name 'a b' is not allowed"),
+            (lambda: append("a b", [ev()], expected_version=None), r"Stream name 'a b'"),
+        ],
+    )
+    def test_a_name_no_stream_can_have_is_refused_by_reads_and_appends_alike(self, read, message):
+        with pytest.raises(InvalidStreamName, match=message) as refused:
+            read()
+        assert isinstance(refused.value, InvalidRead) and isinstance(refused.value, InvalidAppend)
+
+    def test_a_bad_append_is_not_a_bad_read(self):
+        with pytest.raises(InvalidAppend, match=r"read_after must be .*not -1") as refused:
+            append("s", [ev()], expected_version=None, read_after=-1)
+        assert not isinstance(refused.value, InvalidRead)
 
 
 def test_a_rolled_back_append_leaves_no_gap():
@@ -450,7 +507,7 @@ class TestReceipts:
         ("scope", "key"), [("", "k"), ("a", ""), ("a b", "k"), ("a", "\u00e9")]
     )
     def test_a_malformed_lookup_is_refused(self, scope, key):
-        with pytest.raises(InvalidAppend, match="receipt's"):
+        with pytest.raises(InvalidRead, match="receipt's"):
             find_receipt(scope, key)
 
 
@@ -462,6 +519,6 @@ def test_a_stream_pages_by_position_with_a_limit():
     assert [(e.position, e.version) for e in page] == [(5, 3), (7, 4)]
     assert [e.version for e in read_stream("s-a", after_position=9, limit=10)] == []
     assert len(read_stream("s-a")) == 5
-    with pytest.raises(InvalidAppend, match="limit"):
+    with pytest.raises(InvalidRead, match="limit"):
         read_stream("s-a", limit=0)
     assert stream_exists("s-a") and not stream_exists("s-c")
