@@ -19,7 +19,7 @@ from rest_framework.views import exception_handler
 
 from consortium.domain.errors import DomainError, MalformedAmount, UnknownAsset, UnknownConsortium
 from consortium.services import ConcurrentChange, StaleVersion
-from ledger.store import IdempotencyConflict, InvalidAppend
+from ledger.store import IdempotencyConflict, InvalidAppend, InvalidRead, InvalidStreamName
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://consortium.example/problems/"
@@ -132,6 +132,10 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
             kind="idempotency-key-reused",
             errors={"Idempotency-Key": [str(exc)]},
         )
+    if isinstance(exc, InvalidStreamName):  # names nothing the ledger could hold
+        return problem(404, "Not found", str(exc), kind="not-found")
+    if isinstance(exc, InvalidRead):
+        return problem(400, "Invalid request", str(exc), kind="invalid-request")
     if isinstance(exc, InvalidAppend):
         return problem(422, "Invalid event data", str(exc), kind="invalid-event")
     if isinstance(exc, Http404):
