@@ -80,6 +80,7 @@ def test_another_ledger_identity_empties_every_cache(filled):
 
 def test_a_head_that_went_back_empties_every_cache(filled):
     now = store.read_head()
+    assert not caches.observe_ledger(now.identity, now.position)  # the ledger cached: kept
     assert caches.observe_ledger(now.identity, now.position - 1)  # restored from a backup
     assert sizes() == dict.fromkeys(sizes(), 0)
 
