@@ -3,6 +3,7 @@ leaks between requests, and a class with nested fields keeps DRF's deep copy."""
 
 import datetime as dt
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -90,6 +91,7 @@ def test_each_answer_renders_its_own_command_and_context():
 
 
 def test_an_answer_with_nested_fields_keeps_the_deep_copy():
-    first, second = ws.TargetOut(), ws.TargetOut()
-    assert first.fields["tranches"].child is not second.fields["tranches"].child
-    assert first.fields["tranches"].child.parent is first.fields["tranches"]
+    first: Any = ws.TargetOut().fields["tranches"]
+    second: Any = ws.TargetOut().fields["tranches"]
+    assert first.child is not second.child
+    assert first.child.parent is first
