@@ -48,8 +48,9 @@ _registry: dict[str, Registered] = {}
 _guard = threading.Lock()
 _identity: str | None = None
 _highest = 0
-# Bumped whenever the ledger seen is forgotten (``clear``, a replaced ledger), so that
-# every thread's floor from before is forgotten with it.
+# Bumped by ``clear``, which forgets the ledger seen, so that every thread's floor is
+# forgotten with it. A replaced ledger keeps the floors: a thread whose floor is above the
+# new ledger's head empties the caches once more, which costs a reload and nothing else.
 _generation = 0
 
 
@@ -108,14 +109,12 @@ def observe_ledger(identity: str, head: int) -> bool:
 
     Returns True when the caches were emptied.
     """
-    global _identity, _highest, _generation
+    global _identity, _highest
     with _guard:
         floor = _floor.head if _floor.generation == _generation else 0
         replaced = _identity is not None and (identity != _identity or head < floor)
         previous = (_identity, _highest)
         _identity, _highest = identity, head if replaced else max(_highest, head)
-        if replaced:
-            _generation += 1
         _floor.generation, _floor.head = _generation, _highest
         entries = list(_registry.values()) if replaced else []
     if not entries:
