@@ -10,9 +10,12 @@ such cache registers here with what it holds, its bound and the benchmark figure
 - ``observe_ledger(identity, head)`` is told the ledger's identity and head position each
   time they are read from the database (the append's read-back and the head read carry
   them). A ledger truncated or replaced has another identity, and one restored from a
-  backup has a head below one this process has already seen (positions never go back in
-  a live ledger); either empties every cache before anything cached is used again, so no
-  operator has to restart web processes after a restore.
+  backup has a head below one this process had already seen before the read began
+  (positions never go back in a live ledger); either empties every cache before anything
+  cached is used again, so no operator has to restart web processes after a restore.
+  Threads read concurrently and report in any order: a head read while another thread's
+  higher one was being reported is not a restore, so each thread compares with the
+  highest head known when its previous read was reported (its next read began later).
 
 A registered cache must be bounded (its ``bound`` says how) and its ``clear`` must be safe
 to call from any thread at any time.
@@ -45,6 +48,20 @@ _registry: dict[str, Registered] = {}
 _guard = threading.Lock()
 _identity: str | None = None
 _highest = 0
+# Bumped by ``clear``, which forgets the ledger seen, so that every thread's floor is
+# forgotten with it. A replaced ledger keeps the floors: a thread whose floor is above the
+# new ledger's head empties the caches once more, which costs a reload and nothing else.
+_generation = 0
+
+
+class _Floor(threading.local):
+    """The highest head known when this thread last reported one, and its generation."""
+
+    generation = -1
+    head = 0
+
+
+_floor = _Floor()
 
 
 def register(
@@ -75,25 +92,30 @@ def registered() -> list[Registered]:
 
 def clear() -> None:
     """Empty every registered cache, and forget the ledger identity last seen."""
-    global _identity, _highest
+    global _identity, _highest, _generation
     with _guard:
         entries = list(_registry.values())
         _identity, _highest = None, 0
+        _generation += 1
     for entry in entries:
         entry.clear()
 
 
 def observe_ledger(identity: str, head: int) -> bool:
     """Note the identity and head position of the ledger just read; empty every cache if
-    it is not the ledger they mirrored (another identity, or a head that went back).
+    it is not the ledger they mirrored (another identity, or a head below the highest one
+    known when this thread reported its previous read: that read had ended before this
+    one began, so a live ledger's head cannot be lower).
 
     Returns True when the caches were emptied.
     """
     global _identity, _highest
     with _guard:
-        replaced = _identity is not None and (identity != _identity or head < _highest)
+        floor = _floor.head if _floor.generation == _generation else 0
+        replaced = _identity is not None and (identity != _identity or head < floor)
         previous = (_identity, _highest)
         _identity, _highest = identity, head if replaced else max(_highest, head)
+        _floor.generation, _floor.head = _generation, _highest
         entries = list(_registry.values()) if replaced else []
     if not entries:
         return False

@@ -158,14 +158,15 @@ def choice(choices: tuple[str, ...], help_text: str) -> serializers.ChoiceField:
 # --- requests ---------------------------------------------------------------------------------
 
 
-class InputSerializer(serializers.Serializer[Any]):
-    # Its docstring would become the schema's description of every request body, so what
-    # it does is said here: it binds shallow copies of flat declared fields. DRF
-    # deep-copies every declared field for every request (rebuilding each from its
-    # arguments), a noticeable part of a write's time. A field without children (no nested
-    # serializer, ``child`` or ``children``) holds nothing a request changes: binding sets
-    # its name and parent on the copy, and its validators and messages are only read. A
-    # class with a nested field keeps DRF's deep copy.
+class FlatFieldsCopied(serializers.Serializer[Any]):
+    # Without a docstring on purpose: a serializer's docstring becomes the schema's
+    # description of its body, and the classes below inherit it. What it does: it binds
+    # shallow copies of flat declared fields. DRF deep-copies every declared field for
+    # every instance (rebuilding each from its arguments), a noticeable part of a write's
+    # time, for the request body and again for the answer. A field without children (no
+    # nested serializer, ``child`` or ``children``) holds nothing an instance changes:
+    # binding sets its name, source and parent on the copy, and its validators and
+    # messages are only read. A class with a nested field keeps DRF's deep copy.
 
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         declared = self._declared_fields
@@ -187,6 +188,11 @@ def _flat(cls: type, declared: dict[str, Any]) -> bool:
             for field in declared.values()
         )
     return flat
+
+
+class InputSerializer(FlatFieldsCopied):
+    # No docstring: it would become the schema's description of every request body.
+    pass
 
 
 class ConsortiumIn(InputSerializer):
@@ -396,7 +402,7 @@ class _Text(_FromContext):
     pass
 
 
-class Created(serializers.Serializer[Any]):
+class Created(FlatFieldsCopied):
     """A 201 body: the resource's key fields, then ``stream``, ``version``, ``positions``."""
 
     stream = _Stream("stream")

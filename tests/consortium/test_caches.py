@@ -1,6 +1,8 @@
 """Every process cache is registered, filled by real work, and emptied by one call
 (``ledger.caches``), or by noticing that the ledger is not the one it mirrored."""
 
+import threading
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import get_resolver
@@ -124,3 +126,16 @@ def test_with_rendered_answers_off_every_read_is_rendered_again(formed, settings
     assert first.content == again.content
     assert auditor.get("/api/v1/events/").status_code == 200
     assert sizes()["rendered-answers"] == sizes()["rendered-events"] == 0
+
+
+def test_heads_reported_out_of_order_by_concurrent_reads_keep_the_caches(filled):
+    """Two threads read the ledger at once and report in the other order: not a restore.
+    A head below one seen before the thread's read began still is."""
+    now = store.read_head()
+    other = threading.Thread(target=lambda: caches.observe_ledger(now.identity, now.position + 2))
+    other.start()  # another thread's read ends first, with the higher head
+    other.join()
+    assert not caches.observe_ledger(now.identity, now.position + 1)  # this one began before
+    assert sizes() == filled
+    assert caches.observe_ledger(now.identity, now.position + 1)  # began after +2 was seen
+    assert sizes() == dict.fromkeys(sizes(), 0)

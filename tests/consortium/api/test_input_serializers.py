@@ -1,5 +1,9 @@
-"""Request serializers bind shallow copies of their flat fields: nothing leaks between
-requests, and a class with nested fields keeps DRF's deep copy."""
+"""Request and response serializers bind shallow copies of their flat fields: nothing
+leaks between requests, and a class with nested fields keeps DRF's deep copy."""
+
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -46,3 +50,48 @@ def test_a_class_with_nested_fields_keeps_the_deep_copy(cls):
         assert first.fields[name] is not second.fields[name]
         assert first.fields[name].child is not second.fields[name].child
         assert first.fields[name].child.parent is first.fields[name]
+
+
+def _commitment(commitment_id: str, amount: str) -> SimpleNamespace:
+    return SimpleNamespace(
+        commitment_id=commitment_id,
+        organisation_id="microsoft",
+        instrument="equity",
+        amount=SimpleNamespace(amount=amount, currency="USD"),
+        stage="signed",
+        effective_on=dt.date(2026, 1, 1),
+    )
+
+
+def test_each_answer_renders_its_own_command_and_context():
+    first = ws.CommitmentOut(_commitment("c-1", "10.00"), context={"consortium": "aip"})
+    second = ws.CommitmentOut(_commitment("c-2", "20.00"), context={"consortium": "stargate"})
+    assert dict(second.data) == {
+        "consortium": "stargate",
+        "commitment_id": "c-2",
+        "organisation_id": "microsoft",
+        "instrument": "equity",
+        "amount": "20.00",
+        "currency": "USD",
+        "stage": "signed",
+        "effective_on": "2026-01-01",
+    }
+    assert dict(first.data) == {
+        **second.data,
+        "consortium": "aip",
+        "commitment_id": "c-1",
+        "amount": "10.00",
+    }
+    for name, field in first.fields.items():
+        assert field is not second.fields[name] and field.parent is first
+    declared = ws.CommitmentOut._declared_fields
+    assert getattr(declared["stage"], "parent", None) is None  # the class's own stays unbound
+    assert declared["stage"].source is None  # binding names the copy's source, not its own
+    assert declared["amount"].source == "amount.amount"
+
+
+def test_an_answer_with_nested_fields_keeps_the_deep_copy():
+    first: Any = ws.TargetOut().fields["tranches"]
+    second: Any = ws.TargetOut().fields["tranches"]
+    assert first.child is not second.child
+    assert first.child.parent is first
