@@ -51,7 +51,6 @@ def _probes() -> dict[str, Probe]:
         "rendered-answers": Probe("(4) GET consortia/aip/progress/", api.progress),
         "gc-freeze": Probe("(6) POST commitments/ at 100/s", api.write, rate=100),
         "debounced-triggers": Probe("(3) POST commitments/", api.write),
-        "projection-async-commit": Probe("(3) POST commitments/", api.write),
     }
 
 
@@ -87,6 +86,10 @@ def measure(url: str, key: str, name: str, probe: Probe, pairs: int, sizes: api.
             os.environ["CONSORTIUM_SPEED_OFF"] = "" if enabled else name
             with api.servers(url, key, sizes.workers, sizes.threads) as (server, worker):
                 pids = (server.process.pid, worker.process.pid)
+                if probe.rate is not None:  # run_case warms only closed-loop cases
+                    api.closed_loop(
+                        server.port, key, probe.case, probe.make, sizes.clients, sizes.warmup
+                    )
                 outcome = api.run_case(
                     server.port,
                     key,

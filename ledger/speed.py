@@ -73,15 +73,6 @@ MECHANISMS: dict[str, Mechanism] = {
             "ledger.projections.triggers",
             "bench/api.py (3) POST commitments/: writes per second",
         ),
-        Mechanism(
-            "projection-async-commit",
-            "A catch-up round's transaction commits without waiting for the disk flush "
-            "(PostgreSQL synchronous_commit off for that transaction): a crash may undo the "
-            "last rounds, rows and checkpoint together, and they are applied again from "
-            "the ledger; off, every round waits for its flush.",
-            "ledger.projections.runner",
-            "bench/api.py (3) POST commitments/: writes per second",
-        ),
     )
 }
 

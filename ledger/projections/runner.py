@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ledger import speed, store
+from ledger import store
 from ledger.models import ProjectionState
 from ledger.projections import registry
 from ledger.projections.base import Projection
@@ -97,25 +97,13 @@ _LOCK_STATE = (
 )
 
 
-def _states(names: Sequence[str], *, asynchronous: bool = False) -> dict[str, ProjectionState]:
+def _states(names: Sequence[str]) -> dict[str, ProjectionState]:
     """The projections' state rows, locked in name order (created if missing): one
-    statement on PostgreSQL when every row exists.
-
-    On PostgreSQL, with ``asynchronous`` (the caller's transaction is its own) and the
-    speed mechanism ``projection-async-commit``, the transaction also commits without
-    waiting for its WAL to reach the disk (``synchronous_commit`` off, for this
-    transaction only; sent in the same round trip). A crash can then lose the last
-    rounds' work, rows and checkpoint together, never one without the other; the next
-    catch-up applies the same events again from the ledger, which is always committed
-    durably. What it saves is a disk flush per round, which the appends would otherwise
-    queue behind.
-    """
+    statement on PostgreSQL when every row exists."""
     if connection.vendor == "postgresql":
         connection.ensure_connection()
         raw: Any = connection.connection
-        with raw.pipeline(), psycopg.Cursor(raw) as cursor:
-            if asynchronous and speed.enabled("projection-async-commit"):
-                cursor.execute("SET LOCAL synchronous_commit = off")
+        with psycopg.Cursor(raw) as cursor:
             cursor.execute(_LOCK_STATES, [sorted(names)])
             rows = cursor.fetchall()
         if len(rows) == len(set(names)):
@@ -188,12 +176,9 @@ def _catch_up_together(
     """
     counts: dict[str, int] = {}
     more_for: set[str] = set()
-    # Only a transaction of its own may skip the flush: inside a caller's, the setting
-    # would also cover whatever the caller wrote (appends, say).
-    own = not connection.in_atomic_block
     try:
         with transaction.atomic():
-            states = _states([p.name for p in projections], asynchronous=own)
+            states = _states([p.name for p in projections])
             after = min(state.checkpoint for state in states.values())
             events, checkpoint, more = _batch_of(_union(projections), after, limit)
             advanced: list[ProjectionState] = []

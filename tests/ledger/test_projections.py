@@ -6,7 +6,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from ledger.models import ProjectionState
 from ledger.projections import runner
@@ -118,58 +117,6 @@ def test_catch_up_all_brings_a_projection_ahead_of_the_others_to_the_head():
     assert tallies() == {"a": (3, 6, 3), "s0": (3, 18, 8), "s1": (3, 21, 9)}
     assert set(checkpoints().values()) == {head()}
     assert runner.catch_up_all(batch=2) == dict.fromkeys(checkpoints(), 0)
-
-
-def synchronous_commit_seen_by_apply(monkeypatch) -> list[str]:
-    """``synchronous_commit`` as each call of the tally's ``apply`` sees it."""
-    seen: list[str] = []
-    real = TallyProjection.apply
-
-    def observing(self, events, *, generation, after):
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW synchronous_commit")
-            seen.append(cursor.fetchone()[0])
-        real(self, events, generation=generation, after=after)
-
-    monkeypatch.setattr(TallyProjection, "apply", observing)
-    return seen
-
-
-def synchronous_commit() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW synchronous_commit")
-        return str(cursor.fetchone()[0])
-
-
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("mechanism", ["on", "off"])
-def test_a_catch_up_round_commits_asynchronously_only_with_its_mechanism(
-    monkeypatch, settings, mechanism
-):
-    """``projection-async-commit``: the round's own transaction, and only it, commits
-    without waiting for the flush (PostgreSQL); the rows are committed all the same."""
-    if connection.vendor != "postgresql":
-        pytest.skip("synchronous_commit is a PostgreSQL setting")
-    if mechanism == "off":
-        settings.SPEED_OFF = ["projection-async-commit"]
-    seen = synchronous_commit_seen_by_apply(monkeypatch)
-    add("a", 1, 2)
-    runner.catch_up_all()
-    assert seen == ["off" if mechanism == "on" else "on"]
-    assert tallies() == {"a": (2, 3, 2)}
-    assert synchronous_commit() == "on", "the setting ends with the round's transaction"
-
-
-def test_a_catch_up_inside_a_callers_transaction_keeps_its_flush(monkeypatch):
-    """Inside a caller's transaction (as every test without ``transaction=True`` runs),
-    which may hold appends, the round leaves ``synchronous_commit`` alone."""
-    if connection.vendor != "postgresql":
-        pytest.skip("synchronous_commit is a PostgreSQL setting")
-    seen = synchronous_commit_seen_by_apply(monkeypatch)
-    add("a", 1, 2)
-    runner.catch_up_all()
-    assert seen == ["on"]
-    assert synchronous_commit() == "on"
 
 
 def test_a_rebuild_equals_the_incremental_tables_and_switches_generation():
