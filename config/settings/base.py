@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "consortium.api.middleware.DrainUnreadBody",  # keeps a connection usable after a 413
+    "consortium.api.middleware.DjangoErrorsAsProblems",  # problem+json under /api/, debug too
     "django.middleware.security.SecurityMiddleware",
     "consortium.api.middleware.GZipMiddleware",  # keeps strong ETags strong
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -173,6 +173,9 @@ _DJANGO_ERRORS = {
 }
 
 
+DJANGO_ERROR_STATUSES = frozenset(_DJANGO_ERRORS)
+
+
 def django_error(request: HttpRequest, status_code: int) -> HttpResponse | None:
     """A problem for Django's own refusal under ``/api/v1/``; None elsewhere (the caller
     answers as Django would)."""

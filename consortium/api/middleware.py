@@ -14,12 +14,18 @@ than that still ends its connection.
 The API's ETags name a stream version, not a byte sequence: the version is the same
 whatever the encoding, and ``If-Match`` compares strongly, so the ETag must stay as the
 write gave it (``Vary: Accept-Encoding`` still tells caches the bytes differ).
+
+``DjangoErrorsAsProblems``: under ``/api/``, an error page Django renders itself (its
+debug pages for a missing URL or a crash, which bypass ``handler404`` and ``handler500``
+when ``DEBUG`` is on, as on the embedded default) is answered as problem+json instead.
 """
 
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponseBase
 from django.middleware.gzip import GZipMiddleware as DjangoGZipMiddleware
+
+from consortium.api.errors import DJANGO_ERROR_STATUSES, django_error
 
 DRAIN_MAX_BYTES = 4 * 1024 * 1024
 _CHUNK = 64 * 1024
@@ -53,4 +59,19 @@ class DrainUnreadBody:
                     pass
             except Exception:  # noqa: S110 - a client gone away is no error of ours
                 pass
+        return response
+
+
+class DjangoErrorsAsProblems:
+    """An HTML error page of Django's own under ``/api/`` becomes a problem."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if response.status_code in DJANGO_ERROR_STATUSES and response.get(
+            "Content-Type", ""
+        ).startswith("text/html"):
+            return django_error(request, response.status_code) or response
         return response
