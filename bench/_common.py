@@ -98,7 +98,7 @@ def _close_django_connections() -> None:
 def setup_django(url: str) -> None:
     """Point Django at ``url`` (bench-only settings), set it up and run every migration."""
     os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"  # the service's, plus bench baselines
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.baseline.settings"  # service + baselines
     os.environ["DJANGO_SECRET_KEY"] = BENCH_SECRET_KEY
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     # The production path: after each append a coalesced catch-up is published to Redis

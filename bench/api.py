@@ -97,7 +97,7 @@ WRITE_TARGETS = [("aip", "microsoft"), ("stargate", "openai")]
 
 # The environment of the server processes (and of this one, for the in-process profile).
 SERVER_ENV = {
-    "DJANGO_SETTINGS_MODULE": "bench.settings",
+    "DJANGO_SETTINGS_MODULE": "bench.baseline.settings",
     "DJANGO_SECRET_KEY": _common.BENCH_SECRET_KEY,
     "DJANGO_DEBUG": "false",
     "DJANGO_ALLOWED_HOSTS": f"{HOST},testserver",

@@ -1,4 +1,4 @@
-"""The bench-only baseline app (``bench.settings`` installs it)."""
+"""The bench-only baseline app (``bench.baseline.settings`` installs it)."""
 
 from django.apps import AppConfig
 

@@ -4,4 +4,4 @@ from config.settings.base import *  # noqa: F403
 from config.settings.base import INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "bench.baseline"]
-ROOT_URLCONF = "bench.urls"
+ROOT_URLCONF = "bench.baseline.urls"
