@@ -4,6 +4,10 @@
   and ``ledger_append_with_receipt``) and applies ``ledger/sql/append_v1.sql`` as it is:
   the complete definition of every function the append path uses, with ONE
   ``ledger_append`` that also writes or replays a receipt and releases a stream hold.
+  It reads the stream's newest event once, under the stream's lock that every append takes
+  first (the stale refusal still comes before queueing for the ledger head); its encoding
+  functions are STABLE, as their bodies are, so PostgreSQL inlines them; the read-back
+  runs only when asked for; and it answers through OUT parameters.
   Going back restores the functions of migrations 0007 and 0008 from their modules.
   A later change to the append ships a new file (``append_v2.sql``) and a new migration
   that applies it; a released file is never edited.
@@ -37,10 +41,8 @@ DROP_PREVIOUS = (
 )
 DROP_V1 = (
     "DROP FUNCTION IF EXISTS ledger_append(text, text, integer, text, text[], integer[], "
-    "text, date[], text, integer, text, text, text, text, boolean);"
-    "DROP FUNCTION IF EXISTS ledger_answer_receipt(text, text, text, integer, text, text, "
-    "text, bigint, bigint, integer, timestamptz);"
-    "DROP FUNCTION IF EXISTS ledger_stale(text, integer, text);"
+    "text[], date[], text, integer, text, text, text, text, boolean);"
+    "DROP FUNCTION IF EXISTS ledger_answer_receipt(text, text, text, text, text, integer);"
     "DROP FUNCTION IF EXISTS ledger_chain_hash(text, text);"
     "DROP FUNCTION IF EXISTS ledger_canonical_event(bigint, text, integer, text, integer, "
     "text, text, date, timestamptz);"
