@@ -90,6 +90,8 @@ from ledger.store import (
     StreamHold,
     append,
     find_receipt,
+    fingerprint,
+    read_stream,
 )
 
 
@@ -175,8 +177,9 @@ def _execute(
             expected_version=actor.expected_version,
             refusal=DomainError,
         )
-    except DomainError:
-        replay = _replay(actor, stream)  # a retry of a command that went through
+    except (DomainError, StaleVersion, ConcurrentChange):
+        # A retry of a command that went through, or its twin that lost the race to it.
+        replay = _replay(actor, stream, decide_on, effective_on)
         if replay is None:
             raise
         return replay
@@ -205,17 +208,51 @@ def _append(
     )
 
 
-def _replay(actor: Actor, stream: str) -> CommandResult | None:
-    """The first result of a refused command whose receipt's key was used before."""
+def _replay(
+    actor: Actor, stream: str, decide_on: Callable[[Any], list[Event]], effective_on: dt.date
+) -> CommandResult | None:
+    """The first result of a refused or overtaken command whose receipt's key was used
+    before by the same request; ``IdempotencyConflict`` if by another request; None if the
+    key is unused (the refusal stands)."""
     receipt = actor.receipt
     if receipt is None:
         return None
     stored = find_receipt(receipt.scope, receipt.key)
     if stored is None:
         return None
-    if stored.stream != stream or receipt.fingerprint not in ("", stored.fingerprint):
+    if stored.stream != stream or not _same_request(receipt, stored, decide_on, effective_on):
         raise IdempotencyConflict(receipt.scope, receipt.key)
     return CommandResult(stream, stored.version, stored.positions, (), True, stored)
+
+
+def _same_request(
+    receipt: NewReceipt,
+    stored: RecordedReceipt,
+    decide_on: Callable[[Any], list[Event]],
+    effective_on: dt.date,
+) -> bool:
+    """Whether this request is the one ``stored`` recorded. By the caller's fingerprint
+    (the API's, of the request's body) when it has one; else as the ledger fingerprinted
+    it: by the events this request decides on the state the recorded one was decided on
+    (the stream just before its events), which it must decide the same way. Only refused
+    or overtaken keyed commands come here, so folding the stream afresh costs the usual
+    path nothing."""
+    if receipt.fingerprint:
+        return receipt.fingerprint == stored.fingerprint
+    loader = states.loader_for(stream := stored.stream)
+    if loader is None:
+        return False
+    before, state = stored.version - len(stored.positions), loader.initial()
+    for event in read_stream(stream):
+        if event.version > before:
+            break
+        loader.apply(state, event)
+    try:
+        events = decide_on(state)
+    except DomainError:
+        return False
+    new = [_new_event(event, effective_on) for event in events]
+    return bool(new) and fingerprint(stream, new) == stored.fingerprint
 
 
 def _new_event(event: Event, effective_on: dt.date) -> NewEvent:

@@ -9,10 +9,13 @@ class LedgerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from ledger import signals, speed
+        from celery.signals import task_prerun
+
+        from ledger import connections, signals, speed
         from ledger.projections import triggers
 
         speed.check()
         signals.events_appended.connect(
             triggers.on_events_appended, dispatch_uid="ledger-projection-catch-up"
         )
+        task_prerun.connect(connections.before_task, dispatch_uid="ledger-connections")

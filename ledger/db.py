@@ -9,6 +9,14 @@ connection. Errors are Django's (``connection.wrap_database_errors``), so a brok
 connection is noticed and replaced at the end of the request as usual, and they are
 recorded where Django records queries (DEBUG, a test's ``CaptureQueriesContext``). On
 SQLite it is Django's cursor.
+
+A psycopg cursor opened on the raw connection skips what Django does before its own
+cursors: the health check (``CONN_HEALTH_CHECKS``), which finds a pooled connection that
+PostgreSQL dropped while it was idle (a restart, a failover, ``pg_terminate_backend``)
+and opens a new one instead of failing the request's first statement. Every raw use
+therefore takes the connection from ``connected``, which runs Django's check first, once
+per request or task (``close_old_connections`` re-arms it at a request's start, and
+``ledger.connections`` at a Celery task's).
 """
 
 import time
@@ -24,11 +32,20 @@ from ledger import speed
 PREPARE_THRESHOLD = 5
 
 
-def raw_postgres(wrapper: Any = connection) -> psycopg.Connection[Any]:
-    """Django's live psycopg connection (of ``wrapper``, by default the default database's),
-    set to prepare repeated statements."""
+def connected(wrapper: Any = connection) -> Any:
+    """Django's live driver connection (of ``wrapper``, by default the default
+    database's), health-checked as Django's own cursors are: one found dead is closed and
+    a new one opened (outside a transaction; inside one Django refuses to reconnect, as
+    for its own cursors)."""
+    wrapper.close_if_health_check_failed()
     wrapper.ensure_connection()
-    raw = wrapper.connection
+    return wrapper.connection
+
+
+def raw_postgres(wrapper: Any = connection) -> psycopg.Connection[Any]:
+    """Django's live psycopg connection (``connected``), set to prepare repeated
+    statements."""
+    raw = connected(wrapper)
     if raw.prepare_threshold is None:  # Django disables preparing; these cursors prepare
         raw.prepare_threshold = PREPARE_THRESHOLD
     return raw  # type: ignore[no-any-return]

@@ -316,6 +316,15 @@ def find_receipt(scope: str, key: str) -> RecordedReceipt | None:
     return None if row is None else _recorded_receipt(scope, key, row)
 
 
+def fingerprint(stream: str, events: Sequence[NewEvent]) -> str:
+    """The fingerprint ``append`` gives a receipt whose own is empty (``""``): of the
+    stream and the events, their metadata aside. A caller that must tell whether a
+    refused request under a used key is the request that key recorded computes it for
+    the events that request would have appended. Malformed input is ``InvalidAppend``."""
+    _check_stream(stream)
+    return _fingerprint(stream, [_prepare(e, n) for n, e in enumerate(_check_events(events))])
+
+
 def read_stream(
     stream: str,
     *,

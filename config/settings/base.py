@@ -88,9 +88,15 @@ if DATABASE_URL:
         raise ImproperlyConfigured(
             "DATABASE_URL must be a postgres:// URL; leave it unset for the embedded SQLite."
         )
+    # A kept connection that PostgreSQL dropped while it was idle (a restart, a failover,
+    # pg_terminate_backend) is found by a health check before its first use in each
+    # request or task and replaced, instead of failing that statement (ledger.db,
+    # ledger.connections: the paths past Django's own cursors check too).
     DATABASES = {
         "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60)
+            DATABASE_URL,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
         )
     }
 else:

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Self
 import psycopg
 from django.db import connection, models
 
+from ledger import db
 from ledger.projections.live import live_generation
 from ledger.store import RecordedEvent
 
@@ -117,8 +118,7 @@ def replace_rows(
         for model, rows in creations:
             insert_rows(model, rows)
         return
-    connection.ensure_connection()
-    raw: Any = connection.connection
+    raw: Any = db.connected()  # health-checked, as Django's cursors are
     if sum(len(rows) for _, rows in creations) > PIPELINE_ROWS:
         with psycopg.Cursor(raw) as cursor:
             for keys in deletions:

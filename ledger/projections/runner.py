@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ledger import store
+from ledger import db, store
 from ledger.models import ProjectionState
 from ledger.projections import registry
 from ledger.projections.base import Projection
@@ -101,8 +101,7 @@ def _states(names: Sequence[str]) -> dict[str, ProjectionState]:
     """The projections' state rows, locked in name order (created if missing): one
     statement on PostgreSQL when every row exists."""
     if connection.vendor == "postgresql":
-        connection.ensure_connection()
-        raw: Any = connection.connection
+        raw: Any = db.connected()  # health-checked, as Django's cursors are
         with psycopg.Cursor(raw) as cursor:
             cursor.execute(_LOCK_STATES, [sorted(names)])
             rows = cursor.fetchall()
