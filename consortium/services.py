@@ -45,7 +45,15 @@ stored by the append's own statement, under the ledger lock, so two racing retri
 once. A retry of the same request is replayed by the append (nothing appended,
 ``CommandResult.replayed`` and ``.receipt``); a key used for another request raises
 ``ledger.store.IdempotencyConflict``. A retry the domain now refuses (a duplicate, say)
-looks its receipt up before the refusal is reported, and gets the first result.
+or whose expected version was overtaken (``StaleVersion``, ``ConcurrentChange``) looks its
+receipt up before the refusal is reported, and gets the first result; so do twins racing
+one key in threads of one process, which take turns under the stream's lock and find the
+first one's event already in the state they decide on. The key is looked up only then,
+never before deciding: a command with a key costs no query on the usual path, and the
+append's statement settles every race it can see. Whether a refused request is the one
+the key recorded is told by the caller's fingerprint (the API's) or, for a key without
+one (``Actor.keyed``), by the events it decides on the state the recorded request was
+decided on, as the ledger fingerprinted them; another request is ``IdempotencyConflict``.
 
 The speed mechanisms on this path (copies of states, the stream lock, prepared
 statements, debounced triggers) are listed, with their off switches, in ``ledger.speed``.

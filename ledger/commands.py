@@ -19,6 +19,9 @@ exception means "the rules refused". Its contract:
   version is ``StaleVersion`` and nothing is retried. ``ConcurrentChange`` is left for a
   locked retry overtaken all the same (a writer that skips the stream's lock). Either
   way nothing is appended.
+- The engine knows nothing of idempotency keys: the caller's append carries its receipt,
+  and a refused or overtaken keyed command is the caller's to answer from the receipt
+  (``consortium.services``), so the usual path stays one round trip.
 """
 
 from __future__ import annotations
