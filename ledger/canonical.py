@@ -4,7 +4,7 @@ This is a published format: an auditor must be able to recompute every hash from
 event feed with their own code. README.md, "The hash chain", states it in words; change
 it only with a new chain version, never in place. This module is its one definition: the
 PostgreSQL append builds the same bytes in SQL (``ledger_canonical_event`` and
-``ledger_chain_hash`` in ledger/sql/append_v1.sql), and tests/ledger/test_canonical_sql.py
+``ledger_chain_hash`` in ledger/sql/append_v2.sql), and tests/ledger/test_canonical_sql.py
 proves the two agree over generated events.
 
 - JSON, keys sorted, ASCII only (non-ASCII escaped as ``\\uXXXX``), separators ``,`` and

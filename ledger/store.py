@@ -30,7 +30,7 @@ Design (see README.md, "The ledger"):
 ``append`` joins the caller's transaction when there is one (inside a savepoint, so a
 refused append leaves the caller's transaction usable): the head then stays locked, and
 the events invisible, until the caller commits. On PostgreSQL the append is one prepared
-call of ``ledger_append`` (``ledger/sql/append_v1.sql``); on SQLite the same steps run in
+call of ``ledger_append`` (``ledger/sql/append_v2.sql``); on SQLite the same steps run in
 Python.
 """
 
@@ -382,7 +382,7 @@ def lock_stream(stream: str, *, after_version: int = 0) -> Iterator[StreamHold]:
     Pass the hold to ``append(..., hold=...)``: the append's own statement releases it (the
     append's transaction keeps the stream until it commits). Leaving the block releases it
     otherwise. Every append takes the same lock before the ledger's head
-    (``ledger_lock_stream`` in ledger/sql/append_v1.sql).
+    (``ledger_lock_stream`` in ledger/sql/append_v2.sql).
     On SQLite, which lets one transaction write at a time anyway, it is the read alone.
     Malformed arguments raise ``InvalidRead``.
     """
@@ -657,7 +657,7 @@ def _fingerprint(stream: str, prepared: list[_Prepared]) -> str:
 # Both backends: answer a known receipt, lock the stream and the head, check the receipt
 # and the stream's version under the lock, hash the new events onto the chain, insert
 # them (and the receipt) and move the head, in one transaction. PostgreSQL does it in one
-# prepared, server-bound call of ``ledger_append`` (ledger/sql/append_v1.sql); SQLite in
+# prepared, server-bound call of ``ledger_append`` (ledger/sql/append_v2.sql); SQLite in
 # plain statements, its IMMEDIATE transaction being the lock.
 
 
@@ -729,7 +729,7 @@ _PG_APPEND = (
 
 
 def _append_postgres(request: _Request, wrapper: BaseDatabaseWrapper) -> AppendResult:
-    """One prepared statement: ``ledger_append`` (ledger/sql/append_v1.sql) does it all.
+    """One prepared statement: ``ledger_append`` (ledger/sql/append_v2.sql) does it all.
 
     At the top level it runs in autocommit, so the statement is its own transaction: one
     round trip in all. Inside a caller's transaction it runs in a savepoint.

@@ -1,9 +1,24 @@
-"""Recompute the ledger's hash chain and say where, if anywhere, it breaks."""
+"""Recompute the ledger's hash chain and say where, if anywhere, it breaks; anchors.
+
+The chain alone proves only that the stored events agree with each other. Someone able to
+write the tables (a superuser, the owner, a restored backup) can change an event and
+recompute every later hash and the head row, and ``verify`` without anchors passes. What
+catches that is an **anchor**: a (position, hash) pair published outside the database
+(``current_anchor``, printed by ``manage.py ledger_anchor`` and by ``verify_ledger``) and
+checked later (``verify(expect=...)``, ``verify_ledger --expect POSITION:HASH``): a
+rewrite at or below an anchored position changes that position's hash.
+"""
 
 import dataclasses
+import datetime as dt
+import re
 from collections.abc import Callable
 
+from django.db import connection
+
 from ledger import canonical, store
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -15,12 +30,57 @@ class Anchor:
 
     @classmethod
     def parse(cls, text: str) -> "Anchor":
-        position, _, digest = text.partition(":")
-        if not position.isdigit() or int(position) < 1 or len(digest) != 64:
+        position, _, digest = text.strip().partition(":")
+        if not position.isdigit() or not _HEX64.match(digest.lower()):
             raise ValueError(
                 f"{text!r} is not an anchor: write POSITION:HASH, e.g. 1200:9f86d0…(64 hex digits)."
             )
         return cls(int(position), digest.lower())
+
+    def __str__(self) -> str:
+        return f"{self.position}:{self.hash}"
+
+
+@dataclasses.dataclass(frozen=True)
+class CurrentAnchor:
+    """The ledger's head as an anchor to publish, with the time its last event was recorded
+    (None for an empty ledger, whose anchor is position 0 and the genesis hash)."""
+
+    anchor: Anchor
+    recorded_at: dt.datetime | None
+
+
+class HeadMismatch(Exception):
+    """The head row names a position whose stored event has another hash, or none."""
+
+
+def current_anchor() -> CurrentAnchor:
+    """The head's position and hash, read with the event at that position in one statement
+    and refused (``HeadMismatch``) unless that event carries the same hash. Checks nothing
+    below the head: that is ``verify``'s work."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT h.position, h.hash, e.hash, e.recorded_at FROM ledger_head h "
+            "LEFT JOIN ledger_event e ON e.position = h.position WHERE h.partition = %s",
+            [store.DEFAULT_PARTITION],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise HeadMismatch("The ledger has no head row: run `manage.py migrate`.")
+    position, head_hash, event_hash, recorded_at = int(row[0]), str(row[1]), row[2], row[3]
+    if position == 0 and head_hash == canonical.GENESIS_HASH:
+        return CurrentAnchor(Anchor(0, head_hash), None)
+    if event_hash != head_hash:
+        raise HeadMismatch(
+            f"The head row says {position}:{head_hash}, but the event at position {position} "
+            f"{'has hash ' + str(event_hash) if event_hash else 'is missing'}: "
+            "run `manage.py verify_ledger`."
+        )
+    if isinstance(recorded_at, str):  # SQLite
+        recorded_at = dt.datetime.fromisoformat(recorded_at)
+    if recorded_at is not None and recorded_at.tzinfo is None:
+        recorded_at = recorded_at.replace(tzinfo=dt.UTC)
+    return CurrentAnchor(Anchor(position, head_hash), recorded_at)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +114,15 @@ def verify(
         if progress and event.position % 100_000 == 0:
             progress(event.position)
     checked = expected_position - 1
+    if anchors.get(0, canonical.GENESIS_HASH) != canonical.GENESIS_HASH:
+        return Report(
+            checked,
+            head_position,
+            head_hash,
+            0,
+            f"is where every chain starts: its hash is {canonical.GENESIS_HASH}, not the "
+            f"anchored {anchors[0]}",
+        )
     missing = [position for position in anchors if position > checked]
     if missing:
         return Report(

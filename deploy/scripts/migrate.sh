@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-shot, before web/worker/beat start: refuse an unsafe configuration, apply migrations
-# (as the schema owner), then narrow the application role's privileges on the ledger.
+# (as the schema owner), then grant the application role exactly what it needs, table by table.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

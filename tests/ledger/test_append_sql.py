@@ -1,4 +1,4 @@
-"""The database runs the append exactly as ledger/sql/append_v1.sql defines it."""
+"""The database runs the append exactly as ledger/sql/append_v2.sql (current) defines it."""
 
 import re
 from importlib import import_module
@@ -8,7 +8,7 @@ from django.db import connection
 
 pytestmark = pytest.mark.django_db
 
-SQL_FILE = import_module("ledger.migrations.0009_one_append_one_receipt_a_ledger_identity").SQL_FILE
+SQL_FILE = import_module("ledger.migrations.0010_the_append_runs_as_the_owner").SQL_FILE
 
 
 def test_the_migration_finds_the_sql_file_in_the_package():

@@ -1,7 +1,7 @@
 """The append's SQL encodes events exactly as ``ledger.canonical`` (the published format).
 
 PostgreSQL builds each event's canonical text and chains its hash inside ``ledger_append``
-(``ledger/sql/append_v1.sql``); an auditor recomputes both with ``ledger.canonical``. Over
+(``ledger/sql/append_v2.sql``); an auditor recomputes both with ``ledger.canonical``. Over
 generated events (non-ASCII and escaped text, nesting, decimals as strings, with and
 without ``effective_on``, ``recorded_at`` at any microsecond) both must give the same bytes
 and the same SHA-256 chain hash, called directly and through a real append.
