@@ -15,6 +15,9 @@ log = logging.getLogger(__name__)
 
 
 _last_round = [0.0]  # when this worker process last started a catch-up round
+# Rounds one catch-up task runs while appends keep coming (about a second at the pace)
+# before it hands over to a new task, so other tasks get this worker's turn too.
+CATCH_UP_MAX_ROUNDS = 40
 
 
 @shared_task(name=queueing.CATCH_UP_PROJECTIONS, ignore_result=True)
@@ -36,9 +39,11 @@ def catch_up_projections() -> None:
             time.sleep(wait)
         _last_round[0] = time.monotonic()
         triggers.catch_up_started()
-    result = runner.catch_up_all(pace=interval)
+    result = runner.catch_up_all(pace=interval, max_rounds=CATCH_UP_MAX_ROUNDS)
     if result.busy:
         log.info("Projections %s are being caught up by another worker.", ", ".join(result.busy))
+    if result.unfinished:  # appends are still arriving: the next task takes over
+        triggers.request_catch_up()
 
 
 @shared_task(name=queueing.SAVE_SNAPSHOT, ignore_result=True)

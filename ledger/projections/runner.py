@@ -154,6 +154,7 @@ class CatchUp:
     applied: dict[str, int]  # events applied per projection by this call
     busy: tuple[str, ...]  # taken by another runner when asked: left to it
     passes: int  # times this call took the projections (more than one: the head moved)
+    unfinished: bool = False  # stopped at ``max_rounds`` with the head still moving
 
 
 def catch_up(name: str, *, batch: int = DEFAULT_BATCH, wait: bool = False) -> int:
@@ -168,6 +169,7 @@ def catch_up_all(
     names: Sequence[str] | None = None,
     wait: bool = False,
     pace: float = 0.0,
+    max_rounds: int | None = None,
 ) -> CatchUp:
     """Catch up every registered projection (or ``names``) that no other runner has.
 
@@ -178,13 +180,17 @@ def catch_up_all(
 
     A projection another runner has is left to it (``busy``) and this call returns at
     once, unless ``wait`` (the embedded default, where a request should read its own
-    write): then it waits its turn. ``pace``: at least this many seconds between the
-    starts of two passes, so appends arriving during a run are folded into few rounds.
+    write): then it waits its turn. A round takes the projections to the head as read
+    when it started; while appends keep moving the head, rounds follow one another, at
+    least ``pace`` seconds apart (so they fold several appends each), and at most
+    ``max_rounds`` of them: then the call lets go and says it is ``unfinished``, for the
+    caller to queue the rest (a worker is not held indefinitely by a steady stream).
     """
     wanted = sorted(set(names or registry.names()))
     applied = dict.fromkeys(wanted, 0)
     busy: tuple[str, ...] = ()
-    passes = 0
+    passes = rounds = 0
+    limit = max_rounds or 0
     while wanted:
         started = time.monotonic()
         with _exclusive(wanted, wait=wait) as held:
@@ -196,12 +202,15 @@ def catch_up_all(
             while True:  # before letting go: go on while the head has moved
                 seen = store.head()
                 _catch_up_held([registry.get(name) for name in held], batch, applied)
-                if store.head() == seen:
+                rounds += 1
+                if store.head() == seen or rounds == limit:
                     break
                 _pause(started, pace)
                 started = time.monotonic()
         if store.head() == seen:  # read after letting go (see the module docstring)
             break
+        if rounds == limit:
+            return CatchUp(applied, busy, passes, unfinished=True)
         wanted = held
         _pause(started, pace)
     return CatchUp(applied, busy, passes)
