@@ -429,7 +429,9 @@ def run_workers(sizes: Sizes, url: str) -> None:
     print()
     print(f"(d) a backlog of {backlog:,} events (head {head:,}), caught up by real workers:")
     for run in range(sizes.worker_runs):
-        for count in sizes.workers:  # alternating, so a drift of the machine hits all alike
+        # Each count in turn, the order reversed every other run: a drift of the machine's
+        # load over the runs then falls on every count alike.
+        for count in sizes.workers if run % 2 == 0 else reversed(sizes.workers):
             taken = catch_up_with_workers(server, template, count, head)
             seconds[count].append(taken)
             print(f"    run {run + 1}, {count} worker(s): {taken:6.2f} s")
