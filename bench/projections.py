@@ -18,6 +18,12 @@ data centres with stakes held by the consortia and their partners. Then, in one 
 (c) with a real Celery worker on Redis: commands at ``--rate`` per second (through the
     services) and the lag from each commit until the consortium projection's checkpoint
     (fundraising, positions, calls) has passed it, p50 and p99 (the target: p99 under 250 ms).
+(d) in a scratch database of its own: a ``--backlog`` of events appended while no worker
+    runs, then caught up by 1, 2 and 4 real Celery worker processes, each sent one
+    catch-up task at once (as triggers and the sweep would); every run starts from the same
+    copy of the database (a PostgreSQL template), median of ``--worker-runs`` runs each,
+    printed as the ratio to one worker (the target: more workers never more than 10 %
+    slower). ``--workers-only`` runs (d) alone.
 
 Nothing here asserts on time; it fails only if something goes wrong.
 """
@@ -27,6 +33,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -56,6 +63,10 @@ class Sizes:
     assets: int
     rate: int
     seconds: float
+    backlog: int = 40_000
+    worker_runs: int = 3
+    workers: tuple[int, ...] = (1, 2, 4)
+    workers_only: bool = False
 
 
 def parse_args(argv: list[str] | None) -> Sizes:
@@ -65,11 +76,33 @@ def parse_args(argv: list[str] | None) -> Sizes:
     parser.add_argument("--assets", type=int, default=100)
     parser.add_argument("--rate", type=int, default=200, help="commands per second in (c)")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of (c)")
+    parser.add_argument("--backlog", type=int, default=40_000, help="events caught up in (d)")
+    parser.add_argument("--worker-runs", type=int, default=3, help="runs per worker count in (d)")
+    parser.add_argument("--workers-only", action="store_true", help="run (d) alone")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (CI)")
     args = parser.parse_args(argv)
     if args.smoke:
-        return Sizes(consortia=2, events_each=300, assets=3, rate=50, seconds=2.0)
-    return Sizes(args.consortia, args.events_each, args.assets, args.rate, args.seconds)
+        return Sizes(
+            consortia=2,
+            events_each=300,
+            assets=3,
+            rate=50,
+            seconds=2.0,
+            backlog=400,
+            worker_runs=1,
+            workers=(1, 2),
+            workers_only=args.workers_only,
+        )
+    return Sizes(
+        args.consortia,
+        args.events_each,
+        args.assets,
+        args.rate,
+        args.seconds,
+        backlog=args.backlog,
+        worker_runs=args.worker_runs,
+        workers_only=args.workers_only,
+    )
 
 
 def build(sizes: Sizes) -> list[str]:
@@ -170,7 +203,7 @@ def _progress(p: Any) -> None:
 class Worker:
     """A real Celery worker on the bench's Redis database and scratch PostgreSQL."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *extra: str) -> None:
         self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)  # noqa: SIM115
         env = {
             **os.environ,
@@ -190,6 +223,7 @@ class Worker:
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
+                *extra,
             ],
             cwd=REPO,
             env=env,
@@ -298,16 +332,38 @@ def measure_lag(url: str, slugs: list[str], sizes: Sizes) -> list[float]:
 
 def main(argv: list[str] | None = None) -> int:
     sizes = parse_args(argv)
-    with _common.scratch_database() as url:
-        _common.flush_bench_broker()
-        _common.setup_django(url)
-        from django.db import connection
+    if not sizes.workers_only:
+        with _common.scratch_database() as url:
+            _common.flush_bench_broker()
+            _common.setup_django(url)
+            from django.db import connection
 
-        try:
-            run(sizes, url)
-        finally:
-            connection.close()
+            try:
+                run(sizes, url)
+            finally:
+                connection.close()
+    with _common.scratch_database("consortium_bench_workers") as url:
+        _common.flush_bench_broker()
+        use_database(url)
+        run_workers(sizes, url)
     return 0
+
+
+def use_database(url: str) -> None:
+    """Set Django up on ``url``, or, when (a)-(c) already did on another database, move
+    its connection there; then migrate."""
+    from django.apps import apps
+
+    if not apps.ready:
+        _common.setup_django(url)
+        return
+    from django.core.management import call_command
+    from django.db import connections
+
+    connections.close_all()
+    connections["default"].settings_dict["NAME"] = url.rsplit("/", 1)[1]
+    os.environ["DATABASE_URL"] = url
+    call_command("migrate", verbosity=0)
 
 
 def run(sizes: Sizes, url: str) -> None:
@@ -353,6 +409,103 @@ def run(sizes: Sizes, url: str) -> None:
     print(
         f"(c) p99 lag append -> visible        {p99:6.1f} ms  < {LAG_TARGET_MS:.0f} ms  {verdict}"
     )
+
+
+# --- (d) a backlog caught up by several worker processes ----------------------------------
+
+WORKERS_TARGET = 1.10  # more workers: at most this many times one worker's time
+
+
+def run_workers(sizes: Sizes, url: str) -> None:
+    """(d): build the backlog in the scratch database ``url`` (Django set up on it), keep
+    that as a template, and time its catch-up by each number of workers on a fresh copy."""
+    from django.db import connections
+
+    head, backlog = build_backlog(sizes)
+    connections.close_all()
+    server = _common.server_url()
+    template = url.rsplit("/", 1)[1]
+    seconds: dict[int, list[float]] = {count: [] for count in sizes.workers}
+    print()
+    print(f"(d) a backlog of {backlog:,} events (head {head:,}), caught up by real workers:")
+    for run in range(sizes.worker_runs):
+        # Each count in turn, the order reversed every other run: a drift of the machine's
+        # load over the runs then falls on every count alike.
+        for count in sizes.workers if run % 2 == 0 else reversed(sizes.workers):
+            taken = catch_up_with_workers(server, template, count, head)
+            seconds[count].append(taken)
+            print(f"    run {run + 1}, {count} worker(s): {taken:6.2f} s")
+    medians = {count: statistics.median(values) for count, values in seconds.items()}
+    one = medians[sizes.workers[0]]
+    rows = [
+        [
+            f"{count} worker(s)",
+            f"{medians[count]:.2f}",
+            f"{backlog / medians[count]:,.0f}",
+            f"{medians[count] / one:.2f}",
+            f"<= {WORKERS_TARGET:.2f}",
+            "PASS" if medians[count] / one <= WORKERS_TARGET else "MISS",
+        ]
+        for count in sizes.workers
+    ]
+    print()
+    _common.print_table(
+        ["(d) catch-up", "median s", "events/s", "/ 1 worker", "target", ""], rows, right=(1, 2, 3)
+    )
+
+
+def build_backlog(sizes: Sizes) -> tuple[int, int]:
+    """A small caught-up ledger, then ``sizes.backlog`` events appended with no worker."""
+    from ledger.projections import runner
+    from ledger.store import head
+
+    for number in range(2):
+        build_large(f"base-{number}", max(sizes.backlog // 10, 100), 1000, "b.prep", "b.appr")
+    runner.catch_up_all()
+    caught_up = head()
+    consortia = 4
+    for number in range(consortia):
+        build_large(f"backlog-{number}", sizes.backlog // consortia, 1000, "b.prep", "b.appr")
+    from ledger.projections import triggers
+
+    triggers.drain()
+    _common.flush_bench_broker()  # the catch-ups the appends asked for: each run sends its own
+    return head(), head() - caught_up
+
+
+def catch_up_with_workers(server: str, template: str, count: int, head: int) -> float:
+    """Copy the template, start ``count`` worker processes on the copy, send each a
+    catch-up at once, and time until every projection's checkpoint is the head."""
+    name = f"{template}_run"
+    copy = _common.database_url(server, name)
+    with _common.admin_connect(server) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    workers: list[Worker] = []
+    try:
+        _common.flush_bench_broker()
+        # One message at a time per worker: each of the ``count`` catch-ups goes to its own.
+        workers = [Worker(copy, "--prefetch-multiplier=1") for _ in range(count)]
+        for worker in workers:
+            worker.wait_ready()
+        from celery import current_app
+
+        with psycopg.connect(copy, autocommit=True) as conn:
+            started = time.perf_counter()
+            for _ in range(count):
+                current_app.send_task("ledger.tasks.catch_up_projections", retry=False)
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline:
+                row = conn.execute("SELECT min(checkpoint) FROM ledger_projection_state").fetchone()
+                if row and row[0] is not None and row[0] >= head:
+                    return time.perf_counter() - started
+                time.sleep(0.01)
+        raise RuntimeError(f"{count} worker(s) did not catch up in 600 s")
+    finally:
+        for worker in workers:
+            worker.stop()
+        with _common.admin_connect(server) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

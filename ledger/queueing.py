@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 CATCH_UP_PROJECTIONS = "ledger.tasks.catch_up_projections"
 SAVE_SNAPSHOT = "ledger.tasks.save_snapshot"
+SWEEP_PROJECTIONS = "ledger.tasks.sweep_projections"
+REBUILD_PROJECTION = "ledger.tasks.rebuild_projection"
 
 _client: tuple[str, redis.Redis] | None = None
 

@@ -136,10 +136,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBIL
 # Rebuilds keep their progress in the database, so a task cut off by a lost broker
 # connection may be cancelled and redelivered (Celery 6's default).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+PROJECTION_SWEEP_SECONDS = env_int("PROJECTION_SWEEP_SECONDS", 5)
 CELERY_BEAT_SCHEDULE = {
     "sweep-projections": {
         "task": "ledger.tasks.sweep_projections",
-        "schedule": float(env_int("PROJECTION_SWEEP_SECONDS", 5)),
+        "schedule": float(PROJECTION_SWEEP_SECONDS),
+        # A sweep that waited a whole interval behind busy workers is dropped unrun: the
+        # next one is already queued, so sweeps never pile up.
+        "options": {"expires": float(PROJECTION_SWEEP_SECONDS)},
     },
 }
 # The sweep resumes a rebuild whose runner has saved no progress for this many seconds

@@ -2,12 +2,31 @@
 
 - **Catch-up** reads the events after the checkpoint in position order, in batches, and
   applies them in the same transaction that advances the checkpoint, holding the
-  projection's state row lock: one runner per projection at a time, any number of
-  workers, and a retried or duplicated task changes nothing twice. ``catch_up_all``
-  catches every projection up in one transaction per batch (their state rows locked in
-  name order, the ledger read once), so a round after an append costs one commit, not
-  one per projection; a failure rolls that batch back and the projections go on one at
-  a time, as ``catch_up`` does.
+  projection's state row lock, so a retried or duplicated task changes nothing twice.
+  ``catch_up_all`` catches every projection up in one transaction per batch (their state
+  rows locked in name order, the ledger read once), so a round after an append costs one
+  commit, not one per projection; a failure rolls that batch back and the projections go
+  on one at a time, as ``catch_up`` does.
+- **One runner per projection, for the whole backlog** (``_exclusive``). The row lock is
+  taken per batch, so on its own it lets two workers take turns batch by batch, each
+  throwing away and re-reading the in-memory state the other has just moved (a backlog
+  then took several times longer with two workers than with one). So a runner first
+  takes the projection for the length of its run: on PostgreSQL a *session* advisory
+  lock per projection (``pg_try_advisory_lock``, key space 'proj', the name's hash),
+  which outlives the per-batch commits and dies with the session, so a killed worker
+  never leaves a projection taken. (``SELECT ... FOR UPDATE SKIP LOCKED`` on the state
+  row would need one transaction for the whole run, and the run commits every batch.)
+  Elsewhere (SQLite, one process) a per-process lock per projection does the same. A
+  runner that finds a projection taken leaves it to its holder and returns at once,
+  saying so (``CatchUp.busy``); it takes the ones that are free. The row lock stays: it
+  is what makes a batch correct, the session lock only what makes the work efficient.
+  Session locks need a session: behind a pooler, use session pooling for the workers.
+- **No lost wake-up.** A trigger whose runner found the projection taken relies on the
+  holder to see its events. The holder re-reads the ledger head before it lets go (and
+  goes on while it moved), and once more after letting go: an append whose trigger found
+  the projection taken committed before that trigger asked, hence before the holder let
+  go, hence before that last read; if the head moved, the runner takes the projections
+  again (or finds a new holder, which read the head after taking them).
 - **A failing event stops the projection at its position**: the batch is retried one
   event at a time, everything before the failing event is kept, and the error is
   recorded and shown (``projections_status``); it is never skipped.
@@ -18,16 +37,18 @@
   the old generation until the switch.
 """
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from ledger import db, store
@@ -125,38 +146,160 @@ def next_generation(name: str) -> int:
     return row.rebuild_generation or row.generation + 1
 
 
-def catch_up(name: str, *, batch: int = DEFAULT_BATCH) -> int:
-    """Apply every event after the checkpoint; returns how many were applied."""
-    projection = registry.get(name)
-    applied = 0
-    while True:
-        count, more = _catch_up_batch(projection, batch)
-        applied += count
-        if not more:
-            return applied
+@dataclasses.dataclass(frozen=True)
+class CatchUp:
+    """What one ``catch_up_all`` call did."""
+
+    applied: dict[str, int]  # events applied per projection by this call
+    busy: tuple[str, ...]  # taken by another runner when asked: left to it
+    passes: int  # times this call took the projections (more than one: the head moved)
+    unfinished: bool = False  # stopped at ``max_rounds`` with the head still moving
 
 
-def catch_up_all(*, batch: int = DEFAULT_BATCH) -> dict[str, int]:
-    """Catch up every registered projection; returns how many events each applied.
+def catch_up(name: str, *, batch: int = DEFAULT_BATCH, wait: bool = False) -> int:
+    """Apply every event after the checkpoint; returns how many were applied (0 when
+    another runner has the projection: it will apply them)."""
+    return catch_up_all(batch=batch, names=[name], wait=wait).applied[name]
+
+
+def catch_up_all(
+    *,
+    batch: int = DEFAULT_BATCH,
+    names: Sequence[str] | None = None,
+    wait: bool = False,
+    pace: float = 0.0,
+    max_rounds: int | None = None,
+) -> CatchUp:
+    """Catch up every registered projection (or ``names``) that no other runner has.
 
     Each batch is one transaction for all of them (see the module docstring). A failing
     projection does not hold up the others: that transaction is rolled back whole, and
-    every projection is then caught up on its own (``catch_up``), which stops the failing
-    one at its event and takes the others to the head.
+    every projection is then caught up on its own, which stops the failing one at its
+    event and takes the others to the head.
+
+    A projection another runner has is left to it (``busy``) and this call returns at
+    once, unless ``wait`` (the embedded default, where a request should read its own
+    write): then it waits its turn. A round takes the projections to the head as read
+    when it started; while appends keep moving the head, rounds follow one another, at
+    least ``pace`` seconds apart (so they fold several appends each), and at most
+    ``max_rounds`` of them: then the call lets go and says it is ``unfinished``, for the
+    caller to queue the rest (a worker is not held indefinitely by a steady stream).
     """
-    projections = [registry.get(name) for name in registry.names()]
-    applied = dict.fromkeys((p.name for p in projections), 0)
+    wanted = sorted(set(names or registry.names()))
+    applied = dict.fromkeys(wanted, 0)
+    busy: tuple[str, ...] = ()
+    passes = rounds = 0
+    limit = max_rounds or 0
+    while wanted:
+        started = time.monotonic()
+        with _exclusive(wanted, wait=wait) as held:
+            if passes == 0:
+                busy = tuple(name for name in wanted if name not in held)
+            if not held:
+                break
+            passes += 1
+            while True:  # before letting go: go on while the head has moved
+                seen = store.head()
+                _catch_up_held([registry.get(name) for name in held], batch, applied)
+                rounds += 1
+                if store.head() == seen or rounds == limit:
+                    break
+                _pause(started, pace)
+                started = time.monotonic()
+        if store.head() == seen:  # read after letting go (see the module docstring)
+            break
+        if rounds == limit:
+            return CatchUp(applied, busy, passes, unfinished=True)
+        wanted = held
+        _pause(started, pace)
+    return CatchUp(applied, busy, passes)
+
+
+def _pause(started: float, pace: float) -> None:
+    wait = started + pace - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
+
+
+def _catch_up_held(projections: Sequence[Projection], batch: int, applied: dict[str, int]) -> None:
+    """Take ``projections`` (held by this runner) to the head as read by their last batch."""
     while projections:
         try:
             counts, more = _catch_up_together(projections, batch)
         except _BatchFailed:
             for projection in projections:
-                applied[projection.name] += catch_up(projection.name, batch=batch)
-            return applied
+                while True:
+                    count, more_for_one = _catch_up_batch(projection, batch)
+                    applied[projection.name] += count
+                    if not more_for_one:
+                        break
+            return
         for name, count in counts.items():
             applied[name] += count
         projections = [p for p in projections if p.name in more]
-    return applied
+
+
+# The first key of the runners' advisory locks ('proj'; the ledger's stream locks use
+# 'ledg'); the second is the projection name's hash.
+_LOCK_SPACE = 0x70726F6A
+_process_locks: dict[str, threading.RLock] = {}
+_process_locks_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def _exclusive(names: Sequence[str], *, wait: bool) -> Iterator[list[str]]:
+    """Take the projections ``names`` for this runner (in name order): yields those it
+    got, and lets them go on leaving. Without ``wait``, one taken by another runner is
+    skipped at once; with it, waited for."""
+    names = sorted(names)
+    if connection.vendor == "postgresql":
+        held = _take_advisory(names, wait=wait)
+        try:
+            yield held
+        finally:
+            _let_go_advisory(held)
+        return
+    locks: list[threading.RLock] = []
+    with _process_locks_guard:
+        for name in names:
+            locks.append(_process_locks.setdefault(name, threading.RLock()))
+    got = [lock.acquire(blocking=wait) for lock in locks]
+    try:
+        yield [name for name, ok in zip(names, got, strict=True) if ok]
+    finally:
+        for lock, ok in zip(locks, got, strict=True):
+            if ok:
+                lock.release()
+
+
+def _take_advisory(names: Sequence[str], *, wait: bool) -> list[str]:
+    with connection.cursor() as cursor:
+        if wait:
+            for name in names:
+                cursor.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", [_LOCK_SPACE, name])
+            return list(names)
+        cursor.execute(
+            "SELECT name FROM unnest(%s::text[]) WITH ORDINALITY AS n(name, i) "
+            "WHERE pg_try_advisory_lock(%s, hashtext(name)) ORDER BY i",
+            [list(names), _LOCK_SPACE],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _let_go_advisory(names: Sequence[str]) -> None:
+    if not names:
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_unlock(%s, hashtext(name)) FROM unnest(%s::text[]) AS name",
+                [_LOCK_SPACE, list(names)],
+            )
+    except DatabaseError as error:
+        # A session lock outlives a failed transaction: end the session so it goes too.
+        log.warning("Could not let go of projections %s (%s); closing the session.", names, error)
+        if not connection.in_atomic_block:
+            connection.close()
 
 
 class _BatchFailed(Exception):

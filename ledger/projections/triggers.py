@@ -12,7 +12,11 @@
   within a few milliseconds of each other, or while the thread is busy, share one request.
   With the mechanism off, each append queues its own catch-up from the request.
 - **Embedded default** (no broker): the catch-up runs in-process right after the commit,
-  so a deal team on the SQLite demo reads its own writes.
+  so a deal team on the SQLite demo reads its own writes (waiting its turn should another
+  thread be running the projections).
+- **The sweep queues nothing twice**: the rebuild of a projection whose runner died is
+  queued under a marker that says so (``resume_stale_rebuilds``); the rebuild task clears
+  it as it starts, and a lost message costs one marker expiry.
 """
 
 import logging
@@ -74,7 +78,7 @@ def _thread() -> _Trigger:
 def on_events_appended(sender: Any, **kwargs: Any) -> None:
     """Receiver of ``ledger.signals.events_appended`` (sent after commit)."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        runner.catch_up_all()
+        runner.catch_up_all(wait=True)
         return
     if not speed.enabled("debounced-triggers"):
         _send()
@@ -93,7 +97,7 @@ def drain(timeout: float = 5.0) -> bool:
 def request_catch_up() -> None:
     """Queue one catch-up of every projection unless one is already queued."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        runner.catch_up_all()
+        runner.catch_up_all(wait=True)
         return
     try:
         if not queueing.broker().set(PENDING_KEY, b"1", nx=True, ex=PENDING_SECONDS):
@@ -114,3 +118,31 @@ def _send() -> None:
 def catch_up_started() -> None:
     """Called by the catch-up task as it starts: later appends must queue another."""
     queueing.release(PENDING_KEY)
+
+
+# --- the sweep ----------------------------------------------------------------------------
+
+REBUILD_QUEUED_KEY = "ledger:projections:rebuild-queued:"
+
+
+def resume_stale_rebuilds() -> list[str]:
+    """Queue the resumption of each rebuild whose runner stopped, unless already queued;
+    returns the projections queued now."""
+    queued = []
+    for name in runner.stale_rebuilds():
+        if not queueing.claim(REBUILD_QUEUED_KEY + name, settings.PROJECTION_STALE_REBUILD_SECONDS):
+            continue  # queued by an earlier sweep and not started yet
+        log.warning("Resuming the interrupted rebuild of %s", name)
+        try:
+            queueing.send(queueing.REBUILD_PROJECTION, name, runner.next_generation(name))
+        except Exception as error:  # the broker is down: a later sweep queues it
+            queueing.release(REBUILD_QUEUED_KEY + name)
+            log.warning("Could not queue the rebuild of %s (%s).", name, error)
+            continue
+        queued.append(name)
+    return queued
+
+
+def rebuild_started(name: str) -> None:
+    """Called by the rebuild task as it starts: should it die, a later sweep queues anew."""
+    queueing.release(REBUILD_QUEUED_KEY + name)

@@ -7,8 +7,12 @@ one that runs the task, so SIGKILL lands mid-task) and, where the sweep matters,
 so the tests commit (``transaction=True``). PostgreSQL only: skipped on the SQLite run.
 """
 
+import datetime as dt
+import io
+import json
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -17,6 +21,8 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.utils import timezone
 
 from config.celery import app as celery_app
 from ledger import tasks
@@ -224,6 +230,14 @@ def test_a_worker_killed_mid_rebuild_resumes_to_the_clean_rebuild(
     )
     worker.kill()
 
+    # Its message is unacknowledged until the visibility timeout: the status says so.
+    status = io.StringIO()
+    call_command("projections_status", stdout=status)
+    unacked = re.search(r"(\d+) unacknowledged \(visibility timeout (\d+) s", status.getvalue())
+    assert unacked, status.getvalue()
+    assert int(unacked[1]) >= 1 and int(unacked[2]) == 300
+    assert "oldest unacknowledged: ledger.tasks.rebuild_projection" in status.getvalue()
+
     killed = state()
     assert killed.rebuild_generation == before.generation + 1, "still mid-rebuild"
     assert 0 < killed.rebuild_checkpoint < head()
@@ -288,3 +302,34 @@ def test_appends_succeed_with_the_broker_down_and_the_sweep_catches_up(
     add("after", 7)
     assert runner.wait_for(head(), names=[NAME], timeout=10)
     assert tallies()["after"] == (1, 7, head())
+
+
+def test_the_sweep_queues_a_stale_rebuild_once(broker: RedisServer, celery: Processes) -> None:
+    # A rebuild whose runner stopped long ago (its worker died), and no worker running.
+    add("s", 1, 2, 3)
+    runner.catch_up(NAME)
+    generation = state().generation
+    ProjectionState.objects.filter(name=NAME).update(
+        rebuild_generation=generation + 1,
+        rebuild_checkpoint=0,
+        rebuild_started_at=timezone.now() - dt.timedelta(hours=1),
+        rebuild_heartbeat=timezone.now() - dt.timedelta(hours=1),
+    )
+
+    # Three sweeps while nothing consumes: the resumption is queued once, not three times.
+    for _ in range(3):
+        tasks.sweep_projections()
+    messages = [json.loads(raw) for raw in broker.client().lrange("celery", 0, -1)]
+    names = [message["headers"]["task"] for message in messages]
+    assert names.count("ledger.tasks.rebuild_projection") == 1, names
+
+    # A worker runs it; the rebuild switches, and later sweeps queue nothing more.
+    celery.worker()
+    wait_until(
+        lambda: state().generation == generation + 1,
+        timeout=30,
+        what="the queued rebuild to switch generations",
+    )
+    assert tallies() == expected_tallies()
+    tasks.sweep_projections()
+    assert broker.queued() == 0
