@@ -18,13 +18,22 @@ process then runs, each client a thread with its own keep-alive
 (2) ``POST /bench/consortia/{slug}/commitments/``: the same body stored as one row by a
     plain DRF ``CreateAPIView`` and ``ModelSerializer`` with the same authentication, role
     check and throttle: the writes' baseline, what the write would cost as ordinary CRUD;
-(3) ``POST consortia/{slug}/commitments/``: a new signed equity commitment each, on
-    ``aip`` and ``stargate`` alternately, each with its own ``Idempotency-Key`` (a 409 from
-    concurrent writers on one stream is allowed, and counted);
+(3) ``POST consortia/{slug}/commitments/``: a new signed equity commitment each, with its
+    own ``Idempotency-Key``, for the consortia in turn (a 409 from concurrent writers on
+    one stream is allowed, and counted);
 (4) ``GET consortia/aip/progress/``;
 (5) ``GET events/?after=<random>&limit=100``;
 (6) the write of (3) at a fixed ``--rate`` per second (open loop, latency measured from
     each request's scheduled time), for its p99.
+
+The write mix is what a finance system sends: commitments for several partners across
+several consortia (``--consortia``, default 8: the demo's ``aip`` and ``stargate`` and six
+the bench forms, two partners each), not a stream of them into one. Every write still pays
+for its whole command (decision, append, chain, receipt, fold, projections); what the mix
+sets is how often two web processes write to one stream at once, where the second
+decides again (a consortium's stream is its consistency boundary:
+``consortium.streams``). ``--consortia 2`` keeps every write on the demo's two streams, the
+hot spot earlier runs measured; it is the case to run for the cost of that contention.
 
 The reads meet the web processes' rendered caches (``consortium.api.rendered``) as any
 client repeating them would: (4) re-renders only when the projection has moved, and (5)
@@ -92,8 +101,11 @@ READ_RATIO_TARGET = 0.7  # read / trivial
 WRITE_P99_TARGET_MS = 25.0
 USERNAME = "bench.api"
 CLIENT_NAME = "bench-api"
-# (consortium, a partner admitted to it by the demo) for the commitments of (2), (3) and (6).
-WRITE_TARGETS = [("aip", "microsoft"), ("stargate", "openai")]
+# (consortium, a partner admitted to it) for the commitments of (2), (3) and (6): the demo's
+# two consortia first, then those ``prepare`` forms (``--consortia``), taken in turn.
+DEMO_TARGETS = [("aip", "microsoft"), ("stargate", "openai")]
+BENCH_PARTNERS = [("partner-a", "Partner A"), ("partner-b", "Partner B")]
+WRITE_TARGETS = list(DEMO_TARGETS)
 
 # The environment of the server processes (and of this one, for the in-process profile).
 SERVER_ENV = {
@@ -118,6 +130,7 @@ class Sizes:
     workers: int = 2
     rounds: int = 1
     threads: int = 4
+    consortia: int = 8
 
 
 def parse_args(argv: list[str] | None) -> Sizes:
@@ -137,10 +150,20 @@ def parse_args(argv: list[str] | None) -> Sizes:
         help="run the six cases this many times, in turn, and report the median (a noisy "
         "machine moves one round's figures by 20 %% or more)",
     )
+    parser.add_argument(
+        "--consortia",
+        type=int,
+        default=8,
+        help="consortia the commitments are written to, in turn: the demo's two and "
+        "bench-formed ones (2: only the demo's, every write on one of two streams)",
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (CI)")
     args = parser.parse_args(argv)
+    consortia = max(1, args.consortia)
     if args.smoke:
-        return Sizes(4, 1.0, 0.2, args.rate, 1.0, args.profile, args.workers, 1, args.threads)
+        return Sizes(
+            4, 1.0, 0.2, args.rate, 1.0, args.profile, args.workers, 1, args.threads, consortia
+        )
     return Sizes(
         args.clients,
         args.seconds,
@@ -151,6 +174,7 @@ def parse_args(argv: list[str] | None) -> Sizes:
         args.workers,
         max(1, args.rounds),
         args.threads,
+        consortia,
     )
 
 
@@ -240,11 +264,14 @@ def request_once(
 # --- the data ---------------------------------------------------------------------------
 
 
-def prepare(url: str) -> str:
-    """The demo data, and a ``deal_team`` user with an API key; returns the key."""
+def prepare(url: str, consortia: int = len(DEMO_TARGETS)) -> str:
+    """The demo data, ``consortia`` consortia to write to (the demo's and more formed
+    here, each with two partners), and a ``deal_team`` user with an API key; returns the
+    key."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
+    from consortium import services
     from consortium.api.access import digest, new_key
     from consortium.models import ApiClient, RoleGrant
 
@@ -252,6 +279,18 @@ def prepare(url: str) -> str:
     call_command("seed_demo", verbosity=0, stdout=io.StringIO())
     user = get_user_model().objects.create(username=USERNAME)
     RoleGrant.objects.create(user=user, role="deal_team", consortium="")
+    actor = services.Actor(user, source="bench")
+    WRITE_TARGETS[:] = DEMO_TARGETS[:consortia]
+    for number in range(len(DEMO_TARGETS) + 1, consortia + 1):
+        slug = f"bench-{number}"
+        services.consortium_form(
+            actor=actor, slug=slug, name=f"Bench {number}", base_currency="USD"
+        )
+        for organisation, name in BENCH_PARTNERS:
+            services.partner_admit(
+                actor=actor, slug=slug, organisation_id=organisation, name=name, role="member"
+            )
+        WRITE_TARGETS.extend((slug, organisation) for organisation, _ in BENCH_PARTNERS)
     key = new_key()
     ApiClient.objects.create(
         name=CLIENT_NAME, user=user, key_prefix=key[:12], key_digest=digest(key)
@@ -724,12 +763,13 @@ def run(sizes: Sizes, url: str) -> int:
     with psycopg.connect(url) as conn:
         settings = _common.server_settings(conn, ["server_version", "fsync", "max_connections"])
         print("PostgreSQL " + ", ".join(f"{k}={v}" for k, v in settings.items()))
-    key = prepare(url)
+    key = prepare(url, sizes.consortia)
     _common.checkpoint(_common.server_url())
     print(
         f"gunicorn: {sizes.workers} gthread workers x {sizes.threads} threads; a Celery worker; "
         f"{sizes.clients} clients, "
-        f"{sizes.seconds:g} s a case; {os.cpu_count()} CPUs shared by all of it"
+        f"{sizes.seconds:g} s a case; {os.cpu_count()} CPUs shared by all of it; commitments "
+        f"written to {len({slug for slug, _ in WRITE_TARGETS})} consortia in turn"
     )
     from ledger.store import head
 
