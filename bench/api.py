@@ -280,17 +280,17 @@ def prepare(url: str, consortia: int = len(DEMO_TARGETS)) -> str:
     user = get_user_model().objects.create(username=USERNAME)
     RoleGrant.objects.create(user=user, role="deal_team", consortium="")
     actor = services.Actor(user, source="bench")
-    WRITE_TARGETS[:] = DEMO_TARGETS[:consortia]
-    for number in range(len(DEMO_TARGETS) + 1, consortia + 1):
-        slug = f"bench-{number}"
-        services.consortium_form(
-            actor=actor, slug=slug, name=f"Bench {number}", base_currency="USD"
-        )
+    formed = [f"bench-{number}" for number in range(len(DEMO_TARGETS) + 1, consortia + 1)]
+    for slug in formed:
+        services.consortium_form(actor=actor, slug=slug, name=slug.title(), base_currency="USD")
         for organisation, name in BENCH_PARTNERS:
             services.partner_admit(
                 actor=actor, slug=slug, organisation_id=organisation, name=name, role="member"
             )
-        WRITE_TARGETS.extend((slug, organisation) for organisation, _ in BENCH_PARTNERS)
+    # Consecutive writes go to different consortia; each consortium's partners take turns.
+    WRITE_TARGETS[:] = DEMO_TARGETS[:consortia] + [
+        (slug, organisation) for organisation, _ in BENCH_PARTNERS for slug in formed
+    ]
     key = new_key()
     ApiClient.objects.create(
         name=CLIENT_NAME, user=user, key_prefix=key[:12], key_digest=digest(key)
