@@ -28,12 +28,12 @@ process then runs, each client a thread with its own keep-alive
 
 The write mix is what a finance system sends: commitments for several partners across
 several consortia (``--consortia``, default 8: the demo's ``aip`` and ``stargate`` and six
-the bench forms, two partners each), not a stream of them into one. Every write still pays
-for its whole command (decision, append, chain, receipt, fold, projections); what the mix
-sets is how often two web processes write to one stream at once, where the second
-decides again (a consortium's stream is its consistency boundary:
-``consortium.streams``). ``--consortia 2`` keeps every write on the demo's two streams, the
-hot spot earlier runs measured; it is the case to run for the cost of that contention.
+the bench forms, two partners each; consecutive writes go to different consortia), not a
+stream of them into one; ``--consortia 2`` keeps every write on the demo's two streams.
+Either way every write pays for its whole command (decision, append, chain, receipt, fold,
+projections), and the mix barely moves how many decide twice: the two web processes take
+turns on each stream, and one whose copy of the state is behind learns it from its refused
+append (``ledger.commands``), however many streams there are.
 
 The reads meet the web processes' rendered caches (``consortium.api.rendered``) as any
 client repeating them would: (4) re-renders only when the projection has moved, and (5)
