@@ -136,10 +136,12 @@ def test_a_command_only_queues_the_save_when_workers_exist(registered, settings,
     for n in range(12):
         add(n, "reg-b")
     load("reg-b", every=10)
+    assert queueing.drain()
     assert queued == [(queueing.SAVE_SNAPSHOT, "reg-b")]
     assert not Snapshot.objects.filter(stream="reg-b").exists(), "not pickled in the request"
     add(1, "reg-b")
     load("reg-b", every=10)
+    assert queueing.drain()
     assert queued == [(queueing.SAVE_SNAPSHOT, "reg-b")], "queued once per save_every events"
 
 
@@ -161,11 +163,13 @@ def test_a_stream_due_in_several_processes_is_saved_once(registered, settings, m
         load("reg-c", every=10)  # this thread's cache
         caches.clear()
         load("reg-c", every=10)  # as if another process
+        assert queueing.drain()
         assert queued == [(queueing.SAVE_SNAPSHOT, "reg-c")]
         assert 0 < queueing.broker().ttl(marker) <= snapshots.SAVE_QUEUED_SECONDS
         queueing.broker().delete(marker)  # the window has passed
         caches.clear()
         load("reg-c", every=10)
+        assert queueing.drain()
         assert queued == [(queueing.SAVE_SNAPSHOT, "reg-c")] * 2
     finally:
         queueing.broker().delete(marker)
