@@ -62,7 +62,7 @@ SAVE_SNAPSHOT = "ledger.tasks.save_snapshot"
 # Seconds any one read or write to the broker may take (connecting included). Only the
 # outbox thread and the workers ever wait this long; a request never does.
 BROKER_TIMEOUT = 1.0
-MAX_PENDING = 1000  # distinct messages waiting; more are dropped and logged
+MAX_PENDING = 1000  # distinct messages waiting (and one being sent); more are dropped, logged
 DEBOUNCE_SECONDS = 0.005
 RETRY_FIRST_SECONDS = 0.5
 RETRY_MAX_SECONDS = 5.0
@@ -127,7 +127,7 @@ def publish(
     task: str,
     *args: Any,
     what: str,
-    if_lost: str = "",
+    if_lost: str = "nothing else asks for it.",
     logger: logging.Logger | None = None,
     key: Hashable | None = None,
     once: str | None = None,

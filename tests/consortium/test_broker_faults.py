@@ -190,6 +190,7 @@ def test_commands_never_wait_on_a_hung_or_dead_broker(
     assert broker.process is not None
     if fault == "hung":
         os.kill(broker.process.pid, signal.SIGSTOP)
+        wait_until(lambda: is_stopped(broker), timeout=10, what="redis-server to stop")
     else:
         broker.stop()
     done = run_fifty_commands(actor, slugs)
