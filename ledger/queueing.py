@@ -14,8 +14,8 @@ request a dictionary insert under a lock that is never held across I/O.
 
 - **Bounded waits.** The thread publishes on a Celery connection of its own whose Redis
   sockets time out on every read and write (``BROKER_TIMEOUT``), with no retries. Celery's
-  pooled producer only bounds connecting (``CELERY_BROKER_CONNECTION_TIMEOUT``); a publish
-  on it waits forever on a hung server, which is how a command used to hang.
+  pooled producer only bounds connecting (``CELERY_BROKER_CONNECTION_TIMEOUT``): a publish
+  on it waits forever on a hung server, and so would whoever made it.
 - **Bounded memory, coalesced.** Messages with the same key share one entry (a burst of
   appends asks for one catch-up; a stream's due save is one entry however often it is
   asked for). At most ``MAX_PENDING`` entries wait; a message that finds the outbox full is
