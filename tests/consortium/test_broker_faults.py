@@ -68,11 +68,13 @@ def broker(
     try:
         yield server
     finally:
-        if server.process is not None:
-            os.kill(server.process.pid, signal.SIGCONT)  # a stopped server ignores SIGTERM
-        triggers.drain(timeout=15)  # nothing of this test left for the next one's broker
-        _point_celery_at(saved[0], eager=bool(saved[1]))
-        server.stop()
+        try:
+            if server.process is not None:
+                os.kill(server.process.pid, signal.SIGCONT)  # a stopped one ignores SIGTERM
+            triggers.drain(timeout=15)  # nothing of this test left for the next one's broker
+            _point_celery_at(saved[0], eager=bool(saved[1]))
+        finally:
+            server.stop()
 
 
 @pytest.fixture

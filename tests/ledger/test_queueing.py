@@ -47,10 +47,12 @@ def hung_broker(
     try:
         yield server
     finally:
-        os.kill(server.process.pid, signal.SIGCONT)
-        queueing.drain(timeout=15)
-        celery_app.conf.update(broker_url=saved)
-        server.stop()
+        try:
+            os.kill(server.process.pid, signal.SIGCONT)
+            queueing.drain(timeout=15)
+            celery_app.conf.update(broker_url=saved)
+        finally:
+            server.stop()
 
 
 @pytest.mark.timeout(60)
