@@ -36,7 +36,12 @@ Then it measures, in this one process:
 (f), (g) a realistic mix through the services for ``--seconds`` on each side: record a
     commitment, advance it twice, prepare / approve / issue a call, receive four
     contributions (10 commands a cycle), alternating cycles between the large stream and
-    the small ones; commands per second end to end from one process, and per-command p50.
+    the small ones; commands per second end to end from one process, and per-command p50;
+(h), (i) (b)'s command with a snapshot save due every 5th command on each stream, this
+    process publishing to a ``redis-server`` the script starts on a free port: (h) with it
+    running, (i) with it SIGSTOPped (hung: it accepts connections and never answers), in
+    ``--broker-rounds`` alternating blocks of ``--calls`` each. The p99 of (i) against (h)
+    is what a hung broker costs a command (``--broker-rounds 0`` skips them).
 
 A call whose load also stored a new snapshot of its stream is counted in each row's note
 with what those calls cost in all. With a broker (as here, and in production) a command
@@ -51,12 +56,17 @@ only if something goes wrong (a command refused, a fold that does not match).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
 import math
+import os
 import pickle
 import random
+import shutil
+import signal
+import subprocess
 import sys
 import time
 from collections import deque
@@ -106,6 +116,8 @@ class Sizes:
     seconds: float  # (f) and (g), each
     batch: int  # events per bulk append while building the large stream
     analyze: bool = True  # VACUUM ANALYZE the ledger after building, as autovacuum would
+    broker_rounds: int = 3  # (h), (i): blocks of ``calls`` commands each, alternating
+    broker: bool = True  # (h), (i) need a redis-server binary
 
 
 def parse_args(argv: list[str] | None = None) -> Sizes:
@@ -120,10 +132,18 @@ def parse_args(argv: list[str] | None = None) -> Sizes:
         help="skip the VACUUM ANALYZE after the bulk load (shows how plans cached while the "
         "table was small behave)",
     )
+    parser.add_argument(
+        "--broker-rounds",
+        type=int,
+        default=3,
+        help="(h)/(i): alternating blocks of --calls commands with the private Redis "
+        "running and SIGSTOPped (3); 0 skips them",
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks it still works")
     args = parser.parse_args(argv)
+    broker = args.broker_rounds > 0
     if args.smoke:
-        return Sizes(2_000, 2, 20, 5, 5, 1, 1.0, 500, not args.no_analyze)
+        return Sizes(2_000, 2, 20, 5, 5, 1, 1.0, 500, not args.no_analyze, 1, broker)
     if args.large_events < 200 or args.small_streams < 1 or args.calls < 2 or args.seconds <= 0:
         parser.error(
             "need --large-events >= 200, --small-streams >= 1, --calls >= 2, --seconds > 0"
@@ -138,6 +158,8 @@ def parse_args(argv: list[str] | None = None) -> Sizes:
         args.seconds,
         500,
         not args.no_analyze,
+        max(1, args.broker_rounds),
+        broker,
     )
 
 
@@ -680,6 +702,126 @@ def run_mix(
     return totals, by_command
 
 
+# --- the broker hung -------------------------------------------------------------------------
+
+BROKER_SAVE_EVERY = 5  # (h), (i): a snapshot save is due every 5th command on a stream
+
+
+class PrivateRedis:
+    """A ``redis-server`` of this run's own, on a free port: the one case (i) SIGSTOPs (the
+    shared server, and the bench's database on it, are never paused)."""
+
+    def __init__(self) -> None:
+        import redis
+
+        from bench.api import free_port
+
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=1, socket_timeout=1)
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(redis.RedisError):
+                if client.ping():
+                    break
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.close()
+                raise SystemExit(f"redis-server did not start on port {self.port}")
+            time.sleep(0.05)
+        client.close()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def hang(self) -> None:
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def wake(self) -> None:
+        os.kill(self.process.pid, signal.SIGCONT)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.wake()  # a stopped server would not act on SIGTERM
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+@contextlib.contextmanager
+def publishing_to(url: str) -> Iterator[None]:
+    """Point this process's broker (Django's setting, Celery's, the environment's) at ``url``."""
+    from celery import current_app
+    from django.conf import settings
+
+    saved = (os.environ.get("CELERY_BROKER_URL"), settings.CELERY_BROKER_URL)
+    saved_conf = current_app.conf.get("broker_url")
+    os.environ["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL = url
+    current_app.conf.update(broker_url=url)
+    try:
+        yield
+    finally:
+        if saved[0] is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved[0]
+        settings.CELERY_BROKER_URL = saved[1]
+        current_app.conf.update(broker_url=saved_conf)
+
+
+def broker_cases(sizes: Sizes, recorder: Callable[[], None]) -> list[Timings]:
+    """(h), (i): the small-stream command with a private Redis running, then SIGSTOPped
+    (hung: it accepts connections and never answers), in alternating blocks of
+    ``sizes.calls``, a snapshot save due every ``BROKER_SAVE_EVERY`` commands per stream."""
+    from ledger import queueing, states
+
+    running = Timings("(h) commitment_record, small streams, Redis running")
+    hung = Timings("(i) commitment_record, small streams, Redis hung (SIGSTOP)")
+    waiting: list[int] = []
+    server = PrivateRedis()
+    save_every, states.SAVE_EVERY = states.SAVE_EVERY, BROKER_SAVE_EVERY
+    try:
+        with publishing_to(server.url):
+            for _ in range(sizes.warmup):
+                recorder()
+            queueing.drain(timeout=10)
+            for _ in range(sizes.broker_rounds):
+                for _ in range(sizes.calls):
+                    start = time.perf_counter()
+                    recorder()
+                    running.add(start)
+                queueing.drain(timeout=10)
+                server.hang()
+                try:
+                    for _ in range(sizes.calls):
+                        start = time.perf_counter()
+                        recorder()
+                        hung.add(start)
+                    waiting.append(queueing.pending())
+                finally:
+                    server.wake()
+                # What waited is sent after the outbox's back-off: steady state again.
+                queueing.drain(timeout=queueing.RETRY_MAX_SECONDS + 5)
+    finally:
+        states.SAVE_EVERY = save_every
+        server.close()
+    every = f"a save due every {BROKER_SAVE_EVERY} commands a stream"
+    running.note = f"{every}; published by the outbox thread"
+    hung.note = f"{every}; up to {max(waiting)} messages waited in the outbox, sent on SIGCONT"
+    return [running, hung]
+
+
 # --- the run ---------------------------------------------------------------------------------
 
 
@@ -822,7 +964,16 @@ def run(sizes: Sizes, conn: psycopg.Connection[Any], server: str, url: str) -> N
     for timings in totals.values():
         timings.note = "per s: commands/s end to end; " + timings.saves_note()
 
-    rows = [t.row() for t in (raw, small, large, cold, full, totals["large"], totals["small"])]
+    broker: list[Timings] = []
+    if not sizes.broker:
+        print("(h), (i) skipped (--broker-rounds 0)")
+    elif shutil.which("redis-server") is None:
+        print("(h), (i) skipped: no redis-server on PATH to start a private one")
+    else:
+        broker = broker_cases(sizes, Recorder(small_slugs, actor, prefix="broker"))
+
+    cases = (raw, small, large, cold, full, totals["large"], totals["small"], *broker)
+    rows = [t.row() for t in cases]
     _common.print_table(
         ["case", "calls", "p50 ms", "p99 ms", "max ms", "per s", "note"],
         rows,
@@ -865,6 +1016,20 @@ def run(sizes: Sizes, conn: psycopg.Connection[Any], server: str, url: str) -> N
     )
     print()
     print("target met" if ok else "target missed (figures only; not a failure)")
+    if broker:
+        running, hung = broker
+        print()
+        _common.print_table(
+            ["broker", "p50 ratio", "p99 ratio"],
+            [
+                [
+                    "(i)/(h): Redis hung / running",
+                    f"{percentile(hung.samples, 50) / percentile(running.samples, 50):.2f}",
+                    f"{percentile(hung.samples, 99) / percentile(running.samples, 99):.2f}",
+                ]
+            ],
+            right=(1, 2),
+        )
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ old snapshots are then ignored.
 
 Saving a large state costs a pickling of the whole of it, so a request does not save:
 ``queue_save`` hands the save to a worker (``ledger.tasks.save_snapshot``), at most once
-per ``SAVE_QUEUED_SECONDS`` per stream across every process. On the embedded default (no
-worker) the caller saves in-process.
+per ``SAVE_QUEUED_SECONDS`` per stream across every process, through the process's outbox
+(``ledger.queueing``), so the command never waits on the broker either. On the embedded
+default (no worker) the caller saves in-process.
 """
 
 from __future__ import annotations
@@ -85,17 +86,25 @@ def write(stream: str, code_version: str, stored: Stored) -> bool:
 def queue_save(stream: str, code_version: str) -> bool:
     """Hand the save of ``stream`` to a worker; False when there is none (save it here).
 
-    Only for streams whose loader is registered (``ledger.states.register``): the worker
-    folds them with it.
+    Returns at once: the outbox thread (``ledger.queueing``) asks Redis, so a command that
+    crosses a save boundary never waits on the broker. A save the broker cannot take is
+    kept in the outbox and queued once it answers again. Only for streams whose loader is
+    registered (``ledger.states.register``): the worker folds them with it.
     """
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return False
-    if not queueing.claim(f"ledger:snapshot-queued:{code_version}:{stream}", SAVE_QUEUED_SECONDS):
-        return True  # another process queued it moments ago
-    try:
-        queueing.send(queueing.SAVE_SNAPSHOT, stream)
-    except Exception as error:  # the broker is down: the next due save tries again
-        log.warning("Could not queue the snapshot of %s (%s)", stream, error)
+    marker = f"ledger:snapshot-queued:{code_version}:{stream}"
+    queueing.publish(
+        queueing.SAVE_SNAPSHOT,
+        stream,
+        what=f"the snapshot of {stream}",
+        if_lost="its next due save stands in for it.",
+        logger=log,
+        key=marker,
+        once=marker,
+        once_seconds=SAVE_QUEUED_SECONDS,
+        keep=True,
+    )
     return True
 
 

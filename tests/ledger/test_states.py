@@ -132,14 +132,17 @@ def test_a_worker_saves_a_registered_streams_snapshot(registered):
 def test_a_command_only_queues_the_save_when_workers_exist(registered, settings, monkeypatch):
     queued = []
     monkeypatch.setattr(queueing, "send", lambda task, *args: queued.append((task, *args)))
+    queueing.release("ledger:snapshot-queued:v1:reg-b")  # an earlier run's marker, if any
     settings.CELERY_TASK_ALWAYS_EAGER = False
     for n in range(12):
         add(n, "reg-b")
     load("reg-b", every=10)
+    assert queueing.drain()
     assert queued == [(queueing.SAVE_SNAPSHOT, "reg-b")]
     assert not Snapshot.objects.filter(stream="reg-b").exists(), "not pickled in the request"
     add(1, "reg-b")
     load("reg-b", every=10)
+    assert queueing.drain()
     assert queued == [(queueing.SAVE_SNAPSHOT, "reg-b")], "queued once per save_every events"
 
 
@@ -152,6 +155,7 @@ def test_a_stream_due_in_several_processes_is_saved_once(registered, settings, m
     same moment; the Redis marker lets the first queue the save and the rest stand down."""
     queued = []
     monkeypatch.setattr(queueing, "send", lambda task, *args: queued.append((task, *args)))
+    queueing.release("ledger:snapshot-queued:v1:reg-b")  # an earlier run's marker, if any
     settings.CELERY_TASK_ALWAYS_EAGER = False
     marker = "ledger:snapshot-queued:v1:reg-c"
     queueing.broker().delete(marker)
@@ -161,11 +165,13 @@ def test_a_stream_due_in_several_processes_is_saved_once(registered, settings, m
         load("reg-c", every=10)  # this thread's cache
         caches.clear()
         load("reg-c", every=10)  # as if another process
+        assert queueing.drain()
         assert queued == [(queueing.SAVE_SNAPSHOT, "reg-c")]
         assert 0 < queueing.broker().ttl(marker) <= snapshots.SAVE_QUEUED_SECONDS
         queueing.broker().delete(marker)  # the window has passed
         caches.clear()
         load("reg-c", every=10)
+        assert queueing.drain()
         assert queued == [(queueing.SAVE_SNAPSHOT, "reg-c")] * 2
     finally:
         queueing.broker().delete(marker)
