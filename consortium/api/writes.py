@@ -209,7 +209,7 @@ _ERRORS = {
 _HEADERS = [
     OpenApiParameter(
         "Idempotency-Key",
-        {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
+        {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$", "maxLength": 255},
         OpenApiParameter.HEADER,
         description="Per client. A repeat replays the first answer "
         "(`Idempotent-Replayed: true`); the same key with another body is 422.",
@@ -223,9 +223,10 @@ _HEADERS = [
     ),
     OpenApiParameter(
         "X-Correlation-ID",
-        str,
+        {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$", "maxLength": 255},
         OpenApiParameter.HEADER,
-        description="Recorded as the events' correlation id.",
+        description="Recorded as the events' correlation id: 1 to 255 visible ASCII "
+        "characters (else 400).",
     ),
 ]
 
