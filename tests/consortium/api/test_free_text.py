@@ -336,3 +336,21 @@ def test_every_id_in_a_path_states_its_pattern_and_limit(schema):
         if parameter["in"] == "path" and not {"pattern", "maxLength"} <= set(parameter["schema"])
     ]
     assert not unbounded, unbounded
+
+
+@pytest.mark.parametrize(
+    ("raw", "where"),
+    [
+        (b'"note": "a\\u001bb"', "note"),
+        (b'"a\\u0007b": 1', "body"),
+        (b'"tags": ["ok", "a\\u0000b"]', "tags.1"),
+    ],
+)
+def test_what_no_text_may_hold_is_400_even_where_the_command_ignores_it(given, raw, where):
+    """Keys and fields the command does not take are never recorded, and still refused:
+    a body that carries such text is malformed."""
+    send = given("partner name")
+    head = store.head()
+    body = b'{"organisation_id": "xai", "name": "xAI", "role": "member", ' + raw + b"}"
+    _refused(send(body), where, "U+00")
+    assert store.head() == head and not Receipt.objects.exists()
