@@ -80,7 +80,7 @@ from consortium.domain.errors import (
     UnknownConsortium,
 )
 from consortium.domain.events import Event, asset_stream_id, consortium_stream_id, event_to_stored
-from consortium.domain.identifiers import check_person
+from consortium.domain.identifiers import check_person, check_slug
 from consortium.domain.money import Money, Percent
 from consortium.domain.state import ConsortiumState
 from consortium.domain.values import Holder, Tranche
@@ -668,6 +668,7 @@ def asset_register(
     effective_on: dt.date | None = None,
 ) -> CommandResult:
     """Register a data centre or energy facility sponsored by a consortium."""
+    check_slug(sponsor, field="sponsor", what="The sponsor")  # before it names a stream
     sponsor_state = load_consortium(sponsor).state
     if not sponsor_state.is_formed:
         raise NotFound(

@@ -198,6 +198,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["consortium.api.schema.canonical_paths"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "consortium.api.schema.path_id_limits",
+    ],
     "ENUM_NAME_OVERRIDES": {"CurrencyEnum": "consortium.api.write_serializers.CURRENCIES"},
 }
 # Request bodies above this are refused before parsing (413).

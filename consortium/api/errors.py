@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from consortium.domain.errors import DomainError, MalformedAmount, UnknownAsset, UnknownConsortium
+from consortium.domain.identifiers import IDENTIFIER_PATTERN, SLUG_PATTERN
 from consortium.services import ConcurrentChange, StaleVersion
 from ledger.store import IdempotencyConflict, InvalidAppend, InvalidRead, InvalidStreamName
 
@@ -86,15 +87,22 @@ def slug(code: str) -> str:
     return code.replace("_", "-")
 
 
-# An id in an API path names a ledger stream (``consortium-<slug>``, ``asset-<id>``); one
-# that no stream name could hold names nothing, and is refused before the ledger is asked.
+# An id in an API path names a ledger stream (``consortium-<slug>``, ``asset-<id>``) or
+# something recorded in one; one that no consortium, asset or stream name could hold
+# names nothing, and is refused before the domain or the ledger is asked.
 _PATH_ID = re.compile(r"[A-Za-z0-9._:@+=-]{1,180}")
+_PATH_PATTERNS = {
+    "slug": re.compile(SLUG_PATTERN),
+    "asset": re.compile(IDENTIFIER_PATTERN),
+    "id": re.compile(IDENTIFIER_PATTERN),
+}
 
 
 def check_path_ids(kwargs: Mapping[str, Any]) -> None:
     """404 for a path id that cannot name anything the ledger holds."""
     for name, value in kwargs.items():
-        if isinstance(value, str) and not _PATH_ID.fullmatch(value):
+        pattern = _PATH_PATTERNS.get(name, _PATH_ID)
+        if isinstance(value, str) and not pattern.fullmatch(value):
             raise exceptions.NotFound(f"No {name} {value[:60]!r} exists.")
 
 

@@ -2,11 +2,14 @@
 
 Input is strict: text, ids and amounts must be JSON strings (an amount sent as a JSON
 number could already have lost precision as a float), booleans must be JSON booleans,
-dates are ISO 8601 calendar dates. Amounts are decimal strings (``"1250000000.00"``):
-positive, finite, with at most the currency's minor-unit digits. ``currency`` is
-optional wherever an amount is given; the service defaults it to the consortium's base
-currency (a facility's own currency for its draws and repayments, a commitment's for its
-amendments). Every effective date is optional and defaults to today (UTC).
+dates are ISO 8601 calendar dates. Free text, ids and slugs are checked here by the
+domain's own rules (``consortium.domain.identifiers``: ``Text``, ``SLUG_PATTERN``,
+``IDENTIFIER_PATTERN``), so a refusal is a 400 naming the field in the domain's words, and
+the schema states each one's ``maxLength`` and ``pattern``. Amounts are decimal strings
+(``"1250000000.00"``): positive, finite, with at most the currency's minor-unit digits.
+``currency`` is optional wherever an amount is given; the service defaults it to the
+consortium's base currency (a facility's own currency for its draws and repayments, a
+commitment's for its amendments). Every effective date is optional and defaults to today (UTC).
 """
 
 from __future__ import annotations
@@ -19,6 +22,20 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from consortium.domain.errors import InvalidInput
+from consortium.domain.identifiers import (
+    BANK_REFERENCE,
+    IDENTIFIER_MAX_LENGTH,
+    IDENTIFIER_PATTERN,
+    LOCATION,
+    NAME,
+    PURPOSE,
+    REASON,
+    SLUG_MAX_LENGTH,
+    SLUG_PATTERN,
+    Text,
+    unstorable,
+)
 from consortium.domain.money import MINOR_UNITS
 from consortium.domain.vocabulary import (
     ASSET_KINDS,
@@ -31,8 +48,7 @@ from consortium.domain.vocabulary import (
 
 CURRENCIES = sorted(MINOR_UNITS)  # the schema's CurrencyEnum (SPECTACULAR_SETTINGS)
 _DECIMAL = re.compile(r"[0-9]{1,30}(?:\.[0-9]{1,30})?")
-_IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
-_SLUG = r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$"
+_DECIMAL_MAX_LENGTH = 61
 
 
 class StrictCharField(serializers.CharField):
@@ -51,23 +67,50 @@ class StrictRegexField(serializers.RegexField):
         return str(super().to_internal_value(data))
 
 
+class TextField(StrictCharField):
+    """Free text of one of the domain's kinds (``identifiers.Text``): its limit is this
+    field's ``max_length`` and the schema's ``maxLength``, its characters the schema's
+    ``pattern`` (``consortium.api.schema``), and the domain's own check runs here, on
+    the text as sent (before DRF trims it), so the answer is the domain's, as a 400."""
+
+    def __init__(self, kind: Text, **kwargs: Any) -> None:
+        self.kind = kind
+        kwargs.setdefault("allow_blank", not kind.required)
+        super().__init__(max_length=kind.max_length, **kwargs)
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        if isinstance(data, str):
+            fault = unstorable(data, multiline=self.kind.multiline)
+            if fault is not None:
+                raise serializers.ValidationError(f"This text {fault}; remove it.")
+        return super().run_validation(data)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            return self.kind.check(data, field=self.field_name or "", what="This text")
+        except InvalidInput as error:
+            raise serializers.ValidationError(error.message) from None
+
+
 def identifier(help_text: str, *, required: bool = True) -> StrictRegexField:
     return StrictRegexField(
-        _IDENTIFIER,
+        IDENTIFIER_PATTERN,
         required=required,
-        max_length=100,
+        max_length=IDENTIFIER_MAX_LENGTH,
         help_text=help_text,
         error_messages={
-            "invalid": "Use 1 to 100 letters, digits, '.', '_', ':' or '-', starting with a "
-            "letter or digit."
+            "invalid": f"Use 1 to {IDENTIFIER_MAX_LENGTH} letters, digits, '.', '_', ':' or "
+            "'-', starting with a letter or digit."
         },
     )
 
 
 def slug(help_text: str) -> StrictRegexField:
     return StrictRegexField(
-        _SLUG,
-        max_length=64,
+        SLUG_PATTERN,
+        max_length=SLUG_MAX_LENGTH,
         help_text=help_text,
         error_messages={
             "invalid": "Use a lowercase slug of letters, digits, '-' or '_' (such as 'mgx')."
@@ -75,12 +118,19 @@ def slug(help_text: str) -> StrictRegexField:
     )
 
 
-def text(help_text: str, *, max_length: int = 200, required: bool = True) -> StrictCharField:
-    return StrictCharField(max_length=max_length, required=required, help_text=help_text)
+def text(help_text: str, kind: Text, *, required: bool = True) -> TextField:
+    """Free text of ``kind``: one line unless the kind is multi-line; trimmed."""
+    lines = "Several lines allowed" if kind.multiline else "One line"
+    return TextField(kind, required=required, help_text=f"{help_text} {lines}; trimmed.")
 
 
 @extend_schema_field(
-    {"type": "string", "pattern": r"^[0-9]{1,30}(\.[0-9]{1,30})?$", "example": "1000.00"}
+    {
+        "type": "string",
+        "pattern": r"^[0-9]{1,30}(\.[0-9]{1,30})?$",
+        "maxLength": _DECIMAL_MAX_LENGTH,
+        "example": "1000.00",
+    }
 )
 class DecimalStringField(serializers.Field[str, str, str, Any]):
     """A positive decimal written as a JSON string: ``"1250000000.00"``.
@@ -196,7 +246,7 @@ class InputSerializer(FlatFieldsCopied):
 
 
 class ConsortiumIn(InputSerializer):
-    name = text("The consortium's name.")
+    name = text("The consortium's name.", NAME)
     slug = slug("Its id in URLs, e.g. 'aip'.")
     base_currency = CurrencyField()
     formed_on = serializers.DateField(required=False, help_text="Default: today.")
@@ -218,7 +268,7 @@ class TargetIn(InputSerializer):
 
 class PartnerIn(InputSerializer):
     organisation_id = slug("The organisation's global id, e.g. 'mgx'.")
-    name = text("The organisation's name.")
+    name = text("The organisation's name.", NAME)
     role = choice(ROLES, "The partner's role in this consortium.")
     effective_on = effective_on()
 
@@ -254,7 +304,7 @@ class CallIn(InputSerializer):
     amount = amount()
     currency = currency("Default (and only accepted value): the base currency.")
     due_on = serializers.DateField()
-    purpose = text("What the money is for.", max_length=1000)
+    purpose = text("What the money is for.", PURPOSE)
     effective_on = effective_on()
 
 
@@ -263,7 +313,7 @@ class DatedIn(InputSerializer):
 
 
 class CancelIn(InputSerializer):
-    reason = text("Why the call is cancelled.", max_length=1000)
+    reason = text("Why the call is cancelled.", REASON)
     effective_on = effective_on()
 
 
@@ -272,12 +322,12 @@ class ContributionIn(InputSerializer):
     organisation_id = slug("The partner who paid.")
     amount = amount()
     currency = currency("Default (and only accepted value): the base currency.")
-    bank_reference = text("The bank's reference for the payment.")
+    bank_reference = text("The bank's reference for the payment.", BANK_REFERENCE)
     received_on = serializers.DateField(required=False, help_text="Default: today.")
 
 
 class ReversalIn(InputSerializer):
-    reason = text("Why the contribution is reversed.", max_length=1000)
+    reason = text("Why the contribution is reversed.", REASON)
     effective_on = effective_on()
 
 
@@ -315,8 +365,8 @@ class AssetIn(InputSerializer):
     asset_id = identifier("Default: a new UUID.", required=False)
     sponsor = slug("The sponsoring consortium's slug (its deal team may register).")
     kind = choice(ASSET_KINDS, "data_centre or energy_facility.")
-    name = text("The asset's name.")
-    location = text("Where it is.")
+    name = text("The asset's name.", NAME)
+    location = text("Where it is.", LOCATION)
     capacity_mw = DecimalStringField(help_text="Capacity in MW, a decimal string.")
     estimated_cost = amount()
     currency = currency("Of the estimated cost. Default: the sponsor's base currency.")

@@ -14,10 +14,11 @@ resolved it. Idempotency and ``If-Match`` are ``idempotency``'s (issue 5):
 - 201 answers carry the resource's key fields, ``stream``, ``version``, ``positions`` and
   ``ETag: "<version>"``. ``X-Correlation-ID`` (if sent) becomes the events' correlation id.
 - Bad input is a 400 problem (malformed JSON, wrong types, bad amounts, unknown
-  currencies, impossible dates, NUL or lone surrogates anywhere in the body); bodies above
-  ``DATA_UPLOAD_MAX_MEMORY_SIZE`` are 413. An unknown consortium or asset in the URL is
-  404; a broken rule is 422, and so is an unknown call, commitment, facility,
-  contribution or partner (the command is refused).
+  currencies, impossible dates, text over its limit, NUL, lone surrogates or other
+  control characters anywhere in the body); bodies above ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+  are 413. An unknown consortium or asset in the URL, or a slug or asset id that none
+  could have, is 404; a broken rule is 422, and so is an unknown call, commitment,
+  facility, contribution or partner (the command is refused).
 
 Extension of the published contract: ``POST consortia/{slug}/capital-calls/{id}/
 contributions/{contribution}/reverse/`` (finance) reverses a contribution.
@@ -52,6 +53,7 @@ from consortium.api.errors import PROBLEM, check_path_ids
 from consortium.api.read_serializers import ProblemSerializer
 from consortium.domain.commands import Amount
 from consortium.domain.errors import DomainError
+from consortium.domain.identifiers import unstorable
 from consortium.domain.money import Percent
 from consortium.domain.values import Holder
 from consortium.streams import load_asset
@@ -86,16 +88,14 @@ def _holder(value: Body) -> Holder:
 
 
 def _check_text(value: Any, where: str = "") -> None:
-    """Refuse NUL and lone surrogates anywhere in the body, keys included (400)."""
+    """Refuse, anywhere in the body (keys and fields the command ignores included), what
+    no text may hold (``identifiers.unstorable``: NUL, lone surrogates, control characters
+    other than tab, LF and CR), as a 400 naming where; each text field's own kind (one
+    line, its limit) is its serializer field's to check."""
     if isinstance(value, str):
-        if "\x00" in value:
-            raise exceptions.ValidationError({where or "body": ["NUL characters are not allowed."]})
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise exceptions.ValidationError(
-                {where or "body": ["Lone surrogate characters are not allowed."]}
-            ) from None
+        fault = unstorable(value, multiline=True)
+        if fault is not None:
+            raise exceptions.ValidationError({where or "body": [f"This text {fault}; remove it."]})
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_text(key, where or "body")
@@ -209,7 +209,7 @@ _ERRORS = {
 _HEADERS = [
     OpenApiParameter(
         "Idempotency-Key",
-        {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
+        {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$", "maxLength": 255},
         OpenApiParameter.HEADER,
         description="Per client. A repeat replays the first answer "
         "(`Idempotent-Replayed: true`); the same key with another body is 422.",
@@ -223,9 +223,10 @@ _HEADERS = [
     ),
     OpenApiParameter(
         "X-Correlation-ID",
-        str,
+        {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$", "maxLength": 255},
         OpenApiParameter.HEADER,
-        description="Recorded as the events' correlation id.",
+        description="Recorded as the events' correlation id: 1 to 255 visible ASCII "
+        "characters (else 400).",
     ),
 ]
 

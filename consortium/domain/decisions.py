@@ -70,12 +70,19 @@ from consortium.domain.events import (
 )
 from consortium.domain.fx import to_base
 from consortium.domain.identifiers import (
+    BANK_REFERENCE,
+    LOCATION,
+    NAME,
+    OPTIONAL_REASON,
+    PURPOSE,
+    REASON,
     check_choice,
     check_date,
     check_identifier,
     check_person,
     check_slug,
     check_text,
+    shown,
 )
 from consortium.domain.money import Money, Percent, minor_digits
 from consortium.domain.positions import signed_equity_by_partner, unfunded_by_partner
@@ -149,7 +156,7 @@ def decide_form_consortium(state: ConsortiumState, command: FormConsortium) -> l
         raise AlreadyExists(
             f"Consortium {state.slug!r} was already formed on {state.formed_on}.", field="slug"
         )
-    name = check_text(command.name, field="name", what="The consortium's name", max_length=200)
+    name = check_text(command.name, field="name", what="The consortium's name", kind=NAME)
     slug = check_slug(command.slug, field="slug", what="The consortium's slug")
     minor_digits(command.base_currency)
     on = check_effective_on(command.effective_on, None, "")
@@ -185,7 +192,7 @@ def decide_admit_partner(state: ConsortiumState, command: AdmitPartner) -> list[
         )
     if existing is not None:
         check_not_before(on, existing.withdrew_on, f"{existing.name}'s withdrawal")
-    name = check_text(command.name, field="name", what="The partner's name", max_length=200)
+    name = check_text(command.name, field="name", what="The partner's name", kind=NAME)
     role = check_choice(command.role, ROLES, field="role", what="A partner's role")
     return [PartnerAdmitted(org, name, role)]
 
@@ -204,10 +211,12 @@ def decide_change_partner_role(state: ConsortiumState, command: ChangePartnerRol
 
 def decide_withdraw_partner(state: ConsortiumState, command: WithdrawPartner) -> list[Event]:
     on = _start(state, command.effective_on)
+    reason = check_text(
+        command.reason, field="reason", what="The reason for withdrawing", kind=OPTIONAL_REASON
+    )
     partner = check_partner(state, command.organisation_id)
     check_not_before(on, partner.role_changed_on, f"{partner.name}'s current role took effect")
     check_no_open_positions(state, partner)
-    reason = command.reason.strip() if isinstance(command.reason, str) else ""
     return [PartnerWithdrew(partner.organisation_id, reason)]
 
 
@@ -294,7 +303,7 @@ def decide_prepare_capital_call(state: ConsortiumState, command: PrepareCapitalC
     amount = check_base_currency(state, command.amount, "A capital call")
     due_on = check_date(command.due_on, field="due_on", what="The due date")
     check_not_before(due_on, on, "the call's own date", field="due_on")
-    purpose = check_text(command.purpose, field="purpose", what="The purpose", max_length=1000)
+    purpose = check_text(command.purpose, field="purpose", what="The purpose", kind=PURPOSE)
     preparer = check_person(command.prepared_by, field="prepared_by", what="The preparer")
     check_call_within_unfunded(state, amount)
     return [CapitalCallPrepared(call_id, amount, due_on, purpose, preparer)]
@@ -342,7 +351,9 @@ def decide_cancel_capital_call(state: ConsortiumState, command: CancelCapitalCal
     check_call_status(call, ("draft", "approved"), "cancelled")
     last_change = call.approved_on or call.prepared_on
     check_not_before(on, last_change, f"capital call {call.call_id!r} was last changed")
-    reason = check_text(command.reason, field="reason", what="The reason for cancelling")
+    reason = check_text(
+        command.reason, field="reason", what="The reason for cancelling", kind=REASON
+    )
     return [CapitalCallCancelled(call.call_id, reason)]
 
 
@@ -362,11 +373,16 @@ def decide_receive_contribution(
     check_not_before(on, call.issued_on, f"capital call {call.call_id!r} was issued")
     org = command.organisation_id
     if org not in state.partners:
-        raise NotAPartner(f"{org!r} is not a partner of {state.name}.", field="organisation_id")
+        raise NotAPartner(
+            f"{shown(org)} is not a partner of {state.name}.", field="organisation_id"
+        )
     amount = check_base_currency(state, command.amount, "A contribution")
     check_within_owed(state, call, org, amount)
     reference = check_text(
-        command.bank_reference, field="bank_reference", what="The bank reference", max_length=200
+        command.bank_reference,
+        field="bank_reference",
+        what="The bank reference",
+        kind=BANK_REFERENCE,
     )
     return [ContributionReceived(contribution_id, call.call_id, org, amount, on, reference)]
 
@@ -379,7 +395,9 @@ def decide_reverse_contribution(
     check_not_before(
         on, contribution.received_on, f"contribution {contribution.contribution_id!r} was received"
     )
-    reason = check_text(command.reason, field="reason", what="The reason for the reversal")
+    reason = check_text(
+        command.reason, field="reason", what="The reason for the reversal", kind=REASON
+    )
     return [ContributionReversed(contribution.contribution_id, reason)]
 
 
@@ -394,7 +412,7 @@ def decide_arrange_debt_facility(
         command.facility_id, field="facility_id", what="A debt facility id"
     )
     check_new_id(state.facilities, facility_id, "Debt facility", field="facility_id")
-    lender = check_partner(state, command.lender)
+    lender = check_partner(state, command.lender, field="lender")
     check_not_before(on, lender.admitted_on, f"{lender.name}'s admission")
     check_not_advisor(lender, "lend to the consortium")
     amount = check_positive(command.amount, "A debt facility")
@@ -481,13 +499,13 @@ def decide_register_asset(
     formed_on = check_formed(sponsor)
     if sponsor.slug != command.sponsor:
         raise InvalidInput(
-            f"The sponsor {command.sponsor!r} is not the consortium {sponsor.slug!r}.",
+            f"The sponsor {shown(command.sponsor)} is not the consortium {sponsor.slug!r}.",
             field="sponsor",
         )
     on = check_effective_on(command.effective_on, formed_on, f"{sponsor.name}'s formation")
     kind = check_choice(command.kind, ASSET_KINDS, field="kind", what="An asset's kind")
-    name = check_text(command.name, field="name", what="The asset's name", max_length=200)
-    location = check_text(command.location, field="location", what="The location", max_length=200)
+    name = check_text(command.name, field="name", what="The asset's name", kind=NAME)
+    location = check_text(command.location, field="location", what="The location", kind=LOCATION)
     capacity = check_capacity(command.capacity_mw)
     cost = check_positive(command.estimated_cost, "The estimated cost", field="estimated_cost")
     base_cost, rate = _in_base(sponsor, cost, on)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, Final, Self
 
 from consortium.domain.codec import decode_fields, encode_fields
+from consortium.domain.identifiers import check_identifier, check_slug
 from consortium.domain.money import Money, Percent
 from consortium.domain.values import Allocation, Holder, Tranche
 from consortium.domain.vocabulary import (
@@ -24,13 +25,16 @@ ASSET_STREAM_PREFIX: Final = "asset-"
 
 
 def consortium_stream_id(slug: str) -> str:
-    """The ledger stream of one consortium: `consortium-<slug>`."""
-    return f"{CONSORTIUM_STREAM_PREFIX}{slug}"
+    """The ledger stream of one consortium: `consortium-<slug>`. A slug no consortium can
+    have is ``InvalidInput`` (field ``slug``) here, before any ledger read or append."""
+    return f"{CONSORTIUM_STREAM_PREFIX}{check_slug(slug, field='slug', what='A consortium slug')}"
 
 
 def asset_stream_id(asset_id: str) -> str:
-    """The ledger stream of one asset: `asset-<id>`."""
-    return f"{ASSET_STREAM_PREFIX}{asset_id}"
+    """The ledger stream of one asset: `asset-<id>`; an id no asset can have is
+    ``InvalidInput`` (field ``asset_id``)."""
+    checked = check_identifier(asset_id, field="asset_id", what="An asset id")
+    return f"{ASSET_STREAM_PREFIX}{checked}"
 
 
 class Event:

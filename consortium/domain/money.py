@@ -12,6 +12,7 @@ from consortium.domain.errors import (
     InvalidPercent,
     MalformedAmount,
 )
+from consortium.domain.identifiers import shown
 
 # ISO 4217 minor-unit digits of the currencies the service accepts.
 MINOR_UNITS: dict[str, int] = {
@@ -59,7 +60,7 @@ def minor_digits(currency: str) -> int:
     """Return the ISO 4217 minor-unit digits of `currency`, or raise InvalidCurrency."""
     if not isinstance(currency, str) or currency not in MINOR_UNITS:
         raise InvalidCurrency(
-            f"{currency!r} is not a supported ISO 4217 currency code "
+            f"{shown(currency)} is not a supported ISO 4217 currency code "
             f"(use one of {', '.join(sorted(MINOR_UNITS))}).",
             field="currency",
         )
@@ -77,9 +78,9 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
     try:
         number = Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation:
-        raise InvalidAmount(f"{value!r} is not a decimal number.", field=field) from None
+        raise InvalidAmount(f"{shown(value)} is not a decimal number.", field=field) from None
     if not number.is_finite():
-        raise InvalidAmount(f"{value!r} is not a finite number.", field=field)
+        raise InvalidAmount(f"{shown(value)} is not a finite number.", field=field)
     return number
 
 

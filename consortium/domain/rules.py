@@ -35,7 +35,7 @@ from consortium.domain.errors import (
     UnknownConsortium,
     WithdrawAfterCalled,
 )
-from consortium.domain.identifiers import check_date, check_person, same_person
+from consortium.domain.identifiers import check_date, check_person, same_person, shown
 from consortium.domain.money import HUNDRED, Money, Percent, format_minor, format_percent
 from consortium.domain.positions import total_unfunded_minor, unfunded_minor
 from consortium.domain.state import (
@@ -101,19 +101,21 @@ def check_new_id(existing: Collection[str], key: str, what: str, *, field: str) 
         raise AlreadyExists(f"{what} {key!r} is already recorded; use a new id.", field=field)
 
 
-def check_partner(state: ConsortiumState, organisation_id: str) -> PartnerState:
+def check_partner(
+    state: ConsortiumState, organisation_id: str, *, field: str = "organisation_id"
+) -> PartnerState:
     """An admitted partner that has not withdrawn."""
     partner = state.partners.get(organisation_id)
     if partner is None:
         raise NotAPartner(
-            f"{organisation_id!r} is not a partner of {state.name}; admit it first.",
-            field="organisation_id",
+            f"{shown(organisation_id)} is not a partner of {state.name}; admit it first.",
+            field=field,
         )
     if not partner.is_active:
         raise NotAPartner(
             f"{partner.name} withdrew from {state.name} on {partner.withdrew_on}; "
             "admit it again first.",
-            field="organisation_id",
+            field=field,
         )
     return partner
 
@@ -221,7 +223,7 @@ def check_rate(state: ConsortiumState, currency: str, rate: object) -> Decimal:
     if checked is None:
         raise InvalidAmount(
             f"An FX rate must be a positive decimal with at most {MAX_RATE_PLACES} decimal "
-            f"places; got {rate!r}.",
+            f"places; got {shown(rate)}.",
             field="rate",
         )
     return checked
@@ -231,7 +233,8 @@ def check_capacity(capacity: object) -> Decimal:
     checked = _bounded_decimal(capacity, 3, MAX_CAPACITY_MW)
     if checked is None:
         raise InvalidAmount(
-            f"Capacity must be a positive number of MW with at most 3 decimals; got {capacity!r}.",
+            "Capacity must be a positive number of MW with at most 3 decimals; "
+            f"got {shown(capacity)}.",
             field="capacity_mw",
         )
     return checked
@@ -264,7 +267,7 @@ def check_tranches(state: ConsortiumState, target: Money, tranches: tuple[Tranch
 def check_commitment(state: ConsortiumState, commitment_id: str) -> CommitmentState:
     commitment = state.commitments.get(commitment_id)
     if commitment is None:
-        raise NotFound(f"No commitment {commitment_id!r} is recorded.", field="commitment_id")
+        raise NotFound(f"No commitment {shown(commitment_id)} is recorded.", field="commitment_id")
     return commitment
 
 
@@ -312,7 +315,7 @@ def check_amend_not_below_called(commitment: CommitmentState, amount: Money) -> 
 def check_call(state: ConsortiumState, call_id: str) -> CallState:
     call = state.calls.get(call_id)
     if call is None:
-        raise NotFound(f"No capital call {call_id!r} is recorded.", field="call_id")
+        raise NotFound(f"No capital call {shown(call_id)} is recorded.", field="call_id")
     return call
 
 
@@ -373,11 +376,13 @@ def check_contribution(
     received on that capital call."""
     contribution = state.contributions.get(contribution_id)
     if contribution is None:
-        raise NotFound(f"No contribution {contribution_id!r} is recorded.", field="contribution_id")
+        raise NotFound(
+            f"No contribution {shown(contribution_id)} is recorded.", field="contribution_id"
+        )
     if call_id is not None and contribution.call_id != call_id:
         raise ContributionOnAnotherCall(
             f"Contribution {contribution_id!r} was received on capital call "
-            f"{contribution.call_id!r}, not {call_id!r}.",
+            f"{contribution.call_id!r}, not {shown(call_id)}.",
             field="contribution_id",
         )
     if contribution.reversed_on is not None:
@@ -406,7 +411,7 @@ def check_unfunded_of(state: ConsortiumState, organisation_id: str, allocation: 
 def check_facility(state: ConsortiumState, facility_id: str) -> FacilityState:
     facility = state.facilities.get(facility_id)
     if facility is None:
-        raise NotFound(f"No debt facility {facility_id!r} is recorded.", field="facility_id")
+        raise NotFound(f"No debt facility {shown(facility_id)} is recorded.", field="facility_id")
     return facility
 
 
@@ -446,7 +451,7 @@ def check_repayment_within_drawn(facility: FacilityState, amount: Money) -> None
 
 def check_registered(asset: AssetState, asset_id: str) -> date:
     if asset.registered_on is None or asset.asset_id != asset_id:
-        raise UnknownAsset(f"No asset {asset_id!r} is registered.", field="asset_id")
+        raise UnknownAsset(f"No asset {shown(asset_id)} is registered.", field="asset_id")
     return asset.registered_on
 
 
