@@ -68,9 +68,9 @@ MECHANISMS: dict[str, Mechanism] = {
         ),
         Mechanism(
             "debounced-triggers",
-            "Appends within a few milliseconds share one queued projection catch-up, sent "
-            "from a background thread; off, each append queues its own catch-up.",
-            "ledger.projections.triggers",
+            "Appends within a few milliseconds share one queued projection catch-up (one "
+            "outbox entry, sent by its thread); off, each append queues its own catch-up.",
+            "ledger.projections.triggers, ledger.queueing",
             "bench/api.py (3) POST commitments/: writes per second",
         ),
     )
