@@ -73,6 +73,14 @@ MECHANISMS: dict[str, Mechanism] = {
             "ledger.projections.triggers",
             "bench/api.py (3) POST commitments/: writes per second",
         ),
+        Mechanism(
+            "rebuild-gc-pause",
+            "A projection rebuild runs with the garbage collector paused (reference "
+            "counting still frees what it drops); off, the collector walks the rebuild's "
+            "whole folded state again and again as its batches allocate.",
+            "ledger.projections.runner.rebuild_many",
+            "bench/projections.py (b) rebuild: events per second",
+        ),
     )
 }
 
