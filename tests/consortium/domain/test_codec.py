@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -46,7 +47,7 @@ def both(cls: type[Event], data: Any) -> tuple[Any, Any]:
     return direct, general
 
 
-def mutate(stored: Any, draw: st.DrawFn) -> Any:
+def mutate(stored: Any, draw: Callable[..., Any]) -> Any:
     """Replace, drop or add one value somewhere in ``stored`` (a JSON document)."""
     if isinstance(stored, dict) and stored:
         key = draw(st.sampled_from(sorted(stored)))
