@@ -10,7 +10,10 @@ Every mechanism of ``ledger.speed`` can be switched off with ``CONSORTIUM_SPEED_
 seeds one scratch database (the demo, as ``bench/api.py`` does), then for each mechanism
 starts gunicorn and a real Celery worker with the mechanism on and off in turn (the order
 alternating from pair to pair, so drift in the machine falls on both sides alike) and runs
-the ``bench/api.py`` case whose figure the mechanism is meant to move. It prints each
+the ``bench/api.py`` case whose figure the mechanism is meant to move. A rebuild mechanism
+is measured instead by ``bench/projections.py`` (b), the rebuild of every projection, each
+run in a fresh process, on ``--rebuild-consortia`` consortia of 10,000 events of its
+realistic mix, added to the scratch database once, after the HTTP cases. It prints each
 side's runs, their medians, the gain (median with / median without, or the reverse for a
 latency) and the spread of the runs (largest minus smallest, over the median, on both
 sides); a mechanism is worth its code only if its gain exceeds that spread.
@@ -22,6 +25,7 @@ import argparse
 import dataclasses
 import os
 import statistics
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -39,7 +43,7 @@ class Probe:
     """The case that shows a mechanism's worth, and which figure of it to read."""
 
     case: str
-    make: Callable[[], api.Request]
+    make: Callable[[], api.Request] | None  # None: a rebuild; the figure is events per second
     rate: int | None = None  # open loop at this rate: the figure is the p99 (lower is better)
 
 
@@ -51,7 +55,48 @@ def _probes() -> dict[str, Probe]:
         "rendered-answers": Probe("(4) GET consortia/aip/progress/", api.progress),
         "gc-freeze": Probe("(6) POST commitments/ at 100/s", api.write, rate=100),
         "debounced-triggers": Probe("(3) POST commitments/", api.write),
+        "rebuild-gc-pause": Probe(REBUILD_CASE, None),
+        "direct-decoders": Probe(REBUILD_CASE, None),
     }
+
+
+REBUILD_CASE = "bench/projections.py (b) rebuild"
+REBUILD_EVENTS_EACH = 10_000
+
+
+def build_rebuild_ledger(consortia: int, events_each: int) -> None:
+    """The consortia a rebuild probe rebuilds (``bench/projections.py``'s mix)."""
+    from bench.commands import build_large
+
+    for number in range(consortia):
+        build_large(f"mech-{number:03d}", events_each, 1000, "bench.preparer", "bench.approver")
+
+
+def rebuild_rate(url: str) -> float:
+    """One rebuild of every projection in a fresh process: its events per second."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--rebuild-run", url],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+    )
+    return float(done.stdout.split()[-1])
+
+
+def rebuild_run(url: str) -> int:
+    """``--rebuild-run``: rebuild in this process and print its events per second last."""
+    _common.setup_django(url)
+    from django.db import connection
+
+    from bench.projections import rebuild_all
+
+    try:
+        events, seconds = rebuild_all()
+    finally:
+        connection.close()
+    print(f"{events / seconds:.1f}")
+    return 0
 
 
 @dataclasses.dataclass
@@ -84,6 +129,9 @@ def measure(url: str, key: str, name: str, probe: Probe, pairs: int, sizes: api.
         order = (True, False) if number % 2 == 0 else (False, True)
         for enabled in order:
             os.environ["CONSORTIUM_SPEED_OFF"] = "" if enabled else name
+            if probe.make is None:
+                (sides.on if enabled else sides.off).append(rebuild_rate(url))
+                continue
             with api.servers(url, key, sizes.workers, sizes.threads) as (server, worker):
                 pids = (server.process.pid, worker.process.pid)
                 if probe.rate is not None:  # run_case warms only closed-loop cases
@@ -113,7 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each run")
     parser.add_argument("--smoke", action="store_true", help="one short pair of one mechanism")
+    parser.add_argument(
+        "--rebuild-consortia", type=int, default=3, help="consortia for the rebuild probes"
+    )
+    parser.add_argument("--rebuild-run", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.rebuild_run:
+        return rebuild_run(args.rebuild_run)
     probes = _probes()
     names = args.only or list(probes)
     unknown = sorted(set(names) - set(probes))
@@ -121,9 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown mechanism(s) {', '.join(unknown)}; choose from {', '.join(probes)}")
     pairs = args.pairs
     sizes = api.Sizes(args.clients, args.seconds, 1.0, 100, args.seconds, False)
+    rebuild_sizes = (args.rebuild_consortia, REBUILD_EVENTS_EACH)
     if args.smoke:
         names, pairs = names[:1], 1
         sizes = api.Sizes(4, 0.5, 0.2, 100, 0.5, False)
+        rebuild_sizes = (1, 300)
     os.environ.update(api.SERVER_ENV)
     with _common.scratch_database() as url:
         _common.flush_bench_broker()
@@ -134,7 +190,12 @@ def main(argv: list[str] | None = None) -> int:
             key = api.prepare(url)
             connection.close()
             results = {}
-            for name in names:
+            built = False
+            for name in sorted(names, key=lambda name: probes[name].make is None):
+                if probes[name].make is None and not built:
+                    build_rebuild_ledger(*rebuild_sizes)
+                    connection.close()
+                    built = True
                 print(f"{name}: {pairs} pairs of {probes[name].case}", flush=True)
                 results[name] = measure(url, key, name, probes[name], pairs, sizes)
         finally:
@@ -142,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name, sides in results.items():
         unit = "p99 ms" if sides.lower_is_better else "2xx/s"
+        if probes[name].make is None:
+            unit = "events/s"
         gain, spread = sides.gain(), sides.spread()
         rows.append(
             [

@@ -73,6 +73,22 @@ MECHANISMS: dict[str, Mechanism] = {
             "ledger.projections.triggers, ledger.queueing",
             "bench/api.py (3) POST commitments/: writes per second",
         ),
+        Mechanism(
+            "rebuild-gc-pause",
+            "A projection rebuild runs with the garbage collector paused (reference "
+            "counting still frees what it drops); off, the collector walks the rebuild's "
+            "whole folded state again and again as its batches allocate.",
+            "ledger.projections.runner.rebuild_many",
+            "bench/projections.py (b) rebuild: events per second",
+        ),
+        Mechanism(
+            "direct-decoders",
+            "Each event class is decoded by one generated straight-line function, which "
+            "hands anything unexpected to the general decoder; off, every field goes "
+            "through the general decoder's per-field functions.",
+            "consortium.domain.codec (switched at start-up: consortium.apps)",
+            "bench/projections.py (b) rebuild: events per second",
+        ),
     )
 }
 

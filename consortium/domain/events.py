@@ -50,7 +50,7 @@ class Event:
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Self:
         """Rebuild the event from `to_data()` output; round-trips exactly."""
-        return decode_fields(cls, dict(data))
+        return decode_fields(cls, data if type(data) is dict else dict(data))
 
 
 @dataclass(frozen=True, slots=True)
