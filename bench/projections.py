@@ -14,7 +14,7 @@ data centres with stakes held by the consortia and their partners. Then, in one 
 
 (a) raw psycopg: a keyset-paged sequential read of every event (jsonb parsed);
 (b) ``rebuild_projections`` of every consortium projection into a new generation and the
-    switch, in events per second of the ledger (the target: at least 0.3 of (a));
+    switch, in events per second of the ledger (the target: at least 0.4 of (a));
 (c) with a real Celery worker on Redis: commands at ``--rate`` per second (through the
     services) and the lag from each commit until the consortium projection's checkpoint
     (fundraising, positions, calls) has passed it, p50 and p99 (the target: p99 under 250 ms).
@@ -52,7 +52,7 @@ import psycopg  # noqa: E402
 from bench.commands import build_large, percentile  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-READ_TARGET = 0.3
+READ_TARGET = 0.4
 LAG_TARGET_MS = 250.0
 
 
@@ -250,6 +250,23 @@ class Worker:
         Path(self.log.name).unlink(missing_ok=True)
 
 
+def _wait_until_worker_idle(timeout: float = 120) -> None:
+    """Until the bench's queue is empty and the worker answers that it runs no task (a
+    solo worker answers control messages only between tasks)."""
+    import redis
+    from celery import current_app
+
+    queue = redis.Redis.from_url(_common.bench_broker_url())
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if queue.llen("celery") == 0:
+            active = current_app.control.inspect(timeout=1.0).active()
+            if active and not any(active.values()) and queue.llen("celery") == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError("The worker was still busy after the warm-up")
+
+
 def measure_lag(url: str, slugs: list[str], sizes: Sizes) -> list[float]:
     """Commands at ``rate``/s; the lag from each commit to the ``consortium`` checkpoint."""
     from django.contrib.auth import get_user_model
@@ -313,6 +330,9 @@ def measure_lag(url: str, slugs: list[str], sizes: Sizes) -> list[float]:
             if row and row[0]:
                 break
             time.sleep(0.05)
+    # The warm-up may have queued snapshot saves (a stream crossed a save boundary), which
+    # a solo worker runs between catch-ups: wait until it is idle with nothing queued.
+    _wait_until_worker_idle()
     time.sleep(1)
     watcher.start()
     interval, count = 1.0 / sizes.rate, int(sizes.rate * sizes.seconds)
