@@ -56,7 +56,6 @@ def _probes() -> dict[str, Probe]:
         "gc-freeze": Probe("(6) POST commitments/ at 100/s", api.write, rate=100),
         "debounced-triggers": Probe("(3) POST commitments/", api.write),
         "rebuild-gc-pause": Probe(REBUILD_CASE, None),
-        "direct-decoders": Probe(REBUILD_CASE, None),
     }
 
 

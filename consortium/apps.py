@@ -11,7 +11,3 @@ class ConsortiumConfig(AppConfig):
     def ready(self) -> None:
         import consortium.api.schema  # (registers the OpenAPI auth scheme)
         import consortium.projections  # noqa: F401  (registers the projections)
-        from consortium.domain import codec
-        from ledger import speed
-
-        codec.use_direct_decoders(speed.enabled("direct-decoders"))

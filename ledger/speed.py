@@ -81,14 +81,6 @@ MECHANISMS: dict[str, Mechanism] = {
             "ledger.projections.runner.rebuild_many",
             "bench/projections.py (b) rebuild: events per second",
         ),
-        Mechanism(
-            "direct-decoders",
-            "Each event class is decoded by one generated straight-line function, which "
-            "hands anything unexpected to the general decoder; off, every field goes "
-            "through the general decoder's per-field functions.",
-            "consortium.domain.codec (switched at start-up: consortium.apps)",
-            "bench/projections.py (b) rebuild: events per second",
-        ),
     )
 }
 

@@ -1,15 +1,4 @@
-"""Turns event dataclasses into JSON-safe dicts and back, exactly (no floats anywhere).
-
-Decoding runs once per event folded, so it is compiled per class. The general decoder
-(``_decoder``) is built from the type hints as a list of per-field functions; it checks
-everything and says what is wrong. By default each class also gets a *direct* decoder:
-the same checks written out as one straight-line function (generated source, like
-``dataclasses`` generates ``__init__``), with no call per field. Any doubt in it (a
-type that is not exactly the expected one, a missing key, a value the constructors
-refuse) hands the whole object to the general decoder, which then answers exactly as it
-would have alone: the direct decoder only ever returns what the general one returns.
-``use_direct_decoders(False)`` turns it off (``direct-decoders`` in ``ledger.speed``).
-"""
+"""Turns event dataclasses into JSON-safe dicts and back, exactly (no floats anywhere)."""
 
 from __future__ import annotations
 
@@ -59,18 +48,10 @@ def encode_fields(obj: object) -> dict[str, Any]:
 Decoder = Callable[[Any], Any]
 
 
-_DIRECT = [True]
-
-
-def use_direct_decoders(on: bool) -> None:
-    """Decode through the straight-line decoders (the default), or only the general ones."""
-    _DIRECT[0] = on
-
-
 def decode_fields(cls: type[T], data: Any) -> T:
     """Rebuild a dataclass from encoded data; missing fields take their defaults."""
     klass: type = cls
-    result: T = (_direct(klass) if _DIRECT[0] else _decoder(klass))(data)
+    result: T = _decoder(klass)(data)
     return result
 
 
@@ -167,121 +148,3 @@ def _decimal(raw: Any, where: str) -> Decimal:
     if not number.is_finite():
         raise DecodeError(f"{where}: {raw!r} is not finite.")
     return number
-
-
-# --- direct decoders ----------------------------------------------------------------------
-
-
-class _Unsure(Exception):
-    """The direct decoder leaves this object to the general one."""
-
-
-@cache
-def _direct(cls: type) -> Decoder:
-    """``cls``'s direct decoder: its strict function, the general decoder on any doubt."""
-    strict, general = _strict(cls), _decoder(cls)
-
-    def decode(data: Any) -> Any:
-        try:
-            return strict(data)
-        except Exception:  # the general decoder decides, and explains any fault
-            return general(data)
-
-    return decode
-
-
-@cache
-def _strict(cls: type) -> Decoder:
-    """One generated function that decodes ``cls`` or raises (anything) when unsure.
-
-    The source is built from the class's field names (identifiers) and fixed templates;
-    every value it needs (the class, the allowed literals, nested decoders) is passed in
-    as a name of its namespace, never written into the text.
-    """
-    hints = get_type_hints(cls)
-    namespace: dict[str, Any] = {
-        "_cls": cls,
-        "_names": frozenset(hints),
-        "_Unsure": _Unsure,
-        "_Decimal": Decimal,
-        "_fromiso": date.fromisoformat,
-        "_money": Money.from_stored,
-        "_Percent": Percent,
-    }
-    lines = [
-        "def strict(data):",
-        "    if type(data) is not dict or not data.keys() <= _names:",
-        "        raise _Unsure",
-    ]
-    arguments: list[str] = []
-    optional = False
-    for number, f in enumerate(fields(cls)):
-        body = _field_code(hints[f.name], f"_{number}", f"{cls.__name__}.{f.name}", namespace)
-        if f.default is MISSING and f.default_factory is MISSING:
-            lines += [f"    value = data[{f.name!r}]", *[f"    {line}" for line in body]]
-            lines.append(f"    field{number} = value")
-            arguments.append(f"{f.name}=field{number}")
-        else:  # absent: the dataclass's default
-            if not optional:
-                lines.append("    kwargs = {}")
-                optional = True
-            lines += [f"    if {f.name!r} in data:", f"        value = data[{f.name!r}]"]
-            lines += [f"        {line}" for line in body]
-            lines.append(f"        kwargs[{f.name!r}] = value")
-    if optional:
-        arguments.append("**kwargs")
-    lines.append(f"    return _cls({', '.join(arguments)})")
-    exec("\n".join(lines), namespace)  # noqa: S102  (the source: see the docstring)
-    strict: Decoder = namespace["strict"]
-    return strict
-
-
-def _field_code(hint: Any, key: str, where: str, namespace: dict[str, Any]) -> list[str]:
-    """Statements that turn ``value`` into the field's value in place, or raise."""
-    origin = get_origin(hint)
-    if origin is Union or origin is types.UnionType:
-        (inner,) = [arg for arg in get_args(hint) if arg is not type(None)]
-        return [
-            "if value is not None:",
-            *[f"    {line}" for line in _field_code(inner, key, where, namespace)],
-        ]
-    if origin is Literal:
-        namespace[f"_allowed{key}"] = get_args(hint)
-        return [f"if value not in _allowed{key}:", "    raise _Unsure"]
-    if hint is str or hint is bool:
-        return [f"if type(value) is not {hint.__name__}:", "    raise _Unsure"]
-    if hint is Decimal:
-        return [
-            "if type(value) is not str:",
-            "    raise _Unsure",
-            "value = _Decimal(value)",
-            "if not value.is_finite():",
-            "    raise _Unsure",
-        ]
-    if hint is date:
-        return ["if type(value) is not str:", "    raise _Unsure", "value = _fromiso(value)"]
-    if hint is Money:
-        return [
-            "if type(value) is not dict:",
-            "    raise _Unsure",
-            "amount, currency = value.get('amount'), value.get('currency')",
-            "if type(amount) is not str or type(currency) is not str:",
-            "    raise _Unsure",
-            "value = _money(amount, currency)",
-        ]
-    if hint is Percent:
-        return [*_field_code(Decimal, key, where, namespace), "value = _Percent(value)"]
-    if isinstance(hint, type) and is_dataclass(hint):
-        namespace[f"_nested{key}"] = _strict(hint)
-        return [f"value = _nested{key}(value)"]
-    if origin is tuple and len(get_args(hint)) == 2 and get_args(hint)[1] is Ellipsis:
-        item = get_args(hint)[0]
-        if isinstance(item, type) and is_dataclass(item):
-            namespace[f"_item{key}"] = _strict(item)
-            return [
-                "if type(value) is not list:",
-                "    raise _Unsure",
-                f"value = tuple([_item{key}(item) for item in value])",
-            ]
-    namespace[f"_general{key}"] = _compile(hint, where)  # anything else: its general decoder
-    return [f"value = _general{key}(value)"]
