@@ -37,19 +37,10 @@ IF_LOST = "the sweep will catch up."
 
 def on_events_appended(sender: Any, **kwargs: Any) -> None:
     """Receiver of ``ledger.signals.events_appended`` (sent after commit)."""
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        runner.catch_up_all(wait=True)
-        return
     if speed.enabled("debounced-triggers"):
-        queueing.publish(
-            queueing.CATCH_UP_PROJECTIONS,
-            what=WHAT,
-            if_lost=IF_LOST,
-            logger=log,
-            key=PENDING_KEY,
-            once=PENDING_KEY,
-            once_seconds=PENDING_SECONDS,
-        )
+        request_catch_up()
+    elif settings.CELERY_TASK_ALWAYS_EAGER:
+        runner.catch_up_all(wait=True)
     else:
         queueing.publish(queueing.CATCH_UP_PROJECTIONS, what=WHAT, if_lost=IF_LOST, logger=log)
 
@@ -60,8 +51,9 @@ def drain(timeout: float = 5.0) -> bool:
 
 
 def request_catch_up() -> None:
-    """Queue one catch-up of every projection unless one is already queued (a task that
-    hands over to a fresh one calls it; it goes through the outbox like every publish)."""
+    """Queue one catch-up of every projection unless one is already queued (appends call
+    it, and a task that hands over to a fresh one; it goes through the outbox like every
+    publish). On the embedded default, catch up here and now."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         runner.catch_up_all(wait=True)
         return
