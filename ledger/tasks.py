@@ -96,4 +96,7 @@ def rebuild_projection(self: object, name: str, generation: int | None = None) -
             left,
         )
 
-    runner.rebuild(name, progress=progress)
+    try:
+        runner.rebuild(name, progress=progress)
+    except runner.RebuildBusy as busy:  # a redelivered message meeting the resumed rebuild
+        log.info("%s", busy)

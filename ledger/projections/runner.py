@@ -34,7 +34,12 @@
   (its own caches), committing its progress every batch, so a crash leaves the live
   generation untouched and the rebuild resumable; once caught up with the head it
   switches the live generation in one transaction and deletes the old rows. Readers see
-  the old generation until the switch.
+  the old generation until the switch. **One rebuild of a projection at a time**: a
+  rebuild folds into a builder in its own memory, so a second one resuming the same
+  generation (a message redelivered after the broker's visibility timeout, meeting the
+  one the sweep resumed) would write rows from a fold that missed the other's batches.
+  A rebuild takes its projections as a catch-up does (key space 'rbld'), and one that
+  finds any of them taken appends nothing and raises ``RebuildBusy``.
 """
 
 import contextlib
@@ -247,27 +252,31 @@ def _catch_up_held(projections: Sequence[Projection], batch: int, applied: dict[
 # The first key of the runners' advisory locks ('proj'; the ledger's stream locks use
 # 'ledg'); the second is the projection name's hash.
 _LOCK_SPACE = 0x70726F6A
-_process_locks: dict[str, threading.RLock] = {}
+_REBUILD_SPACE = 0x72626C64  # 'rbld': a rebuild's hold, beside the live runner's
+_process_locks: dict[tuple[int, str], threading.RLock] = {}
 _process_locks_guard = threading.Lock()
 
 
 @contextlib.contextmanager
-def _exclusive(names: Sequence[str], *, wait: bool) -> Iterator[list[str]]:
+def _exclusive(
+    names: Sequence[str], *, wait: bool, space: int = _LOCK_SPACE
+) -> Iterator[list[str]]:
     """Take the projections ``names`` for this runner (in name order): yields those it
     got, and lets them go on leaving. Without ``wait``, one taken by another runner is
-    skipped at once; with it, waited for."""
+    skipped at once; with it, waited for. ``space``: the live runners' holds, or the
+    rebuilds'."""
     names = sorted(names)
     if connection.vendor == "postgresql":
-        held = _take_advisory(names, wait=wait)
+        held = _take_advisory(names, wait=wait, space=space)
         try:
             yield held
         finally:
-            _let_go_advisory(held)
+            _let_go_advisory(held, space=space)
         return
     locks: list[threading.RLock] = []
     with _process_locks_guard:
         for name in names:
-            locks.append(_process_locks.setdefault(name, threading.RLock()))
+            locks.append(_process_locks.setdefault((space, name), threading.RLock()))
     got = [lock.acquire(blocking=wait) for lock in locks]
     try:
         yield [name for name, ok in zip(names, got, strict=True) if ok]
@@ -277,34 +286,46 @@ def _exclusive(names: Sequence[str], *, wait: bool) -> Iterator[list[str]]:
                 lock.release()
 
 
-def _take_advisory(names: Sequence[str], *, wait: bool) -> list[str]:
+def _take_advisory(names: Sequence[str], *, wait: bool, space: int = _LOCK_SPACE) -> list[str]:
     with connection.cursor() as cursor:
         if wait:
             for name in names:
-                cursor.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", [_LOCK_SPACE, name])
+                cursor.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", [space, name])
             return list(names)
         cursor.execute(
             "SELECT name FROM unnest(%s::text[]) WITH ORDINALITY AS n(name, i) "
             "WHERE pg_try_advisory_lock(%s, hashtext(name)) ORDER BY i",
-            [list(names), _LOCK_SPACE],
+            [list(names), space],
         )
         return [row[0] for row in cursor.fetchall()]
 
 
-def _let_go_advisory(names: Sequence[str]) -> None:
+def _let_go_advisory(names: Sequence[str], *, space: int = _LOCK_SPACE) -> None:
     if not names:
         return
     try:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pg_advisory_unlock(%s, hashtext(name)) FROM unnest(%s::text[]) AS name",
-                [_LOCK_SPACE, list(names)],
+                [space, list(names)],
             )
     except DatabaseError as error:
         # A session lock outlives a failed transaction: end the session so it goes too.
         log.warning("Could not let go of projections %s (%s); closing the session.", names, error)
         if not connection.in_atomic_block:
             connection.close()
+
+
+class RebuildBusy(Exception):
+    """Another runner is rebuilding these projections; this rebuild did nothing."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = tuple(names)
+        super().__init__(
+            f"{', '.join(self.names)} {'is' if len(self.names) == 1 else 'are'} being "
+            "rebuilt by another runner (a worker, or another rebuild_projections); "
+            "nothing was done here. projections_status shows its progress."
+        )
 
 
 class _BatchFailed(Exception):
@@ -487,9 +508,19 @@ def rebuild_many(
     """Rebuild several projections reading the ledger once: each batch feeds them all.
 
     Each keeps its own checkpoint and switches in the same transaction as the others once
-    all have reached the head. Returns the number of events read.
+    all have reached the head. Returns the number of events read. Raises ``RebuildBusy``,
+    having done nothing, when another runner is rebuilding any of them.
     """
     names = sorted(set(names))  # a fixed lock order: two rebuilds never deadlock
+    with _exclusive(names, wait=False, space=_REBUILD_SPACE) as held:
+        if held != names:
+            raise RebuildBusy([name for name in names if name not in held])
+        return _rebuild_held(names, batch, progress)
+
+
+def _rebuild_held(
+    names: list[str], batch: int | None, progress: Callable[[Progress], None] | None
+) -> int:
     batch = min(batch or settings.PROJECTION_REBUILD_BATCH, store.MAX_READ_LIMIT)
     lives = {name: registry.get(name) for name in names}
     builders = {name: type(live)() for name, live in lives.items()}

@@ -176,16 +176,16 @@ def test_an_append_between_the_last_read_and_letting_go_is_not_left_behind(
     The holder's read after letting go finds it."""
     for number in range(5):
         add("early", number)
-    real_let_go: Callable[[list[str]], None] = runner._let_go_advisory
+    real_let_go: Callable[..., None] = runner._let_go_advisory
     triggered: list[runner.CatchUp] = []
 
-    def append_then_let_go(names: list[str]) -> None:
+    def append_then_let_go(names: list[str], **kwargs: Any) -> None:
         if threading.current_thread().name == "holder" and not triggered:
             add("late", 9)
             trigger = Runner("trigger")
             trigger.start()
             triggered.append(trigger.finish())
-        real_let_go(names)
+        real_let_go(names, **kwargs)
 
     monkeypatch.setattr(runner, "_let_go_advisory", append_then_let_go)
     holder = Runner("holder")
@@ -254,3 +254,50 @@ def test_runners_racing_on_one_backlog_apply_each_event_once(
     assert incremental == expected_tallies()
     runner.rebuild(NAME)
     assert tallies() == incremental
+
+
+class Rebuilder(Runner):
+    """``runner.rebuild`` of the tally in a thread of its own."""
+
+    def run(self) -> None:
+        try:
+            self.rebuilt = runner.rebuild(NAME, batch=10)
+        except BaseException as error:  # shown by the test that joins it
+            self.error = error
+        finally:
+            connection.close()
+
+
+def test_a_second_rebuild_of_a_projection_being_rebuilt_does_nothing_and_says_so(
+    gate: Gate,
+) -> None:
+    """A rebuild folds into a builder of its own; a second one on the same generation (a
+    redelivered message meeting the rebuild the sweep resumed) would write from a fold
+    that missed the first one's batches. It finds the projection taken and stops."""
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    for number in range(40):
+        add(f"s{number % 4}", number)
+    runner.catch_up_all()
+    holder = Rebuilder("holder")
+    holder.start()
+    assert gate.inside.wait(JOIN_SECONDS), "the holder never reached the tally"
+
+    second = Rebuilder("second")
+    second.start()
+    second.join(JOIN_SECONDS)
+    assert not second.is_alive(), "the second rebuild waited for the first"
+    assert isinstance(second.error, runner.RebuildBusy), second.error
+    assert second.error.names == (NAME,)
+    with pytest.raises(CommandError, match="being rebuilt by another runner"):
+        call_command("rebuild_projections", NAME)
+
+    gate.open.set()
+    holder.join(JOIN_SECONDS)
+    assert not holder.is_alive() and holder.error is None, holder.error
+    assert tallies() == expected_tallies()
+    state = ProjectionState.objects.get(name=NAME)
+    assert state.rebuild_generation is None and state.checkpoint == head()
+    runner.rebuild(NAME)  # let go: the next rebuild runs
+    assert tallies() == expected_tallies()

@@ -35,7 +35,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"{name}: rebuild queued for the workers.")
             return
         for name in names:
-            applied = runner.rebuild(name, progress=self._progress)
+            try:
+                applied = runner.rebuild(name, progress=self._progress)
+            except runner.RebuildBusy as busy:
+                raise CommandError(str(busy)) from None
             sys.stderr.write("\n")
             self.stdout.write(f"{name}: rebuilt from {applied:,} events and switched live.")
 
