@@ -140,6 +140,21 @@ def verify(
     return Report(checked, head_position, head_hash)
 
 
+def stored_bytes(event: store.RecordedEvent) -> bytes:
+    """The canonical bytes of a stored event, as its hash was computed over them."""
+    return canonical.event_bytes(
+        position=event.position,
+        stream=event.stream,
+        version=event.version,
+        type=event.type,
+        schema_version=event.schema_version,
+        data=event.data,
+        metadata=event.metadata,
+        effective_on=event.effective_on,
+        recorded_at=event.recorded_at,
+    )
+
+
 def _check(
     event: store.RecordedEvent,
     expected_position: int,
@@ -153,18 +168,7 @@ def _check(
         )
     if event.prev_hash != prev_hash:
         return "does not link to the previous event's hash"
-    encoded = canonical.event_bytes(
-        position=event.position,
-        stream=event.stream,
-        version=event.version,
-        type=event.type,
-        schema_version=event.schema_version,
-        data=event.data,
-        metadata=event.metadata,
-        effective_on=event.effective_on,
-        recorded_at=event.recorded_at,
-    )
-    if canonical.chain_hash(prev_hash, encoded) != event.hash:
+    if canonical.chain_hash(prev_hash, stored_bytes(event)) != event.hash:
         return "has a hash that does not match its contents (changed after it was written)"
     if last_recorded is not None and event.recorded_at < last_recorded:  # type: ignore[operator]
         return "was recorded earlier than the event before it"

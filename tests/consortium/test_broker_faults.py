@@ -28,7 +28,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from config.celery import app as celery_app
 from consortium import services as s
 from consortium.domain.events import consortium_stream_id
 from consortium.domain.money import Money
@@ -37,8 +36,7 @@ from ledger import queueing, states
 from ledger.models import Snapshot
 from ledger.projections import runner, triggers
 from ledger.store import head, read_stream
-from tests.ledger.test_worker import Processes, _point_celery_at
-from tests.ledger.worker_support import RedisServer, wait_until
+from tests.ledger.worker_support import Processes, RedisServer, publishing_to, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -59,32 +57,24 @@ def broker(
     """A private redis-server; this process's settings, Celery app and outbox use it."""
     server = RedisServer(tmp_path_factory.mktemp("broker-faults") / "redis.log")
     server.start()
-    saved = (celery_app.conf.get("broker_url"), celery_app.conf.get("task_always_eager"))
-    monkeypatch.setenv("CELERY_BROKER_URL", server.url)  # Celery prefers it to its conf
-    settings.CELERY_BROKER_URL = server.url
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    _point_celery_at(server.url, eager=False)
     monkeypatch.setattr(states, "SAVE_EVERY", SAVE_EVERY)
     try:
-        yield server
+        with publishing_to(server, settings, monkeypatch):
+            try:
+                yield server
+            finally:
+                if server.process is not None:  # a stopped one ignores SIGTERM
+                    os.kill(server.process.pid, signal.SIGCONT)
+                triggers.drain(timeout=15)  # nothing of this test left for the next broker
     finally:
-        try:
-            if server.process is not None:
-                os.kill(server.process.pid, signal.SIGCONT)  # a stopped one ignores SIGTERM
-            triggers.drain(timeout=15)  # nothing of this test left for the next one's broker
-            _point_celery_at(saved[0], eager=bool(saved[1]))
-        finally:
-            server.stop()
+        server.stop()
 
 
 @pytest.fixture
 def celery(broker: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Processes]:
-    processes = Processes(broker, tmp_path_factory)
-    try:
+    processes = Processes(broker, tmp_path_factory, sweep_seconds=1, stale_rebuild_seconds=2)
+    with processes.running():
         yield processes
-    finally:
-        processes.stop_all()  # before pytest-django flushes the database
-        print(processes.report())  # shown by pytest when the test failed
 
 
 def usd(amount: str) -> Money:

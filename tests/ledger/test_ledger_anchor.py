@@ -4,14 +4,13 @@ checks it, and only an anchor catches a rewrite that recomputed every later hash
 import dataclasses
 import datetime as dt
 import json
-from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from ledger import canonical
+from ledger import canonical, verification
 from ledger.store import NewEvent, append, head_state, iter_stored
 from ledger.testing.bypass import immutability_bypassed
 
@@ -29,24 +28,6 @@ def anchor_json() -> dict[str, object]:
     return document
 
 
-@pytest.fixture
-def ledger_of_five() -> tuple[int, str]:
-    for number in range(5):
-        append(
-            f"consortium-{number % 2}",
-            [
-                NewEvent(
-                    "CommitmentRecorded",
-                    {"amount": Decimal(f"{number}000000.00"), "org": "mgx"},
-                    effective_on=dt.date(2025, 1, 1 + number),
-                )
-            ],
-            expected_version=None,
-            metadata={"actor": "alice"},
-        )
-    return head_state()
-
-
 def rewrite_recomputing_the_chain(position: int, data: dict[str, object]) -> None:
     """What someone able to write the tables can do: change one event's data, then
     recompute its hash, every later event's links and hashes, and the head row, so the
@@ -57,20 +38,7 @@ def rewrite_recomputing_the_chain(position: int, data: dict[str, object]) -> Non
         for event in events[position - 1 :]:
             if event.position == position:
                 event = dataclasses.replace(event, data=data)
-            digest = canonical.chain_hash(
-                prev_hash,
-                canonical.event_bytes(
-                    position=event.position,
-                    stream=event.stream,
-                    version=event.version,
-                    type=event.type,
-                    schema_version=event.schema_version,
-                    data=event.data,
-                    metadata=event.metadata,
-                    effective_on=event.effective_on,
-                    recorded_at=event.recorded_at,
-                ),
-            )
+            digest = canonical.chain_hash(prev_hash, verification.stored_bytes(event))
             cursor.execute(
                 "UPDATE ledger_event SET data = %s, prev_hash = %s, hash = %s WHERE position = %s",
                 [json.dumps(event.data), prev_hash, digest, event.position],

@@ -1,14 +1,12 @@
 """``manage.py verify_ledger``: an intact chain passes; any tampering is found and named."""
 
-import datetime as dt
-from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from ledger.store import NewEvent, append, head_state
+from ledger.store import NewEvent, append
 from ledger.testing.bypass import immutability_bypassed
 
 pytestmark = pytest.mark.django_db
@@ -18,24 +16,6 @@ def verify(*args: str) -> str:
     out = StringIO()
     call_command("verify_ledger", *args, stdout=out)
     return out.getvalue()
-
-
-@pytest.fixture
-def ledger_of_five():
-    for number in range(5):
-        append(
-            f"consortium-{number % 2}",
-            [
-                NewEvent(
-                    "CommitmentRecorded",
-                    {"amount": Decimal(f"{number}000000.00"), "org": "mgx"},
-                    effective_on=dt.date(2025, 1, 1 + number),
-                )
-            ],
-            expected_version=None,
-            metadata={"actor": "alice"},
-        )
-    return head_state()
 
 
 def test_an_intact_ledger_verifies_and_prints_the_anchor(ledger_of_five):

@@ -11,33 +11,22 @@ import datetime as dt
 import io
 import json
 import logging
-import os
 import re
 import shutil
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from ledger import tasks
 from ledger.models import ProjectionState
 from ledger.projections import runner, triggers
 from ledger.store import NewEvent, append, head, iter_stored
 from ledger.testing.models import Tally
-from tests.ledger.worker_support import (
-    BEAT_READY,
-    READY,
-    WORKER_ARGS,
-    CeleryProcess,
-    RedisServer,
-    wait_until,
-)
+from tests.ledger.worker_support import READY, Processes, RedisServer, publishing_to, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 NAME = "test_tally"
@@ -70,18 +59,6 @@ def state() -> ProjectionState:
     return ProjectionState.objects.get_or_create(name=NAME)[0]
 
 
-def _point_celery_at(url: str | None, *, eager: bool) -> None:
-    """Make this process's Celery app publish to ``url`` from its next message on."""
-    app: Any = celery_app  # the connection pools are private attributes
-    app.conf.update(broker_url=url, task_always_eager=eager)
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    amqp = vars(app).get("amqp")  # a cached property: reset only once created
-    if amqp is not None:
-        amqp._producer_pool = None
-
-
 @pytest.fixture
 def broker(
     postgres_only: None,
@@ -91,76 +68,25 @@ def broker(
 ) -> Iterator[RedisServer]:
     """A private redis-server, and this process's triggers and Celery app pointed at it."""
     assert shutil.which("redis-server"), "these tests start their own redis-server"
-    logs = tmp_path_factory.mktemp("worker-logs")
-    server = RedisServer(logs / "redis.log")
+    server = RedisServer(tmp_path_factory.mktemp("worker-logs") / "redis.log")
     server.start()
-    saved = (celery_app.conf.get("broker_url"), celery_app.conf.get("task_always_eager"))
-    monkeypatch.setenv("CELERY_BROKER_URL", server.url)  # Celery prefers it to its conf
-    settings.CELERY_BROKER_URL = server.url
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    _point_celery_at(server.url, eager=False)
     try:
-        yield server
+        with publishing_to(server, settings, monkeypatch):
+            yield server
     finally:
-        _point_celery_at(saved[0], eager=bool(saved[1]))
         server.stop()
-
-
-class Processes:
-    """The worker and beat processes of one test; all stopped (by pid) at teardown."""
-
-    def __init__(self, broker: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> None:
-        self.logs = tmp_path_factory.mktemp("celery")
-        database = django_settings.DATABASES["default"]
-        password = database.get("PASSWORD") or ""
-        credentials = quote(str(database.get("USER") or "postgres"))
-        if password:
-            credentials += ":" + quote(str(password))
-        host = database.get("HOST") or "127.0.0.1"
-        port = database.get("PORT") or 5432
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            # The test database pytest-django created, where this test commits.
-            "DATABASE_URL": f"postgres://{credentials}@{host}:{port}/{database['NAME']}",
-            "CELERY_BROKER_URL": broker.url,
-            "PROJECTION_SWEEP_SECONDS": str(SWEEP_SECONDS),
-            "PROJECTION_STALE_REBUILD_SECONDS": str(STALE_REBUILD_SECONDS),
-            "PROJECTION_REBUILD_BATCH": "2500",  # so a kill lands mid-rebuild
-            "PYTHONUNBUFFERED": "1",
-        }
-        self.all: list[CeleryProcess] = []
-
-    def worker(self) -> CeleryProcess:
-        process = CeleryProcess(WORKER_ARGS, self.env, self.logs / "worker.log")
-        self.all.append(process)
-        return process.start(READY)
-
-    def beat(self) -> CeleryProcess:
-        schedule = self.logs / "celerybeat-schedule"
-        args = ("beat", "--loglevel=info", f"--schedule={schedule}")
-        process = CeleryProcess(args, self.env, self.logs / "beat.log")
-        self.all.append(process)
-        return process.start(BEAT_READY)
-
-    def stop_all(self) -> None:
-        for process in reversed(self.all):
-            process.stop()
-
-    def report(self) -> str:
-        seen = {process.log_path for process in self.all}
-        return "\n".join(f"--- {path.name} ---\n{path.read_text()}" for path in sorted(seen))
 
 
 @pytest.fixture
 def celery(broker: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Processes]:
-    processes = Processes(broker, tmp_path_factory)
-    try:
+    processes = Processes(
+        broker,
+        tmp_path_factory,
+        sweep_seconds=SWEEP_SECONDS,
+        stale_rebuild_seconds=STALE_REBUILD_SECONDS,
+    )
+    with processes.running():
         yield processes
-    finally:
-        processes.stop_all()  # before pytest-django flushes the database
-        print(processes.report())  # shown by pytest when the test failed
-        print(f"--- redis.log ---\n{broker.output()}")
 
 
 def test_appends_reach_the_projection_through_the_broker_coalesced(

@@ -5,6 +5,7 @@ teardown; the shared Redis on 6379 is never touched. Output goes to files under 
 test's ``tmp_path`` so a failing test can show what the worker said.
 """
 
+import contextlib
 import os
 import re
 import signal
@@ -12,11 +13,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+from urllib.parse import quote
 
+import pytest
 import redis
+from django.conf import settings as django_settings
+
+from config.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = Path(sys.executable).with_name("celery")
@@ -198,3 +204,97 @@ class CeleryProcess:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+
+def point_celery_at(url: str | None, *, eager: bool) -> None:
+    """Make this process's Celery app publish to ``url`` from its next message on."""
+    app: Any = celery_app  # the connection pools are private attributes
+    app.conf.update(broker_url=url, task_always_eager=eager)
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    amqp = vars(app).get("amqp")  # a cached property: reset only once created
+    if amqp is not None:
+        amqp._producer_pool = None
+
+
+@contextlib.contextmanager
+def publishing_to(
+    server: RedisServer, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """This process's settings and Celery app pointed at ``server`` (not eager) until the
+    block ends; then back to what they were."""
+    saved = (celery_app.conf.get("broker_url"), celery_app.conf.get("task_always_eager"))
+    monkeypatch.setenv("CELERY_BROKER_URL", server.url)  # Celery prefers it to its conf
+    settings.CELERY_BROKER_URL = server.url
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    point_celery_at(server.url, eager=False)
+    try:
+        yield
+    finally:
+        point_celery_at(saved[0], eager=bool(saved[1]))
+
+
+class Processes:
+    """The worker and beat processes of one test; all stopped (by pid) at teardown."""
+
+    def __init__(
+        self,
+        broker: RedisServer,
+        tmp_path_factory: pytest.TempPathFactory,
+        *,
+        sweep_seconds: int,
+        stale_rebuild_seconds: int,
+    ) -> None:
+        self.broker = broker
+        self.logs = tmp_path_factory.mktemp("celery")
+        database = django_settings.DATABASES["default"]
+        password = database.get("PASSWORD") or ""
+        credentials = quote(str(database.get("USER") or "postgres"))
+        if password:
+            credentials += ":" + quote(str(password))
+        host = database.get("HOST") or "127.0.0.1"
+        port = database.get("PORT") or 5432
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            # The test database pytest-django created, where this test commits.
+            "DATABASE_URL": f"postgres://{credentials}@{host}:{port}/{database['NAME']}",
+            "CELERY_BROKER_URL": broker.url,
+            "PROJECTION_SWEEP_SECONDS": str(sweep_seconds),
+            "PROJECTION_STALE_REBUILD_SECONDS": str(stale_rebuild_seconds),
+            "PROJECTION_REBUILD_BATCH": "2500",  # so a kill lands mid-rebuild
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.all: list[CeleryProcess] = []
+
+    def worker(self) -> CeleryProcess:
+        process = CeleryProcess(WORKER_ARGS, self.env, self.logs / "worker.log")
+        self.all.append(process)
+        return process.start(READY)
+
+    def beat(self) -> CeleryProcess:
+        schedule = self.logs / "celerybeat-schedule"
+        args = ("beat", "--loglevel=info", f"--schedule={schedule}")
+        process = CeleryProcess(args, self.env, self.logs / "beat.log")
+        self.all.append(process)
+        return process.start(BEAT_READY)
+
+    def stop_all(self) -> None:
+        for process in reversed(self.all):
+            process.stop()
+
+    def report(self) -> str:
+        seen = {process.log_path for process in self.all}
+        logs = [f"--- {path.name} ---\n{path.read_text()}" for path in sorted(seen)]
+        return "\n".join([*logs, f"--- redis.log ---\n{self.broker.output()}"])
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator["Processes"]:
+        """Yields these processes; stops them all at the end (before pytest-django flushes
+        the database) and prints what they said (pytest shows it when the test failed)."""
+        try:
+            yield self
+        finally:
+            self.stop_all()
+            print(self.report())
