@@ -99,7 +99,6 @@ from ledger.store import (
     append,
     find_receipt,
     fingerprint,
-    read_stream,
 )
 
 
@@ -247,14 +246,9 @@ def _same_request(
     path nothing."""
     if receipt.fingerprint:
         return receipt.fingerprint == stored.fingerprint
-    loader = states.loader_for(stream := stored.stream)
-    if loader is None:
+    state = states.state_at(stream := stored.stream, stored.version - len(stored.positions))
+    if state is None:
         return False
-    before, state = stored.version - len(stored.positions), loader.initial()
-    for event in read_stream(stream):
-        if event.version > before:
-            break
-        loader.apply(state, event)
     try:
         events = decide_on(state)
     except DomainError:

@@ -178,6 +178,21 @@ def load(
     return _load(_readers.copies, stream, code_version, initial, apply, save_every)
 
 
+def state_at(stream: str, version: int) -> Any | None:
+    """The state of ``stream`` as it stood at ``version``, folded afresh from its first
+    event (no copy or snapshot is used or kept: for rare questions about the past); None
+    if no loader is registered for it."""
+    loader = loader_for(stream)
+    if loader is None:
+        return None
+    state = loader.initial()
+    for event in read_stream(stream):
+        if event.version > version:
+            break
+        loader.apply(state, event)
+    return state
+
+
 def save_now(stream: str) -> int:
     """Fold ``stream`` with its registered loader and store its snapshot (worker side).
 
