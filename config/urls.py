@@ -1,4 +1,5 @@
-"""URL map: the admin and the health probes; the API is mounted under ``/api/v1/``.
+"""URL map: the home page, the workspace (the admin), the health probes and the API
+(under ``/api/v1/``).
 
 Django's own error answers (an unknown path, a request it refuses, a server error) are
 problem+json under ``/api/v1/`` (``consortium.api.errors.django_error``) and Django's
@@ -14,6 +15,7 @@ from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from consortium.api.errors import django_error
+from consortium.home import home
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -43,6 +45,7 @@ handler404 = page_not_found
 handler500 = server_error
 
 urlpatterns = [
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("consortium.api.urls")),

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bench.baseline.models import PlainCommitment
-from consortium.api.access import PARTNER_READ, WRITE
+from consortium.roles import PARTNER_READ, WRITE
 
 
 class Trivial(APIView):

@@ -36,7 +36,8 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "unfold",  # the admin's theme: its templates come before Django's
+    "config.admin.WorkspaceAdminConfig",  # django.contrib.admin, the workspace as its site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -64,6 +65,23 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+
+# The deal-team workspace's theme (django-unfold; its CSS, fonts, icons and Chart.js are
+# served from this service's static files, never another host).
+UNFOLD = {
+    "SITE_TITLE": "Consortium",
+    "SITE_HEADER": "Consortium",
+    "SITE_SUBHEADER": "Deal-team workspace",
+    "SITE_SYMBOL": "hub",
+    "SITE_URL": "/",
+    "SHOW_VIEW_ON_SITE": False,
+    "STYLES": ["consortium.admin.navigation.styles"],
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": False,
+        "navigation": "consortium.admin.navigation.sidebar",
+    },
+}
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

@@ -1,15 +1,7 @@
 """Who may call the API: bearer keys (stored as SHA-256 digests) and role grants.
 
-Roles, granted globally or per consortium (``RoleGrant``):
-
-- ``deal_team``: every write and every read;
-- ``finance``: contributions and their reversals, debt draws and repayments, FX rates,
-  and every read;
-- ``auditor``: reads only, the event feed included;
-- ``partner`` (with an organisation id, ``partner:<org>``): reads only its own positions
-  and capital calls, in the consortia it belongs to.
-
-A view names the capability it needs (``capability = {"GET": READ, "POST": WRITE}``); a
+The roles and what each may do are ``consortium.roles`` (the workspace uses the same). A
+view names the capability it needs (``capability = {"GET": READ, "POST": WRITE}``); a
 missing or bad key is 401, a missing role 403, and a method the view does not have 405
 for any valid key.
 """
@@ -29,24 +21,13 @@ from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
 from consortium.models import ApiClient, RoleGrant
+from consortium.roles import has_capability
 from ledger import db
 
 if TYPE_CHECKING:  # rest_framework.views imports the authentication classes
     from rest_framework.views import APIView
 
 KEY_PREFIX = "csk_"
-
-# Capabilities a view can require, and the roles that have them.
-WRITE = "write"  # deal team commands
-FINANCE_WRITE = "finance_write"  # contributions, reversals, draws, repayments, FX rates
-READ = "read"  # progress, positions, calls, assets, events
-PARTNER_READ = "partner_read"  # positions and calls, narrowed to the partner's own rows
-CAPABILITIES: dict[str, frozenset[str]] = {
-    WRITE: frozenset({"deal_team"}),
-    FINANCE_WRITE: frozenset({"deal_team", "finance"}),
-    READ: frozenset({"deal_team", "finance", "auditor"}),
-    PARTNER_READ: frozenset({"deal_team", "finance", "auditor", "partner"}),
-}
 
 
 def digest(key: str) -> str:
@@ -180,40 +161,6 @@ def client_id(request: Request) -> str:
     if isinstance(request.auth, ApiClient):
         return f"api-client:{request.auth.pk}"
     return f"user:{request.user.pk}"
-
-
-def grants_everywhere(user: Any) -> list[RoleGrant]:
-    """Every grant of the user, in any scope."""
-    if not getattr(user, "is_authenticated", False):
-        return []
-    # Memoized on the user object, which lives for one request (a key's authentication
-    # loads them with the user; a session user's are read here).
-    every: list[RoleGrant] | None = user.__dict__.get("_all_role_grants")
-    if every is None:
-        every = user.__dict__["_all_role_grants"] = list(RoleGrant.objects.filter(user=user))
-    return every
-
-
-def grants(user: Any, consortium: str | None) -> list[RoleGrant]:
-    """The user's grants that apply in ``consortium`` (global ones always apply)."""
-    scopes = ("", consortium) if consortium else ("",)
-    return [grant for grant in grants_everywhere(user) if grant.consortium in scopes]
-
-
-def partner_organisations(user: Any, consortium: str | None) -> set[str]:
-    """Organisations whose rows a partner-only user may read in ``consortium``."""
-    return {g.organisation_id for g in grants(user, consortium) if g.role == "partner"}
-
-
-def has_capability(user: Any, capability: str, consortium: str | None) -> bool:
-    roles = {g.role for g in grants(user, consortium)}
-    return bool(roles & CAPABILITIES[capability])
-
-
-def is_partner_only(user: Any, consortium: str | None) -> bool:
-    """True when the user reads only as a partner there (rows must be narrowed)."""
-    roles = {g.role for g in grants(user, consortium)}
-    return bool(roles) and roles <= {"partner"}
 
 
 class HasCapability(permissions.BasePermission):

@@ -19,9 +19,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consortium.api import read_serializers as rs
-from consortium.api.access import CAPABILITIES, READ, grants_everywhere
 from consortium.api.errors import PROBLEM, problem
 from consortium.models import ApiClient
+from consortium.roles import CAPABILITIES, READ, grants_everywhere
 
 BROKER_TIMEOUT = 0.5
 

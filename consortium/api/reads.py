@@ -33,7 +33,6 @@ from rest_framework.views import APIView
 
 from consortium.api import read_serializers as rs
 from consortium.api import rendered
-from consortium.api.access import PARTNER_READ, READ, is_partner_only, partner_organisations
 from consortium.api.errors import PROBLEM, check_path_ids, problem
 from consortium.api.pagination import AssetCursorPagination, SlugCursorPagination
 from consortium.api.read_serializers import amount, percent
@@ -47,6 +46,7 @@ from consortium.projections.figures import (
     PartnerPosition,
     Progress,
 )
+from consortium.roles import PARTNER_READ, READ, is_partner_only, partner_organisations
 from ledger import store
 from ledger.projections import runner
 from ledger.projections.runner import live_generation

@@ -13,7 +13,7 @@ form only (``consortium.api.schema.canonical_paths``).
 from django.urls import URLPattern, URLResolver, path
 
 from consortium.api import health, reads, writes
-from consortium.api.access import READ, WRITE
+from consortium.roles import READ, WRITE
 
 
 class Consortia(writes.ConsortiumForm, reads.ConsortiumList):

@@ -41,14 +41,7 @@ from rest_framework.views import APIView
 from consortium import services as s
 from consortium.api import idempotency
 from consortium.api import write_serializers as ws
-from consortium.api.access import (
-    CAPABILITIES,
-    FINANCE_WRITE,
-    WRITE,
-    HasCapability,
-    grants_everywhere,
-    has_capability,
-)
+from consortium.api.access import HasCapability
 from consortium.api.errors import PROBLEM, check_path_ids
 from consortium.api.read_serializers import ProblemSerializer
 from consortium.domain.commands import Amount
@@ -56,6 +49,13 @@ from consortium.domain.errors import DomainError
 from consortium.domain.identifiers import unstorable
 from consortium.domain.money import Percent
 from consortium.domain.values import Holder
+from consortium.roles import (
+    CAPABILITIES,
+    FINANCE_WRITE,
+    WRITE,
+    grants_everywhere,
+    has_capability,
+)
 from consortium.streams import load_asset
 
 Body = dict[str, Any]

@@ -8,8 +8,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from consortium.api.access import digest, has_capability, is_partner_only
+from consortium.api.access import digest
 from consortium.models import ApiClient, RoleGrant
+from consortium.roles import has_capability, is_partner_only
 
 pytestmark = pytest.mark.django_db
 

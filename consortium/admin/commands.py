@@ -1,0 +1,7 @@
+"""Workspace room: commands (see ``consortium.admin``)."""
+
+from django.urls import URLPattern
+
+
+def urls() -> list[URLPattern]:
+    return []

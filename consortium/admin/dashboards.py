@@ -1,0 +1,7 @@
+"""Workspace room: dashboards (see ``consortium.admin``)."""
+
+from django.urls import URLPattern
+
+
+def urls() -> list[URLPattern]:
+    return []

@@ -1,0 +1,7 @@
+"""Workspace room: operations (see ``consortium.admin``)."""
+
+from django.urls import URLPattern
+
+
+def urls() -> list[URLPattern]:
+    return []
