@@ -1,8 +1,16 @@
-"""Read-only admin for the ledger: browse events by position, type and stream."""
+"""Read-only admin for the ledger: browse events by position, type and stream.
+
+Who may read which events is the site's to say, when it knows: a site with an
+``event_scope(request)`` method returning a ``Q`` filter on events (or None: nothing) rules
+this admin instead of Django's model permissions, so the ledger needs to know nothing of
+the domain's roles. Without that method, Django's view permission on ``Event`` applies.
+"""
 
 import json
+from typing import Any
 
 from django.contrib import admin
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -54,6 +62,30 @@ class EventAdmin(admin.ModelAdmin[Event]):
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         return lookup == "stream" or super().lookup_allowed(lookup, value, request)
+
+    def _scope(self, request: HttpRequest) -> Q | bool | None:
+        """The site's filter for ``request`` (None: nothing), or False if it has no rule."""
+        decide: Any = getattr(self.admin_site, "event_scope", None)
+        return False if decide is None else decide(request)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
+        events = super().get_queryset(request)
+        scope = self._scope(request)
+        if scope is False:
+            return events
+        return events.none() if scope is None else events.filter(scope)
+
+    def has_view_permission(self, request: HttpRequest, obj: Event | None = None) -> bool:
+        scope = self._scope(request)
+        if scope is False:
+            return super().has_view_permission(request, obj)
+        return scope is not None
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        scope = self._scope(request)
+        if scope is False:
+            return super().has_module_permission(request)
+        return scope is not None
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -6,6 +6,7 @@ consulted for the workspace's own pages, which ask the roles for what they show 
 ``partner:<org>`` user is never staff: it has the read-only partner view instead.
 """
 
+from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import URLPattern
 from unfold.sites import UnfoldAdminSite
@@ -20,6 +21,13 @@ class Workspace(UnfoldAdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         return roles.may_use_workspace(request.user)
+
+    def event_scope(self, request: HttpRequest) -> Q | None:
+        """The ledger events the user may read (None: none): the history's rule, which the
+        ledger's own ``EventAdmin`` asks here instead of Django's model permissions."""
+        from consortium.admin.journal import event_scope
+
+        return event_scope(request.user)
 
     def extra_urls(self) -> list[URLPattern]:
         """Each room's pages, wrapped in ``admin_view`` (signed in, allowed in, no cache)."""
