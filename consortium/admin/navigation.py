@@ -42,10 +42,24 @@ def sidebar(request: HttpRequest) -> list[dict[str, Any]]:
                 link = reverse(name)
             except NoReverseMatch:  # a room not built in this checkout
                 continue
-            items.append({"title": label, "icon": icon, "link": link})
+            item: dict[str, Any] = {"title": label, "icon": icon, "link": link}
+            if name == "admin:workspace-approvals":
+                _badge(item, request)
+            items.append(item)
         if items:
             groups.append({"title": title, "separator": True, "items": items})
     return groups
+
+
+def _badge(item: dict[str, Any], request: HttpRequest) -> None:
+    """The count of capital calls awaiting approval, when there are any. Unfold shows a
+    ``badge`` that is no import path as it is."""
+    from consortium.admin.approvals import awaiting_approval
+
+    count = awaiting_approval(request.user)
+    if count:
+        item["badge"] = str(count)
+        item["badge_variant"] = "warning"
 
 
 def styles(request: HttpRequest) -> str:
