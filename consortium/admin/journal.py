@@ -22,11 +22,14 @@ commitments and contributions and the calls issued with a share for it (ids foun
 the folded consortium states): JSON key lookups that read the same on SQLite and
 PostgreSQL.
 
-Cost does not grow with the ledger: a page is one ``ORDER BY position DESC LIMIT 51``
-query, which PostgreSQL answers by walking the primary key backwards (or the
-``(type, position)`` index for a type filter) and stopping at the page's end; recorded
-dates are turned into position bounds by bisection on the primary key, because
-``recorded_at`` never decreases with position (the append lock reads the clock).
+Cost does not grow with the ledger: a page is one keyset query on position (``ORDER BY
+position DESC LIMIT 51``, no OFFSET, no COUNT), which PostgreSQL answers by walking the
+primary key backwards (or the ``(type, position)`` index for a type filter) and stopping at
+the page's end. Recorded dates become position bounds by bisection on the primary key, as
+``recorded_at`` never decreases with position (the append lock reads the clock). The
+filters no index serves (partner, actor, effective dates, search) read at most ``WINDOW``
+positions a page, a range of the primary key; a short or empty page links on to the next
+window, so a rare match costs more clicks, never a scan of the whole ledger.
 """
 
 from __future__ import annotations
@@ -45,7 +48,13 @@ from django.urls import URLPattern, path, reverse
 from unfold.widgets import INPUT_CLASSES, SELECT_CLASSES
 
 from consortium import roles
-from consortium.admin.narration import ACCESS_CHANGED, ACCESS_STREAM, describe, names_for
+from consortium.admin.narration import (
+    ACCESS_CHANGED,
+    ACCESS_STREAM,
+    describe,
+    names_for,
+    type_words,
+)
 from consortium.domain.events import (
     ASSET_STREAM_PREFIX,
     CONSORTIUM_STREAM_PREFIX,
@@ -60,6 +69,9 @@ from ledger.store import RecordedEvent, head
 from ledger.upcasting import upcast
 
 PAGE = 50
+# Positions one page reads at most when a filter no index serves is on (partner, actor,
+# effective dates, search): bounds a page's cost whatever the ledger's length.
+WINDOW = 10_000
 COLUMNS = (
     "position",
     "stream",
@@ -124,29 +136,47 @@ def _date() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date", "class": " ".join(INPUT_CLASSES)})
 
 
+def _select() -> forms.Select:
+    return forms.Select(attrs={"class": " ".join(SELECT_CLASSES)})
+
+
 class JournalFilters(forms.Form):
     q = forms.CharField(required=False, max_length=200, widget=_text("Search ids, names, text"))
-    consortium = forms.ChoiceField(required=False)
-    type = forms.ChoiceField(required=False)
-    partner = forms.CharField(required=False, max_length=100, widget=_text("Organisation id"))
+    consortium = forms.ChoiceField(required=False, widget=_select())
+    type = forms.ChoiceField(required=False, widget=_select())
+    partner = forms.ChoiceField(required=False, widget=_select())
     actor = forms.CharField(required=False, max_length=150, widget=_text("Username"))
     effective_from = forms.DateField(required=False, widget=_date())
     effective_to = forms.DateField(required=False, widget=_date())
     recorded_from = forms.DateField(required=False, widget=_date())
     recorded_to = forms.DateField(required=False, widget=_date())
 
-    def __init__(self, data: Any, consortia: dict[str, str], superuser: bool) -> None:
+    def __init__(
+        self, data: Any, consortia: dict[str, str], partners: dict[str, str], superuser: bool
+    ) -> None:
         super().__init__(data)
-        select = forms.Select(attrs={"class": " ".join(SELECT_CLASSES)})
-        consortium = self.fields["consortium"]
-        assert isinstance(consortium, forms.ChoiceField)
-        consortium.choices = [("", "All consortia"), *sorted(consortia.items())]
-        consortium.widget = select
         types = sorted(EVENT_TYPES) + ([ACCESS_CHANGED] if superuser else [])
-        kind = self.fields["type"]
-        assert isinstance(kind, forms.ChoiceField)
-        kind.choices = [("", "All types"), *((t, t) for t in types)]
-        kind.widget = forms.Select(attrs={"class": " ".join(SELECT_CLASSES)})
+        choices = {
+            "consortium": [("", "All consortia"), *sorted(consortia.items())],
+            "type": [("", "All types"), *((t, type_words(t)) for t in types)],
+            "partner": [
+                ("", "All partners"),
+                *((org, f"{name} ({org})") for org, name in sorted(partners.items())),
+            ],
+        }
+        for name, options in choices.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = options
+
+
+def partners_of(slugs: list[str]) -> dict[str, str]:
+    """Every partner of the consortia ``slugs``: organisation id -> name (folded states)."""
+    partners: dict[str, str] = {}
+    for slug in slugs:
+        for org, partner in load_consortium(slug).state.partners.items():
+            partners.setdefault(org, partner.name)
+    return partners
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -193,32 +223,45 @@ def partner_filter(organisation_id: str, slugs: list[str]) -> Q:
     return named
 
 
-def filtered(user: Any, cleaned: dict[str, Any], scope: Q) -> QuerySet[Event]:
+@dataclass(frozen=True)
+class Selection:
+    """The filtered events, the positions they can lie within (inclusive), and whether a
+    filter no index serves is on, so that a page reads a bounded window of positions."""
+
+    events: QuerySet[Event]
+    low: int
+    high: int
+    windowed: bool
+
+
+def filtered(user: Any, cleaned: dict[str, Any], scope: Q) -> Selection:
     """The user's events narrowed by the filters (unordered, unsliced)."""
     events = Event.objects.filter(scope)
     slugs = readable_consortia(user)
+    low, high = 1, head()
     if cleaned.get("consortium"):
         slugs = [cleaned["consortium"]]
         events = events.filter(stream__in=streams_of(slugs))
     if cleaned.get("type"):
         events = events.filter(type=cleaned["type"])
-    if cleaned.get("partner"):
-        events = events.filter(partner_filter(cleaned["partner"].strip(), slugs))
-    if cleaned.get("actor"):
-        events = events.filter(metadata__actor=cleaned["actor"].strip())
-    if cleaned.get("effective_from"):
-        events = events.filter(effective_on__gte=cleaned["effective_from"])
-    if cleaned.get("effective_to"):
-        events = events.filter(effective_on__lte=cleaned["effective_to"])
     if cleaned.get("recorded_from"):
-        start = first_position_recorded_from(_day_start(cleaned["recorded_from"]))
-        events = events.filter(position__gte=start)
+        low = first_position_recorded_from(_day_start(cleaned["recorded_from"]))
     if cleaned.get("recorded_to"):
         day_after = _day_start(cleaned["recorded_to"] + dt.timedelta(days=1))
-        events = events.filter(position__lt=first_position_recorded_from(day_after))
+        high = first_position_recorded_from(day_after) - 1
+    # No index serves these: each page reads at most WINDOW positions (see ``page``).
+    unindexed = Q()
+    if cleaned.get("partner"):
+        unindexed &= partner_filter(cleaned["partner"], slugs)
+    if cleaned.get("actor"):
+        unindexed &= Q(metadata__actor=cleaned["actor"].strip())
+    if cleaned.get("effective_from"):
+        unindexed &= Q(effective_on__gte=cleaned["effective_from"])
+    if cleaned.get("effective_to"):
+        unindexed &= Q(effective_on__lte=cleaned["effective_to"])
     if cleaned.get("q"):
-        events = events.filter(_search(cleaned["q"].strip()))
-    return events
+        unindexed &= _search(cleaned["q"].strip())
+    return Selection(events.filter(unindexed), low, high, bool(unindexed))
 
 
 def _search(text: str) -> Q:
@@ -257,23 +300,46 @@ class Line:
     source: str
 
 
-def page(
-    events: QuerySet[Event], *, before: int | None, after: int | None
-) -> tuple[list[RecordedEvent], bool, bool]:
-    """Up to PAGE events newest first, and whether there are older and newer ones."""
+@dataclass(frozen=True)
+class Page:
+    """Up to PAGE events, newest first; ``older``/``newer``: the position to page from
+    (``before``/``after``), None at either end; ``searched``: the window read, if any."""
+
+    events: list[RecordedEvent]
+    older: int | None
+    newer: int | None
+    searched: tuple[int, int] | None
+
+
+def page(selection: Selection, *, before: int | None, after: int | None) -> Page:
+    """One page by position (keyset: no OFFSET, no COUNT). With an unindexed filter only
+    WINDOW positions are read, so a rare match costs a few pages, never a whole-ledger
+    scan; an empty or short page then links on to the next window."""
+    low, high, span = selection.low, selection.high, WINDOW if selection.windowed else None
     if after is not None:
-        rows = list(
-            events.filter(position__gt=after).order_by("position").values_list(*COLUMNS)[: PAGE + 1]
-        )
-        newer, older = len(rows) > PAGE, True
+        start = max(after + 1, low)
+        end = min(high, start + span - 1) if span else high
+        rows = _rows(selection.events, start, end, "position")
+        newer = rows[PAGE - 1][0] if len(rows) > PAGE else (end if end < high else None)
         rows = rows[:PAGE][::-1]
+        older = rows[-1][0] if rows else start
+        older = older if older > low else None
     else:
-        if before is not None:
-            events = events.filter(position__lt=before)
-        rows = list(events.order_by("-position").values_list(*COLUMNS)[: PAGE + 1])
-        older, newer = len(rows) > PAGE, before is not None
+        end = min(before - 1, high) if before is not None else high
+        start = max(low, end - span + 1) if span else low
+        rows = _rows(selection.events, start, end, "-position")
+        older = rows[PAGE - 1][0] if len(rows) > PAGE else (start if start > low else None)
         rows = rows[:PAGE]
-    return [to_recorded(row) for row in rows], older, newer
+        newer = (rows[0][0] if rows else end) if before is not None and end < high else None
+    searched = (start, end) if span and start <= end else None
+    return Page([to_recorded(row) for row in rows], older, newer, searched)
+
+
+def _rows(events: QuerySet[Event], start: int, end: int, order: str) -> list[tuple[Any, ...]]:
+    if start > end:
+        return []
+    window = events.filter(position__gte=start, position__lte=end).order_by(order)
+    return list(window.values_list(*COLUMNS)[: PAGE + 1])
 
 
 def _position(value: str | None) -> int | None:
@@ -298,15 +364,21 @@ def journal_view(request: HttpRequest) -> HttpResponse:
     form = JournalFilters(
         request.GET or None,
         {slug: consortia[slug] for slug in readable},
+        partners_of(readable),
         bool(request.user.is_superuser),
     )
     cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    events = filtered(request.user, cleaned, scope) if not form.errors else Event.objects.none()
-    recorded, older, newer = page(
-        events,
+    selection = (
+        filtered(request.user, cleaned, scope)
+        if not form.errors
+        else Selection(Event.objects.none(), 1, 0, False)
+    )
+    shown = page(
+        selection,
         before=_position(request.GET.get("before")),
         after=_position(request.GET.get("after")),
     )
+    recorded = shown.events
     names = names_for(readable)
     lines = [
         Line(
@@ -322,11 +394,13 @@ def journal_view(request: HttpRequest) -> HttpResponse:
         "title": "History",
         "crumbs": [("History", None)],
         "page_size": PAGE,
+        "window": f"{WINDOW:,}",
         "form": form,
         "lines": lines,
-        "older": _query(request, before=recorded[-1].position) if older and recorded else None,
-        "newer": _query(request, after=recorded[0].position) if newer and recorded else None,
-        "newest": _query(request) if newer else None,
+        "older": _query(request, before=shown.older) if shown.older is not None else None,
+        "newer": _query(request, after=shown.newer) if shown.newer is not None else None,
+        "newest": _query(request) if shown.newer is not None else None,
+        "searched": shown.searched,
         "filtered": bool(cleaned and any(cleaned.values())),
         "raw_ledger": reverse("admin:ledger_event_changelist"),
     }

@@ -42,7 +42,7 @@ def describe(recorded: RecordedEvent, names: Names | None = None) -> str:
     try:
         event = to_dated(recorded).event
     except (ValueError, TypeError, KeyError):  # a shape the codec refuses: say so, plainly
-        return f"{_words(recorded.type)} (data not readable; stream {recorded.stream})"
+        return f"{type_words(recorded.type)} (data not readable; stream {recorded.stream})"
     return _SENTENCES[type(event)](event, _Context(recorded.stream, names))
 
 
@@ -83,14 +83,14 @@ class _Context:
         return self.name(holder.id)
 
 
-def _words(kind: str) -> str:
+def type_words(kind: str) -> str:
     """``CapitalCallPrepared`` -> "Capital call prepared"."""
     spaced = "".join(f" {c.lower()}" if c.isupper() else c for c in kind).strip()
     return spaced[:1].upper() + spaced[1:]
 
 
 def _unknown(recorded: RecordedEvent) -> str:
-    return f"{_words(recorded.type)} ({recorded.type} on stream {recorded.stream})"
+    return f"{type_words(recorded.type)} ({recorded.type} on stream {recorded.stream})"
 
 
 def _in_base(amount: Money, base: Money, fx_rate: object) -> str:

@@ -3,6 +3,7 @@
 import datetime as dt
 import re
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -251,3 +252,44 @@ def test_bad_filters_say_so_and_list_nothing(two_consortia, deal_team):
     page = deal_team.get(f"{JOURNAL}?effective_from=not-a-date")
     assert page.status_code == 200
     assert positions(page) == [] and "Enter a valid date" in page.content.decode()
+
+
+def _walk(client, query: str, direction: str = "Older") -> list[list[int]]:
+    """Every page from ``query`` on, following the older (or newer) links."""
+    pages = []
+    url = f"{JOURNAL}?{query}"
+    for _ in range(100):
+        answer = client.get(url)
+        pages.append(positions(answer))
+        link = re.search(rf'href="\?([^"]+)">[^<]*{direction}', answer.content.decode())
+        if not link:
+            return pages
+        url = f"{JOURNAL}?{unescape(link.group(1))}"
+    raise AssertionError("the links never end")
+
+
+def test_unindexed_filters_read_a_window_at_a_time(two_consortia, deal_team, monkeypatch):
+    from consortium.admin import journal
+
+    monkeypatch.setattr(journal, "WINDOW", 4)
+    pages = _walk(deal_team, "actor=bob")
+    assert [p for page in pages for p in page] == expected(metadata__actor="bob")
+    assert [] in pages  # some windows hold no match, and link on all the same
+    assert all(len(page) <= 4 for page in pages)
+    body = deal_team.get(f"{JOURNAL}?actor=bob").content.decode()
+    assert f"this page: {head() - 3} to {head()}" in body
+    # and back, newest first again, from the oldest window
+    oldest = deal_team.get(f"{JOURNAL}?actor=bob&before=1").content.decode()
+    assert "Newer" in oldest
+    back = _walk(deal_team, "actor=bob&before=1", "Newer")
+    assert sorted(p for page in back for p in page) == sorted(expected(metadata__actor="bob"))
+
+
+def test_indexed_filters_page_without_a_window(two_consortia, deal_team, monkeypatch):
+    from consortium.admin import journal
+
+    monkeypatch.setattr(journal, "WINDOW", 4)
+    monkeypatch.setattr(journal, "PAGE", 3)
+    pages = _walk(deal_team, "type=PartnerAdmitted")
+    assert [len(page) for page in pages] == [3, 1]
+    assert [p for page in pages for p in page] == expected(type="PartnerAdmitted")
