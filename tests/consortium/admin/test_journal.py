@@ -226,10 +226,15 @@ def test_access_changes_are_for_superusers_only(two_consortia, make_user, signed
     auditor = signed_in(make_user("ada", ("auditor", "")))
     assert access not in positions(auditor.get(JOURNAL))
     assert auditor.get(f"{JOURNAL}{access}/").status_code == 404
+    raw = auditor.get("/admin/ledger/event/?stream=access").content.decode()
+    assert f"/admin/ledger/event/{access}/change/" not in raw
+    assert auditor.get("/admin/ledger/event/").status_code == 200
     root = signed_in(make_user("root", superuser=True))
     page = root.get(JOURNAL)
     assert positions(page)[0] == access and "User carol was created" in page.content.decode()
     assert positions(root.get(f"{JOURNAL}?type=AccessChanged")) == [access]
+    raw = root.get("/admin/ledger/event/?stream=access").content.decode()
+    assert f"/admin/ledger/event/{access}/change/" in raw
 
 
 def test_the_event_page_shows_data_metadata_and_hash(two_consortia, deal_team):
