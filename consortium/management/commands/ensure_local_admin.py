@@ -7,11 +7,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from consortium.models import RoleGrant
+
 
 class Command(BaseCommand):
     help = (
-        "Create the superuser 'admin' with a random password kept in var/ (DEBUG only), and "
-        "print how to log in. Production creates users with createsuperuser instead."
+        "Create the superuser 'admin' with a random password kept in var/ (DEBUG only), "
+        "grant it the deal_team role in every consortium (so the API docs page can be tried "
+        "with its browser session), and print how to log in. Production creates users with "
+        "createsuperuser and grants roles with grant_role instead."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -29,5 +33,12 @@ class Command(BaseCommand):
             settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
             password_file.write_text(password + "\n")
             password_file.chmod(0o600)
+        admin = users.get(username="admin")
+        RoleGrant.objects.get_or_create(
+            user=admin, role="deal_team", organisation_id="", consortium=""
+        )
         password = password_file.read_text().strip()
-        self.stdout.write(f"Admin: log in at /admin/ as 'admin' with password {password!r}")
+        self.stdout.write(
+            f"Admin: log in at /admin/ as 'admin' with password {password!r} "
+            "(a superuser, and deal_team in every consortium)"
+        )
