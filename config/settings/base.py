@@ -196,7 +196,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles"))
 # WhiteNoise serves what collectstatic gathered (the admin theme's CSS, fonts and icons,
-# the API docs' Swagger UI), compressed and under content-hashed names cached for a year.
+# the API docs' Swagger UI) from the web process, compressed, under content-hashed names
+# that browsers may cache for good.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -36,7 +36,9 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium (Playwright's own download does not run here). BROWSER_TEST_CHROMIUM
+# points elsewhere (tests/browser/test_without_chromium.py: a path with nothing there).
+CHROMIUM = Path(os.environ.get("BROWSER_TEST_CHROMIUM") or "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = Path(os.environ.get("TEST_OUTPUT_DIR") or ROOT / "var" / "test-output")
 SCREENSHOTS = OUTPUT / "screenshots"
