@@ -101,6 +101,8 @@ def test_the_local_admin_is_a_superuser_on_the_deal_team(local):
     admin = authenticate(username="admin", password=password)
     assert admin is not None and admin.is_superuser
     assert roles.has_capability(admin, roles.WRITE, "aip")
-    run("ensure_local_admin")
+    assert stat.S_IMODE((local / "admin-password.txt").stat().st_mode) == 0o600
+    again = run("ensure_local_admin")
+    assert password not in again and str(local / "admin-password.txt") in again
     assert RoleGrant.objects.filter(user=admin).count() == 1
     assert (local / "admin-password.txt").read_text().strip() == password
