@@ -12,6 +12,10 @@ from urllib.parse import urlparse
 import pytest
 from django.db import connection
 
+# No developer's .env (scripts/serve writes one) reaches the processes tests start either:
+# test settings never read it, and a subprocess on production settings reads none.
+os.environ["CONSORTIUM_ENV_FILE"] = ""
+
 
 def _reachable(url: str, default_port: int) -> str | None:
     parsed = urlparse(url)

@@ -11,11 +11,13 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_str, read_env_file
 
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# The checkout's .env (scripts/serve writes it): defaults for what the environment lacks.
+ENV_FILE = read_env_file(BASE_DIR / ".env")
 VAR_DIR = Path(env_str("CONSORTIUM_VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
@@ -58,6 +60,7 @@ MIDDLEWARE = [
     "consortium.api.middleware.DrainUnreadBody",  # keeps a connection usable after a 413
     "consortium.api.middleware.DjangoErrorsAsProblems",  # problem+json under /api/, debug too
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, in production too
     "consortium.api.middleware.GZipMiddleware",  # keeps strong ETags strong
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -186,12 +189,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The theme's login form carries no ``next``: signing in at /admin/login/ itself lands
+# here (Django's default, /accounts/profile/, does not exist).
+LOGIN_REDIRECT_URL = "admin:index"
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles"))
+# WhiteNoise serves what collectstatic gathered (the admin theme's CSS, fonts and icons,
+# the API docs' Swagger UI) from the web process, compressed, under content-hashed names
+# that browsers may cache for good.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -251,6 +264,13 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# A trial on plain HTTP (deploy/README.md) says DJANGO_SECURE_SSL_REDIRECT=false: only then
+# is the deploy check's warning about it (security.W008) silenced, and no other.
+SILENCED_SYSTEM_CHECKS = (
+    ["security.W008"]
+    if env_str("DJANGO_SECURE_SSL_REDIRECT") is not None and not SECURE_SSL_REDIRECT
+    else []
+)
 
 LOGGING = {
     "version": 1,

@@ -75,3 +75,43 @@ def test_deploy_check_is_clean_with_production_settings():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_a_plain_http_trial_passes_the_deploy_check_only_with_the_redirect_off_explicitly():
+    # deploy/README.md's trial without TLS: migrate's check must let it start.
+    trial = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={**PRODUCTION, "DJANGO_SECURE_SSL_REDIRECT": "false"},
+    )
+    assert trial.returncode == 0, trial.stdout + trial.stderr
+    assert "1 silenced" in trial.stdout
+
+
+def test_the_redirect_warning_stands_when_the_redirect_is_off_by_any_other_way():
+    # DEBUG turns the redirect off by default: the warning is not silenced for it (the
+    # deploy check fails on DEBUG itself too, W018).
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={**PRODUCTION, "DJANGO_DEBUG": "true", "DJANGO_SECURE_SSL_REDIRECT": ""},
+    )
+    assert result.returncode != 0
+    assert "security.W008" in result.stderr and "security.W018" in result.stderr
+
+
+def test_only_the_redirect_warning_is_silenced_on_plain_http():
+    # The trial's other settings still count: an unsafe secret key fails the check.
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={**PRODUCTION, "DJANGO_SECURE_SSL_REDIRECT": "false", "DJANGO_SECRET_KEY": "short"},
+    )
+    assert result.returncode != 0
+    assert "security.W009" in result.stderr and "security.W008" not in result.stderr

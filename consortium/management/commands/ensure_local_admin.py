@@ -1,5 +1,6 @@
 """``manage.py ensure_local_admin``: a login for the admin on a local, debug-mode install."""
 
+import os
 import secrets
 from typing import Any
 
@@ -7,11 +8,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from consortium.models import RoleGrant
+
 
 class Command(BaseCommand):
     help = (
-        "Create the superuser 'admin' with a random password kept in var/ (DEBUG only), and "
-        "print how to log in. Production creates users with createsuperuser instead."
+        "Create the superuser 'admin' with a random password kept in var/ (DEBUG only), "
+        "grant it the deal_team role in every consortium (so the API docs page can be tried "
+        "with its browser session), and print how to log in. Production creates users with "
+        "createsuperuser and grants roles with grant_role instead. The password is printed "
+        "when set; later runs say where it is."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -19,6 +25,7 @@ class Command(BaseCommand):
             raise CommandError("ensure_local_admin is for local development (DJANGO_DEBUG=true).")
         password_file = settings.VAR_DIR / "admin-password.txt"
         users = get_user_model().objects
+        password = None
         if not users.filter(username="admin").exists() or not password_file.exists():
             password = secrets.token_urlsafe(12)
             user = users.filter(username="admin").first() or users.create_superuser(
@@ -27,7 +34,23 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save()
             settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
-            password_file.write_text(password + "\n")
+            # Readable by its owner only from the moment it exists.
+            with os.fdopen(
+                os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w"
+            ) as file:
+                file.write(password + "\n")
             password_file.chmod(0o600)
-        password = password_file.read_text().strip()
-        self.stdout.write(f"Admin: log in at /admin/ as 'admin' with password {password!r}")
+        admin = users.get(username="admin")
+        RoleGrant.objects.get_or_create(
+            user=admin, role="deal_team", organisation_id="", consortium=""
+        )
+        who = "a superuser, and deal_team in every consortium"
+        if password is not None:
+            self.stdout.write(
+                f"Admin: log in at /admin/ as 'admin' with password {password!r} ({who}); "
+                f"it is kept in {password_file} (not printed again)."
+            )
+        else:
+            self.stdout.write(
+                f"Admin: log in at /admin/ as 'admin' ({who}); its password is in {password_file}."
+            )
