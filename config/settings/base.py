@@ -36,7 +36,10 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "unfold",  # the admin's theme: its templates come before Django's
+    # The admin's theme: its templates come before Django's. BasicAppConfig, because the
+    # default one replaces admin.site with a plain UnfoldAdminSite in its ready(), and the
+    # workspace (consortium.admin.site.Workspace) must be the site.
+    "unfold.apps.BasicAppConfig",
     "config.admin.WorkspaceAdminConfig",  # django.contrib.admin, the workspace as its site
     "django.contrib.auth",
     "django.contrib.contenttypes",
