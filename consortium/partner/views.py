@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 from unfold.widgets import BASE_INPUT_CLASSES
 
 from consortium import roles
@@ -90,6 +91,7 @@ def holdings(user: Any) -> list[Holding]:
 
 @never_cache
 @login_required(login_url=reverse_lazy("partner:login"))
+@require_GET
 def index(request: HttpRequest) -> HttpResponse:
     """The signed-in partner's organisations' figures; 403 for anyone without a partner
     grant (deal teams, finance and auditors use the workspace)."""
