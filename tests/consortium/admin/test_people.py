@@ -58,7 +58,7 @@ def user_form(user: User, **changes: object) -> dict[str, object]:
         "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
         **_management_form("role_grants", 0, 0),
     }
-    flags = {"is_active": user.is_active, "is_staff": user.is_staff}
+    flags: dict[str, object] = {"is_active": user.is_active, "is_staff": user.is_staff}
     flags["is_superuser"] = user.is_superuser
     flags.update({k: v for k, v in changes.items() if k in flags})
     data.update({k: "on" for k, v in flags.items() if v})
