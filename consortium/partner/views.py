@@ -101,4 +101,7 @@ def index(request: HttpRequest) -> HttpResponse:
     context = {**_theme(request), "title": TITLE, "organisations": organisations}
     if not organisations:
         return render(request, "partner/denied.html", context, status=403)
-    return render(request, "partner/index.html", {**context, "holdings": holdings(request.user)})
+    known = selectors.organisations()
+    names = [known.get(organisation, organisation) for organisation in organisations]
+    context = {**context, "organisation_names": names, "holdings": holdings(request.user)}
+    return render(request, "partner/index.html", context)
