@@ -125,7 +125,17 @@ def rebuild(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(f"{page}?watch={name}&generation={generation}")
     from ledger.tasks import queue_rebuild  # the worker's side: only when a rebuild is asked
 
-    generation = queue_rebuild(name)
+    try:
+        generation = queue_rebuild(name)
+    except Exception as error:  # the broker is down or hung: nothing was queued
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            raise
+        messages.error(
+            request,
+            f"Could not reach the broker ({error}); nothing was queued. Try again, or run "
+            f"manage.py rebuild_projections {name} where the workers run.",
+        )
+        return HttpResponseRedirect(page)
     if settings.CELERY_TASK_ALWAYS_EAGER:
         messages.success(
             request,

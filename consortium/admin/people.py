@@ -35,6 +35,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from consortium import access_log
+from consortium.admin import formatting
 from consortium.models import ApiClient, RoleGrant
 from consortium.projections import selectors
 
@@ -210,7 +211,7 @@ class UserAdmin(SuperusersOnly, DjangoUserAdmin[User], ModelAdmin):  # type: ign
         "is_active",
         "is_staff",
         "is_superuser",
-        "last_login",
+        "last_signed_in",
     ]
     list_filter = ["is_active", "is_staff", "is_superuser", "role_grants__role"]
     search_fields = ["username", "first_name", "last_name", "email"]
@@ -235,6 +236,10 @@ class UserAdmin(SuperusersOnly, DjangoUserAdmin[User], ModelAdmin):  # type: ign
 
     def get_inlines(self, request: HttpRequest, obj: User | None) -> list[Any]:
         return list(self.inlines) if obj is not None else []  # grants once the user exists
+
+    @admin.display(description="last sign-in", ordering="last_login")
+    def last_signed_in(self, user: User) -> str:
+        return formatting.iso(user.last_login) if user.last_login else "never"
 
     @admin.display(description="name")
     def full_name(self, user: User) -> str:
@@ -292,7 +297,7 @@ class ApiClientForm(forms.ModelForm[ApiClient]):
 @admin.register(ApiClient)
 class ApiClientAdmin(SuperusersOnly, ModelAdmin):  # type: ignore[misc]
     form = ApiClientForm
-    list_display = ["name", "user", "key_prefix", "state", "created_at", "expires_at"]
+    list_display = ["name", "user", "key_prefix", "state", "created", "expires"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "user__username", "key_prefix"]
     list_select_related = ["user"]
@@ -301,10 +306,18 @@ class ApiClientAdmin(SuperusersOnly, ModelAdmin):  # type: ignore[misc]
     ordering = ["name"]
     actions = ["revoke"]
 
+    @admin.display(description="created", ordering="created_at")
+    def created(self, client: ApiClient) -> str:
+        return formatting.iso(client.created_at)
+
+    @admin.display(description="expires", ordering="expires_at")
+    def expires(self, client: ApiClient) -> str:
+        return formatting.iso(client.expires_at) if client.expires_at else "never"
+
     @admin.display(description="state")
     def state(self, client: ApiClient) -> str:
         if client.revoked_at is not None:
-            return f"revoked {client.revoked_at:%Y-%m-%d %H:%M}"
+            return f"revoked {formatting.iso(client.revoked_at)}"
         if client.expires_at is not None and client.expires_at <= timezone.now():
             return "expired"
         return "active"

@@ -184,3 +184,16 @@ def test_a_rebuild_started_on_the_page_is_run_by_a_worker_and_switches(
         )
     assert runner.live_generation("consortium") == 2
     assert positions() == before
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_with_the_broker_down_says_nothing_was_queued(broker: RedisServer):
+    seed()
+    broker.stop()
+    dana = signed_in(person("dana", "deal_team", staff=True))
+    answer = dana.post(REBUILD, {"name": "ownership"}, follow=True)
+    assert answer.status_code == 200
+    assert "Could not reach the broker" in answer.content.decode()
+    assert runner.live_generation("ownership") == 1
+    assert not ProjectionState.objects.filter(rebuild_generation__isnull=False).exists()
