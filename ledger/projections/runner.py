@@ -107,8 +107,8 @@ class Status:
     rebuild_generation: int | None = None
     rebuild_started_at: dt.datetime | None = None
     rebuild_heartbeat: dt.datetime | None = None
-    # Which runner holds the projection now ("catching up", "rebuilding", both, or ""
-    # when idle); None when not asked (``status(held=True)`` asks).
+    # Which runners hold the projection now ("catching up", "rebuilding", both, or none:
+    # idle); None when not asked (``status(held=True)`` asks).
     held_by: tuple[str, ...] | None = None
 
     @property
