@@ -1,5 +1,5 @@
-"""URL map: the home page, the workspace (the admin), the health probes and the API
-(under ``/api/v1/``).
+"""URL map: the home page, the workspace (the admin), the partner view (``/partner/``),
+the health probes and the API (under ``/api/v1/``).
 
 Django's own error answers (an unknown path, a request it refuses, a server error) are
 problem+json under ``/api/v1/`` (``consortium.api.errors.django_error``) and Django's
@@ -47,6 +47,7 @@ handler500 = server_error
 urlpatterns = [
     path("", home, name="home"),
     path("admin/", admin.site.urls),
+    path("partner/", include("consortium.partner.urls")),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("consortium.api.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -9,5 +9,6 @@ class ConsortiumConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        import consortium.admin.people  # (users, grants and API clients in the workspace)
         import consortium.api.schema  # (registers the OpenAPI auth scheme)
         import consortium.projections  # noqa: F401  (registers the projections)

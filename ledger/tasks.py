@@ -100,3 +100,13 @@ def rebuild_projection(self: object, name: str, generation: int | None = None) -
         runner.rebuild(name, progress=progress)
     except runner.RebuildBusy as busy:  # a redelivered message meeting the resumed rebuild
         log.info("%s", busy)
+
+
+def queue_rebuild(name: str) -> int:
+    """Hand the rebuild of ``name`` to the workers (``rebuild_projections --queue``, the
+    workspace's projections page); returns the generation it builds. On the embedded
+    default (eager Celery) the task runs here, before this returns; a rebuild already
+    running is left to its runner (the task meets ``runner.RebuildBusy`` and says so)."""
+    generation = runner.next_generation(name)
+    rebuild_projection.delay(name, generation)
+    return generation

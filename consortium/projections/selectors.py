@@ -64,6 +64,12 @@ def assets() -> list[str]:
     return sorted(query.values_list("asset_id", flat=True))
 
 
+def organisations() -> dict[str, str]:
+    """Every organisation that is a partner of some consortium: id to name, by id."""
+    query = PartnerPositionRow.objects.filter(generation=live_generation("consortium"))
+    return dict(sorted(query.values_list("organisation_id", "name").distinct()))
+
+
 def progress(slug: str, *, generation: int | None = None) -> Progress | None:
     """Fundraising progress of one consortium (None if the projection does not know it),
     from the live generation or the one given."""

@@ -42,6 +42,7 @@
   finds any of them taken appends nothing and raises ``RebuildBusy``.
 """
 
+import collections
 import contextlib
 import dataclasses
 import datetime as dt
@@ -103,6 +104,37 @@ class Status:
     error_position: int | None
     rebuilding: bool
     rebuild_checkpoint: int
+    rebuild_generation: int | None = None
+    rebuild_started_at: dt.datetime | None = None
+    rebuild_heartbeat: dt.datetime | None = None
+    # Which runners hold the projection now ("catching up", "rebuilding", both, or none:
+    # idle); None when not asked (``status(held=True)`` asks).
+    held_by: tuple[str, ...] | None = None
+
+    @property
+    def stopped(self) -> bool:
+        """Stopped on an event that fails (never skipped: fix the code, it resumes)."""
+        return self.error_position is not None
+
+    @property
+    def rebuild_stale(self) -> bool:
+        """A rebuild whose runner stopped making progress (the sweep resumes it)."""
+        if not self.rebuilding or self.rebuild_heartbeat is None:
+            return False
+        cutoff = timezone.now() - dt.timedelta(seconds=settings.PROJECTION_STALE_REBUILD_SECONDS)
+        return self.rebuild_heartbeat < cutoff
+
+    def state(self) -> str:
+        """Its state in a few words: stopped, rebuilding (and how far), catching up, ok."""
+        if self.stopped:
+            return f"STOPPED at {self.error_position}: {self.last_error}"
+        if self.rebuilding:
+            stale = ", stalled: the sweep resumes it" if self.rebuild_stale else ""
+            return (
+                f"rebuilding generation {self.rebuild_generation} "
+                f"(at {self.rebuild_checkpoint:,} of {self.head:,}{stale})"
+            )
+        return "ok" if self.lag_events == 0 else "catching up"
 
 
 def _state(name: str) -> ProjectionState:
@@ -255,6 +287,7 @@ _LOCK_SPACE = 0x70726F6A
 _REBUILD_SPACE = 0x72626C64  # 'rbld': a rebuild's hold, beside the live runner's
 _process_locks: dict[tuple[int, str], threading.RLock] = {}
 _process_locks_guard = threading.Lock()
+_process_holds: collections.Counter[tuple[int, str]] = collections.Counter()  # for ``held_by``
 
 
 @contextlib.contextmanager
@@ -278,9 +311,14 @@ def _exclusive(
         for name in names:
             locks.append(_process_locks.setdefault((space, name), threading.RLock()))
     got = [lock.acquire(blocking=wait) for lock in locks]
+    taken = [(space, name) for name, ok in zip(names, got, strict=True) if ok]
+    with _process_locks_guard:
+        _process_holds.update(taken)
     try:
-        yield [name for name, ok in zip(names, got, strict=True) if ok]
+        yield [name for _, name in taken]
     finally:
+        with _process_locks_guard:
+            _process_holds.subtract(taken)
         for lock, ok in zip(locks, got, strict=True):
             if ok:
                 lock.release()
@@ -618,12 +656,15 @@ def stale_rebuilds() -> list[str]:
     )
 
 
-def status() -> list[Status]:
-    """Every registered projection against the ledger head."""
+def status(*, held: bool = False) -> list[Status]:
+    """Every registered projection against the ledger head; with ``held``, also which
+    runners hold each one right now (``held_by``; one more query)."""
     head = store.head()
     rows = {row.name: row for row in ProjectionState.objects.all()}
+    names = registry.names()
+    holders = held_by(names) if held else {}
     result = []
-    for name in registry.names():
+    for name in names:
         row = rows.get(name) or ProjectionState(name=name)
         result.append(
             Status(
@@ -637,9 +678,46 @@ def status() -> list[Status]:
                 error_position=row.error_position,
                 rebuilding=row.rebuild_generation is not None,
                 rebuild_checkpoint=row.rebuild_checkpoint,
+                rebuild_generation=row.rebuild_generation,
+                rebuild_started_at=row.rebuild_started_at,
+                rebuild_heartbeat=row.rebuild_heartbeat,
+                held_by=holders.get(name, ()) if held else None,
             )
         )
     return result
+
+
+_HOLDERS = {_LOCK_SPACE: "catching up", _REBUILD_SPACE: "rebuilding"}
+
+
+def held_by(names: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Which runners hold each of ``names`` now ("catching up", "rebuilding"), in any
+    process: PostgreSQL's advisory locks of this database (``_exclusive``); on SQLite this
+    process's locks, which are all there are (one process)."""
+    found: dict[str, list[str]] = {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_HELD_BY, [list(names), list(_HOLDERS)])
+            for name, space in cursor.fetchall():
+                found.setdefault(name, []).append(_HOLDERS[space])
+    else:
+        with _process_locks_guard:
+            holds = [key for key, count in _process_holds.items() if count > 0]
+        for space, name in holds:
+            if name in names:
+                found.setdefault(name, []).append(_HOLDERS[space])
+    return {name: tuple(sorted(holders)) for name, holders in found.items()}
+
+
+# An advisory lock on two int4 keys shows in pg_locks as classid (the first), objid (the
+# second, as an unsigned oid) and objsubid 2; other databases' locks are theirs.
+_HELD_BY = (
+    "SELECT n.name, l.classid::bigint FROM unnest(%s::text[]) AS n(name) "
+    "JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND l.objid::bigint = (hashtext(n.name)::bigint & 4294967295) "
+    "WHERE l.classid::bigint = ANY(%s::bigint[])"
+)
 
 
 def _lag_seconds(checkpoint: int, head: int) -> float:

@@ -351,9 +351,21 @@ def test_the_application_works_as_the_role(as_app_role: Role) -> None:
     browser = Client()
     browser.force_login(admin)
     assert browser.get("/admin/ledger/event/").status_code == 200
-    added = browser.post("/admin/auth/group/add/", {"name": "auditors"})
+    # Creating a user appends its AccessChanged event (through ledger_append) as this role.
+    password = "a long enough passphrase"
+    head = store.head()
+    added = browser.post(
+        "/admin/auth/user/add/",
+        {
+            "username": "erin",
+            "password1": password,
+            "password2": password,
+            "usable_password": "true",
+        },
+    )
     assert added.status_code == 302, added.content
     assert LogEntry.objects.filter(user=admin).count() == 1
+    assert store.head() == head + 1
 
     # Reading the ledger needs only this role.
     verified = StringIO()

@@ -8,25 +8,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from consortium.api.access import digest, new_key
-from consortium.models import ApiClient, RoleGrant
-
-
-def parse_role(text: str) -> tuple[str, str]:
-    """``deal_team``, ``finance``, ``auditor`` or ``partner:<organisation id>``."""
-    role, _, organisation = text.partition(":")
-    if role not in RoleGrant.ROLES or (role == "partner") != bool(organisation):
-        raise CommandError(
-            f"{text!r} is not a role: use deal_team, finance, auditor or partner:<organisation>."
-        )
-    return role, organisation
+from consortium import access_log
+from consortium.models import ApiClient
 
 
 class Command(BaseCommand):
     help = (
         "Create an API key for a user (a person or a named system account), grant it a role "
         "globally or in the named consortia, and print the key once (only its SHA-256 "
-        "digest is stored). Use --revoke NAME to revoke a key."
+        "digest is stored). Use --revoke NAME to revoke a key. Every change is recorded in "
+        "the ledger (stream 'access', source 'cli')."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -38,36 +29,48 @@ class Command(BaseCommand):
         parser.add_argument("--revoke", action="store_true", help="Revoke the named key.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        name = options["name"]
+        name, acting = options["name"], access_log.Acting.cli()
         if options["revoke"]:
-            updated = ApiClient.objects.filter(name=name, revoked_at__isnull=True).update(
-                revoked_at=timezone.now()
-            )
-            if not updated:
+            clients = ApiClient.objects.filter(name=name)
+            if not access_log.revoke_api_clients(acting, clients):
                 raise CommandError(f"No active API client is named {name!r}.")
             self.stdout.write(f"{name}: revoked.")
             return
         if not options["user"] or not options["role"]:
             raise CommandError("--user and --role are required to create a client.")
-        role, organisation = parse_role(options["role"])
-        if ApiClient.objects.filter(name=name).exists():
-            raise CommandError(f"An API client named {name!r} exists already.")
-        key = new_key()
+        try:
+            role, organisation = access_log.parse_role(options["role"])
+        except access_log.GrantRefused as refused:
+            raise CommandError(str(refused)) from None
         days = options["expires_in_days"]
-        with transaction.atomic():
-            user, _ = get_user_model().objects.get_or_create(username=options["user"])
-            ApiClient.objects.create(
-                name=name,
-                user=user,
-                key_prefix=key[:12],
-                key_digest=digest(key),
-                expires_at=timezone.now() + dt.timedelta(days=days) if days else None,
-            )
-            for consortium in options["consortium"] or [""]:
-                RoleGrant.objects.get_or_create(
-                    user=user, role=role, organisation_id=organisation, consortium=consortium
+        try:
+            with transaction.atomic():
+                user, created = get_user_model().objects.get_or_create(username=options["user"])
+                if created:
+                    access_log.user_created(acting, user)
+                _, key = access_log.create_api_client(
+                    acting,
+                    name=name,
+                    user=user,
+                    expires_at=timezone.now() + dt.timedelta(days=days) if days else None,
                 )
+                for consortium in options["consortium"] or [""]:
+                    access_log.grant_role(acting, user, role, organisation, consortium)
+        except access_log.ClientRefused as refused:
+            raise CommandError(str(refused)) from None
+        warn_unknown_consortia(self, options["consortium"])
         scope = ", ".join(options["consortium"]) or "all consortia"
         self.stdout.write(f"{name}: {options['role']} for {user.get_username()} in {scope}.")
         self.stdout.write("Key (shown once; send it as 'Authorization: Bearer <key>'):")
         self.stdout.write(key)
+
+
+def warn_unknown_consortia(command: BaseCommand, slugs: list[str]) -> None:
+    """A grant may name a consortium not formed yet (it applies once it is); say so, as a
+    typo would look the same."""
+    for slug in slugs:
+        if not access_log.consortium_known(slug):
+            command.stderr.write(
+                f"Note: the ledger has no consortium {slug!r} yet; the grant applies once it "
+                "is formed (check the spelling)."
+            )

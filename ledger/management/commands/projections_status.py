@@ -27,22 +27,16 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        rows = runner.status()
+        rows = runner.status(held=True)
         self.stdout.write(
             f"{'projection':<16} {'checkpoint':>10} {'head':>10} {'lag':>8} {'lag s':>8}  state"
         )
-        failed = []
+        failed = [row.name for row in rows if row.stopped]
         for row in rows:
-            if row.error_position is not None:
-                state = f"STOPPED at {row.error_position}: {row.last_error}"
-                failed.append(row.name)
-            elif row.rebuilding:
-                state = f"rebuilding (at {row.rebuild_checkpoint:,})"
-            else:
-                state = "ok" if row.lag_events == 0 else "catching up"
+            held = f"; {' and '.join(row.held_by)} now" if row.held_by else ""
             self.stdout.write(
                 f"{row.name:<16} {row.checkpoint:>10,} {row.head:>10,} {row.lag_events:>8,} "
-                f"{row.lag_seconds:>8.1f}  {state} (generation {row.generation})"
+                f"{row.lag_seconds:>8.1f}  {row.state()} (generation {row.generation}{held})"
             )
         self.stdout.write(broker_lines())
         if failed:

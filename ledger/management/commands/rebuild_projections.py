@@ -28,10 +28,10 @@ class Command(BaseCommand):
             known = ", ".join(registry.names())
             raise CommandError(f"No projection named {', '.join(unknown)}; known: {known}.")
         if options["queue"]:
-            from ledger.tasks import rebuild_projection
+            from ledger.tasks import queue_rebuild
 
             for name in names:
-                rebuild_projection.delay(name, runner.next_generation(name))
+                queue_rebuild(name)
                 self.stdout.write(f"{name}: rebuild queued for the workers.")
             return
         for name in names:

@@ -1,0 +1,107 @@
+"""The partner view's pages: sign in, sign out, and the organisation's own figures."""
+
+import dataclasses
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView, LogoutView
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from unfold.widgets import BASE_INPUT_CLASSES
+
+from consortium import roles
+from consortium.projections import selectors
+from consortium.projections.figures import AllocationRow, CallRow, PartnerPosition
+
+TITLE = "Partner view"
+
+
+def _theme(request: HttpRequest) -> dict[str, Any]:
+    """The theme's context (colours, styles) as the admin's pages have it, retitled."""
+    return {**admin.site.each_context(request), "site_title": TITLE, "site_header": TITLE}
+
+
+class PartnerAuthenticationForm(AuthenticationForm):
+    """Django's sign-in form (any active user; the admin's refuses non-staff), styled."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("username", "password"):
+            self.fields[name].widget.attrs["class"] = " ".join(BASE_INPUT_CLASSES)
+        self.fields["username"].widget.attrs["autofocus"] = ""
+
+
+class PartnerLogin(LoginView):
+    template_name = "partner/login.html"
+    authentication_form = PartnerAuthenticationForm
+    next_page = "partner:index"  # resolve_url takes a URL name
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**_theme(self.request), **super().get_context_data(**kwargs), "title": "Sign in"}
+
+
+class PartnerLogout(LogoutView):
+    next_page = "partner:login"
+
+
+@dataclasses.dataclass(frozen=True)
+class OwnCall:
+    """A capital call as one partner sees it: the call, and its own allocation."""
+
+    call: CallRow
+    allocation: AllocationRow
+    overdue: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Holding:
+    """One consortium the partner belongs to: its own positions and calls there."""
+
+    slug: str
+    name: str
+    positions: list[PartnerPosition]
+    calls: list[OwnCall]
+
+
+def holdings(user: Any) -> list[Holding]:
+    """The user's organisations' positions and call allocations, per consortium, from the
+    live projections; only the organisations its partner grants name there."""
+    found = []
+    for slug in selectors.consortia():
+        only = roles.partner_organisations(user, slug)
+        if not only:
+            continue
+        positions = [p for p in selectors.positions(slug) if p.figures.organisation_id in only]
+        calls = [
+            OwnCall(call.figures, part.figures, part.overdue)
+            for call in selectors.capital_calls(slug)
+            for part in call.allocations
+            if part.figures.organisation_id in only
+        ]
+        if positions or calls:
+            progress = selectors.progress(slug)
+            found.append(Holding(slug, progress.name if progress else slug, positions, calls))
+    return found
+
+
+@never_cache
+@login_required(login_url=reverse_lazy("partner:login"))
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """The signed-in partner's organisations' figures; 403 for anyone without a partner
+    grant (deal teams, finance and auditors use the workspace)."""
+    organisations = sorted(
+        {g.organisation_id for g in roles.grants_everywhere(request.user) if g.role == "partner"}
+    )
+    context = {**_theme(request), "title": TITLE, "organisations": organisations}
+    if not organisations:
+        return render(request, "partner/denied.html", context, status=403)
+    known = selectors.organisations()
+    names = [known.get(organisation, organisation) for organisation in organisations]
+    context = {**context, "organisation_names": names, "holdings": holdings(request.user)}
+    return render(request, "partner/index.html", context)
