@@ -106,3 +106,20 @@ def test_the_local_admin_is_a_superuser_on_the_deal_team(local):
     assert password not in again and str(local / "admin-password.txt") in again
     assert RoleGrant.objects.filter(user=admin).count() == 1
     assert (local / "admin-password.txt").read_text().strip() == password
+
+
+def test_demo_users_and_their_grants_are_recorded_in_the_access_history_once(local):
+    from ledger import store
+
+    run("seed_demo_users")
+    run("ensure_local_admin")
+    first = [(e.data["action"], e.data["user"]) for e in store.read_stream("access")]
+    assert ("user_created", "alice.deal") in first
+    assert ("role_granted", "mgx.partner") in first
+    assert ("user_created", "admin") in first
+    assert ("role_granted", "admin") in first
+    assert all(e.metadata["source"] == "cli" for e in store.read_stream("access"))
+    run("seed_demo_users")
+    run("ensure_local_admin")
+    again = [(e.data["action"], e.data["user"]) for e in store.read_stream("access")]
+    assert again == first  # a second run changes nothing, so records nothing

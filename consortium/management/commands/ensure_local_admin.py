@@ -7,8 +7,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
-from consortium.models import RoleGrant
+from consortium import access_log
 
 
 class Command(BaseCommand):
@@ -26,13 +27,18 @@ class Command(BaseCommand):
         password_file = settings.VAR_DIR / "admin-password.txt"
         users = get_user_model().objects
         password = None
+        acting = access_log.Acting.cli()
         if not users.filter(username="admin").exists() or not password_file.exists():
             password = secrets.token_urlsafe(12)
-            user = users.filter(username="admin").first() or users.create_superuser(
-                "admin", "admin@localhost", password
-            )
-            user.set_password(password)
-            user.save()
+            existing = users.filter(username="admin").first()
+            with transaction.atomic():
+                if existing is None:
+                    user = users.create_superuser("admin", "admin@localhost", password)
+                    access_log.user_created(acting, user, ["email", "is_staff", "is_superuser"])
+                else:
+                    existing.set_password(password)
+                    existing.save()
+                    access_log.user_changed(acting, existing, ["password"])
             settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
             # Readable by its owner only from the moment it exists.
             with os.fdopen(
@@ -41,9 +47,7 @@ class Command(BaseCommand):
                 file.write(password + "\n")
             password_file.chmod(0o600)
         admin = users.get(username="admin")
-        RoleGrant.objects.get_or_create(
-            user=admin, role="deal_team", organisation_id="", consortium=""
-        )
+        access_log.grant_role(acting, admin, "deal_team", "", "")
         who = "a superuser, and deal_team in every consortium"
         if password is not None:
             self.stdout.write(

@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from consortium import access_log
 from consortium.demo import DEMO_USERS
-from consortium.models import RoleGrant
 
 PASSWORD_FILE = "demo-passwords.txt"  # noqa: S105 (a file name)
 
@@ -90,27 +90,33 @@ class Command(BaseCommand):
         kept = read_passwords(path)
         passwords: dict[str, str] = {}
         new: list[DemoUser] = []
+        acting = access_log.Acting.cli()
         with transaction.atomic():
             for demo in USERS:
-                user, _ = get_user_model().objects.get_or_create(
+                user, created = get_user_model().objects.get_or_create(
                     username=demo.username,
                     defaults={"first_name": demo.first_name, "last_name": demo.last_name},
                 )
+                changed = set()
                 password = kept.get(demo.username)
                 if password is None or not user.has_usable_password():
                     password = secrets.token_urlsafe(12)
                     user.set_password(password)
                     new.append(demo)
-                user.is_staff = demo.staff
-                user.is_active = True
+                    changed.add("password")
+                if user.is_staff != demo.staff:
+                    user.is_staff = demo.staff
+                    changed.add("is_staff")
+                if not user.is_active:
+                    user.is_active = True
+                    changed.add("is_active")
                 user.save()
+                if created:
+                    access_log.user_created(acting, user, sorted(changed | {"first_name"}))
+                else:
+                    access_log.user_changed(acting, user, sorted(changed))
                 for consortium in demo.consortia:
-                    RoleGrant.objects.get_or_create(
-                        user=user,
-                        role=demo.role,
-                        organisation_id=demo.organisation,
-                        consortium=consortium,
-                    )
+                    access_log.grant_role(acting, user, demo.role, demo.organisation, consortium)
                 passwords[demo.username] = password
             if new:
                 write_passwords(path, passwords)
