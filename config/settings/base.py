@@ -36,7 +36,10 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "unfold",  # the admin's theme: its templates come before Django's
+    # The admin's theme (its templates come before Django's), without its default app
+    # config, whose ready() would replace the admin's site by a plain UnfoldAdminSite and
+    # so bypass the workspace's (consortium.admin.site.Workspace: entry, rooms' URLs).
+    "unfold.apps.BasicAppConfig",
     "config.admin.WorkspaceAdminConfig",  # django.contrib.admin, the workspace as its site
     "django.contrib.auth",
     "django.contrib.contenttypes",
