@@ -474,6 +474,7 @@ class FacilityArrange(CommandForm):
         "maturity. It counts as signed debt toward the targets."
     )
     group = "Debt"
+    error_fields = {"organisation_id": "lender"}  # the rule on advisors names the partner
 
     facility_id = id_field("Facility id")
     lender = Picker("Lender")

@@ -148,7 +148,7 @@ def _choose_asset(request: HttpRequest, spec: type[CommandForm], page: Page) -> 
     if len(chooser.fields["asset_id"].choices) == 1:  # type: ignore[attr-defined]
         problems.append(f"{state.name} sponsors no asset yet; register one first.")
     context = _context(request, spec, page, chooser)
-    context.update(method="get", submit="Continue", top_errors=problems, stale=None)
+    context.update(method="get", submit_label="Continue", top_errors=problems, stale=None)
     return render(request, TEMPLATE, context)
 
 
@@ -214,7 +214,7 @@ def _confirm(
         "events": [_event_line(event, page) for event in newer],
         "more": max(0, now - since - len(newer)),
     }
-    context["submit"] = "Confirm and record"
+    context["submit_label"] = "Confirm and record"
     return render(request, TEMPLATE, context)
 
 
@@ -275,7 +275,7 @@ def _context(
         "top_errors": form.top_errors if isinstance(form, CommandForm) else [],
         "breadcrumbs": _breadcrumbs(page.slug, name, spec.title),
         "method": "post",
-        "submit": "Record",
+        "submit_label": "Record",
         "stale": None,
     }
 

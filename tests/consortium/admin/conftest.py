@@ -210,11 +210,11 @@ def submit() -> Callable[..., Sent]:
     return send
 
 
-def form_url(command: str, slug: str | None = "aip", asset_id: str | None = None) -> str:
+def form_url(command: str, slug: str | None = "aip", asset: str | None = None) -> str:
     if slug is None:
         return reverse("admin:workspace-consortium-form")
     url = reverse("admin:workspace-command", args=[slug, command])
-    return f"{url}?asset_id={asset_id}" if asset_id else url
+    return f"{url}?asset_id={asset}" if asset else url
 
 
 def _text(value: Any) -> str:

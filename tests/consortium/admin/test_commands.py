@@ -309,4 +309,7 @@ def test_money_is_exact_whatever_the_separators(world, browser_for, submit):
         effective_on=MAY,
     )
     assert response.status_code == 302
-    assert event_from_stored(event.type, event.data).amount == Money.of("1000000.01", "USD")
+    amended = Money.of("1000000.01", "USD")
+    assert event_from_stored(event.type, event.data) == e.CommitmentAmended(
+        "aip-mgx", amended, amended, None
+    )
