@@ -72,6 +72,9 @@ class TargetSet(CommandForm):
         "up to it."
     )
     group = "Targets"
+    rows = tuple(
+        (f"tranche_{row}_amount", f"tranche_{row}_from") for row in range(1, TRANCHE_ROWS + 1)
+    )
 
     instrument = choice_field("Target for", words(TARGET_INSTRUMENTS))
     amount = amount_field(help_text="In the base currency.")

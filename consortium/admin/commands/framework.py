@@ -62,11 +62,17 @@ class Page:
 
 
 class DateInput(forms.DateInput):
-    input_type = "date"
+    """A date typed as ISO (``2025-03-14``), as every page writes dates; a browser's own
+    date picker would show it in the browser's locale."""
 
     def __init__(self) -> None:
         super().__init__(
-            attrs={"class": " ".join(unfold.INPUT_CLASSES), "style": "max-width: 14rem"},
+            attrs={
+                "class": " ".join(unfold.INPUT_CLASSES),
+                "placeholder": "YYYY-MM-DD",
+                "inputmode": "numeric",
+                "style": "max-width: 14rem",
+            },
             format="%Y-%m-%d",
         )
 
@@ -239,6 +245,20 @@ class CommandForm(forms.Form):
         if field is None or field.widget.is_hidden:
             return None
         return name
+
+    rows: ClassVar[tuple[tuple[str, ...], ...]] = ()  # fields shown side by side
+
+    def layout(self) -> list[list[forms.BoundField]]:
+        """The visible fields, one per line except those ``rows`` puts side by side."""
+        paired = {name: row for row in self.rows for name in row}
+        lines: list[list[forms.BoundField]] = []
+        for field in self.visible_fields():
+            row = paired.get(field.name)
+            if row is None:
+                lines.append([field])
+            elif field.name == row[0]:
+                lines.append([self[name] for name in row])
+        return lines
 
     @property
     def top_errors(self) -> list[str]:

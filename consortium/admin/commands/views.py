@@ -135,6 +135,9 @@ def _page(request: HttpRequest, spec: type[CommandForm], slug: str | None) -> Pa
 class _ChooseAsset(forms.Form):
     asset_id = Picker("Asset")
 
+    def layout(self) -> list[list[forms.BoundField]]:
+        return [[field] for field in self.visible_fields()]
+
 
 def _choose_asset(request: HttpRequest, spec: type[CommandForm], page: Page) -> HttpResponse:
     """A stake form is about one asset: choose it first (its stream's version is the
@@ -237,7 +240,8 @@ def _event_line(event: RecordedEvent, page: Page) -> dict[str, Any]:
     names = pickers.names(page.state) if page.state is not None else {}
     text = describe(event, names)
     link = reverse("admin:workspace-event", args=[event.position])
-    return {"text": text, "link": link, "html": format_html('<a href="{}">{}</a>', link, text)}
+    html = format_html('<a class="underline" href="{}">{}</a>', link, text)
+    return {"text": text, "link": link, "html": html}
 
 
 # --- rendering --------------------------------------------------------------------------

@@ -217,4 +217,5 @@ def test_the_success_message_names_what_was_recorded(world, browser_for, submit)
     [message] = get_messages(response.wsgi_request)
     assert message.level_tag == "success"
     link = reverse("admin:workspace-event", args=[event.position])
-    assert str(message) == f'Recorded: <a href="{link}">{describe(event, {"aip": "AIP"})}</a>.'
+    words = describe(event, {"aip": "AIP"})
+    assert str(message) == f'Recorded: <a class="underline" href="{link}">{words}</a>.'
