@@ -233,6 +233,7 @@ class CommitmentRecord(CommandForm):
         state = self.page.consortium
         self.offer("organisation_id", pickers.partners(state))
         self.offer("currency", pickers.currencies(state), empty=None)
+        self.suggest("currency", state.base_currency)
         taken = state.commitments
         self.suggest("commitment_id", pickers.suggest_id(f"{state.slug}-commitment", taken))
 
@@ -495,6 +496,7 @@ class FacilityArrange(CommandForm):
         state = self.page.consortium
         self.offer("lender", pickers.partners(state))
         self.offer("currency", pickers.currencies(state), empty=None)
+        self.suggest("currency", state.base_currency)
         self.suggest("facility_id", pickers.suggest_id(f"{state.slug}-facility", state.facilities))
 
     def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
@@ -621,6 +623,7 @@ class AssetRegister(CommandForm):
     def setup(self) -> None:
         state = self.page.consortium
         self.offer("currency", pickers.currencies(state), empty=None)
+        self.suggest("currency", state.base_currency)
         self.suggest("asset_id", pickers.suggest_id(f"{state.slug}-asset", pickers.asset_ids()))
 
     def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:

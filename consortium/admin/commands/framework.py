@@ -110,7 +110,12 @@ def id_field(label: str, help_text: str = "Suggested; change it if you like.") -
 
 
 class NumberField(forms.CharField):
-    """An exact decimal as people write it: ``1,250,000.00`` or ``1250000`` (never a float)."""
+    """An exact decimal as people write it: ``1,250,000.00`` or ``1250000`` (never a
+    float). Beyond ``LIMIT`` digits either side of the point it is no amount anyone
+    means; the service's own limits (a currency's minor digits, its largest amount) are
+    the service's to state."""
+
+    LIMIT = 24
 
     def __init__(self, *, example: str = "1,250,000.00", **kwargs: Any) -> None:
         kwargs.setdefault("widget", unfold.UnfoldAdminTextInputWidget())
@@ -127,6 +132,13 @@ class NumberField(forms.CharField):
             number = Decimal("NaN")
         if not number.is_finite():
             raise forms.ValidationError(f"Enter a number, such as {self.example}.")
+        exponent = number.as_tuple().exponent
+        assert isinstance(exponent, int)
+        if number.adjusted() >= self.LIMIT or exponent < -self.LIMIT:
+            raise forms.ValidationError(
+                f"Enter a number of at most {self.LIMIT} digits before and after the "
+                f"decimal point, such as {self.example}."
+            )
         return number
 
 

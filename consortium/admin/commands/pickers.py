@@ -104,7 +104,16 @@ def calls_owed(state: ConsortiumState) -> Choices:
         if c.status == "issued" and any(c.owed_minor(org) > 0 for org in c.allocations)
     ]
     owing.sort(key=lambda c: (c.due_on, c.call_id))
-    return [(c.call_id, _call_label(c, state.base_currency)) for c in owing]
+    who = names(state)
+
+    def owed(call: CallState) -> str:
+        return ", ".join(
+            f"{who.get(org, org)} {_money(call.owed_minor(org), state.base_currency)}"
+            for org in sorted(call.allocations)
+            if call.owed_minor(org) > 0
+        )
+
+    return [(c.call_id, f"{_call_label(c, state.base_currency)}; owed: {owed(c)}") for c in owing]
 
 
 def contributions(state: ConsortiumState) -> Choices:

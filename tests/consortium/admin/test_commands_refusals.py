@@ -447,6 +447,8 @@ MALFORMED: list[tuple[str, dict[str, str], str, str]] = [
     ("capital-call-prepare", {"amount": "1e400x", "due_on": "2025-06-30"}, "amount", "Enter a"),
     ("capital-call-prepare", {"amount": "10", "due_on": "2025-13-01"}, "due_on", "Enter a date"),
     ("fx-rate-record", {"currency": "GBP", "rate": "NaN"}, "rate", "Enter a number"),
+    ("stake-acquire", {"holder": "organisation:mgx", "percent": "1e400"}, "percent", "at most 24"),
+    ("commitment-amend", {"commitment_id": "aip-mgx", "amount": "1e-30"}, "amount", "at most 24"),
     (
         "partner-admit",
         {"organisation_id": "", "name": "X", "role": "member"},
@@ -496,7 +498,8 @@ def test_every_form_has_a_refusal_case():
 @pytest.mark.parametrize(("command", "fields", "field", "words"), MALFORMED)
 def test_bad_input_is_a_form_error(world, browser_for, submit, command, fields, field, words):
     browser = browser_for("deal_team")
-    response, appended = submit(browser, command, **fields)
+    asset = "dc-1" if command.startswith("stake-") else None
+    response, appended = submit(browser, command, asset=asset, **fields)
     assert appended == []
     assert response.status_code == 200
     assert words in " ".join(response.context["form"].errors[field])
