@@ -20,6 +20,7 @@ from consortium.admin.commands.framework import CommandForm, Page, Picker, new_t
 from consortium.admin.narration import describe
 from consortium.domain.errors import DomainError
 from consortium.domain.events import asset_stream_id, consortium_stream_id
+from consortium.domain.state import ConsortiumState
 from consortium.roles import READ, has_capability
 from consortium.streams import load_asset, load_consortium
 from ledger.store import IdempotencyConflict, RecordedEvent, read_stream
@@ -100,8 +101,11 @@ def _serve(request: HttpRequest, spec: type[CommandForm], slug: str | None) -> H
     return _render(request, spec, page, spec(page=page, initial=prefill))
 
 
-def _formed(slug: str) -> Any:
-    state = load_consortium(slug).state
+def _formed(slug: str) -> ConsortiumState:
+    return _formed_or_404(load_consortium(slug).state, slug)
+
+
+def _formed_or_404(state: ConsortiumState, slug: str) -> ConsortiumState:
     if not state.is_formed:
         raise Http404(f"There is no consortium {slug!r}.")
     return state
@@ -111,8 +115,7 @@ def _page(request: HttpRequest, spec: type[CommandForm], slug: str | None) -> Pa
     if slug is None:
         return Page(request.user, None, None, None, 0)
     loaded = load_consortium(slug)
-    if not loaded.state.is_formed:
-        raise Http404(f"There is no consortium {slug!r}.")
+    _formed_or_404(loaded.state, slug)
     if spec.stream == "consortium":
         return Page(request.user, slug, loaded.state, consortium_stream_id(slug), loaded.version)
     if spec.stream == "new":

@@ -219,3 +219,34 @@ def test_the_success_message_names_what_was_recorded(world, browser_for, submit)
     link = reverse("admin:workspace-event", args=[event.position])
     words = describe(event, {"aip": "AIP"})
     assert str(message) == f'Recorded: <a class="underline" href="{link}">{words}</a>.'
+
+
+def _twice(browser, command: str, where: str | None = "aip", **fields: str):
+    url = form_url(command, where)
+    form = browser.get(url).context["form"]
+    data = {"token": form.initial["token"], "version": form.initial["version"], **fields}
+    head = store.head()
+    answers = [browser.post(url, data), browser.post(url, data)]
+    return answers, store.read_all(after=head)
+
+
+def test_a_double_submit_of_a_new_asset_or_consortium_records_once(world, browser_for):
+    browser = browser_for("deal_team")
+    answers, appended = _twice(
+        browser,
+        "asset-register",
+        asset_id="dc-7",
+        kind="data_centre",
+        name="Seven",
+        location="VA",
+        capacity_mw="10",
+        estimated_cost="10",
+        currency="USD",
+    )
+    assert [a.status_code for a in answers] == [302, 302]
+    assert [e.type for e in appended] == ["AssetRegistered"]
+    answers, appended = _twice(
+        browser, "consortium-form", None, name="Atlas", slug="atlas", base_currency="USD"
+    )
+    assert [a.status_code for a in answers] == [302, 302]
+    assert [e.type for e in appended] == ["ConsortiumFormed"]

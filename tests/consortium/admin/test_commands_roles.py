@@ -6,7 +6,8 @@ a grant in one consortium allows nothing in another."""
 import pytest
 from django.urls import reverse
 
-from consortium.admin.commands.catalogue import FORMS
+from consortium.admin.commands.catalogue import FORMS, ConsortiumForm
+from consortium.api import writes
 from consortium.roles import FINANCE_WRITE
 from ledger import store
 from tests.consortium.admin.conftest import form_url
@@ -20,7 +21,37 @@ FINANCE_FORMS = {
 }
 
 
-def test_the_finance_forms_are_those_the_api_gives_finance():
+# Each form and the API's write view for the same service.
+API_VIEWS = {
+    "consortium-set-target": writes.TargetSet,
+    "partner-admit": writes.PartnerAdmit,
+    "partner-change-role": writes.PartnerRole,
+    "partner-withdraw": writes.PartnerAdmit,  # the API has no withdrawal view: deal team
+    "commitment-record": writes.CommitmentRecord,
+    "commitment-advance-stage": writes.CommitmentStage,
+    "commitment-amend": writes.CommitmentAmend,
+    "capital-call-prepare": writes.CallPrepare,
+    "capital-call-approve": writes.CallApprove,
+    "capital-call-issue": writes.CallIssue,
+    "capital-call-cancel": writes.CallCancel,
+    "contribution-receive": writes.ContributionReceive,
+    "contribution-reverse": writes.ContributionReverse,
+    "facility-arrange": writes.FacilityArrange,
+    "facility-draw": writes.FacilityDraw,
+    "facility-repay": writes.FacilityRepay,
+    "fx-rate-record": writes.FxRateRecord,
+    "asset-register": writes.AssetRegister,
+    "stake-acquire": writes.AssetStake,
+    "stake-transfer": writes.AssetStake,
+    "stake-sell": writes.AssetStake,
+}
+
+
+def test_each_form_needs_the_capability_the_api_needs():
+    assert set(API_VIEWS) == set(FORMS)
+    for command, view in API_VIEWS.items():
+        assert FORMS[command].capability == view.capability["POST"], command
+    assert writes.ConsortiumForm.capability["POST"] == ConsortiumForm.capability
     assert {c for c, form in FORMS.items() if form.capability == FINANCE_WRITE} == FINANCE_FORMS
 
 
