@@ -113,7 +113,14 @@ def calls_owed(state: ConsortiumState) -> Choices:
             if call.owed_minor(org) > 0
         )
 
-    return [(c.call_id, f"{_call_label(c, state.base_currency)}; owed: {owed(c)}") for c in owing]
+    return [
+        (
+            c.call_id,
+            f"{c.call_id}: {formatting.summary_minor(c.amount_minor, state.base_currency)} due "
+            f"{formatting.iso(c.due_on)}; owed: {owed(c)}",
+        )
+        for c in owing
+    ]
 
 
 def contributions(state: ConsortiumState) -> Choices:
