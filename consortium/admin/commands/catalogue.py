@@ -690,8 +690,9 @@ class StakeTransfer(_StakeForm):
 
     def setup(self) -> None:
         assert self.page.asset is not None
-        self.offer("from_holder", pickers.holders_of(self.page.asset))
-        self.offer("to_holder", pickers.every_holder())
+        every = pickers.every_holder()
+        self.offer("from_holder", pickers.holders_of(self.page.asset, every))
+        self.offer("to_holder", every)
 
     def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
         return s.stake_transfer(

@@ -186,9 +186,10 @@ def every_holder() -> Choices:
     return consortia + [(f"organisation:{org}", f"Organisation: {n} ({org})") for org, n in orgs]
 
 
-def holders_of(asset: AssetState) -> Choices:
-    """The asset's current holders, with what each holds."""
-    known = dict(every_holder())
+def holders_of(asset: AssetState, every: Choices | None = None) -> Choices:
+    """The asset's current holders, with what each holds (named from ``every``, the
+    result of ``every_holder``, when the caller has it)."""
+    known = dict(every if every is not None else every_holder())
     return [
         (
             holder_value(holder),

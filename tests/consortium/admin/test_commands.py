@@ -15,7 +15,7 @@ from consortium.domain import events as e
 from consortium.domain.events import event_from_stored
 from consortium.domain.money import Money, Percent
 from consortium.domain.values import Allocation, Holder, Tranche
-from tests.consortium.admin.conftest import eur
+from tests.consortium.admin.commands_support import eur
 from tests.consortium.conftest import usd
 
 MAY = dt.date(2025, 5, 1)

@@ -11,7 +11,7 @@ from consortium import services as s
 from consortium.admin.narration import describe
 from consortium.domain.events import CommitmentAmended, event_from_stored
 from ledger import store
-from tests.consortium.admin.conftest import form_url
+from tests.consortium.admin.commands_support import form_url
 from tests.consortium.conftest import usd
 
 MAY = "2025-05-01"

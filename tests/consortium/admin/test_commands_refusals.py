@@ -4,7 +4,7 @@ concerns (or at the top), and appends nothing; bad input is an ordinary form err
 import pytest
 
 from consortium import services as s
-from tests.consortium.admin.conftest import form_url
+from tests.consortium.admin.commands_support import form_url
 
 MAY = "2025-05-01"
 

@@ -10,7 +10,7 @@ from consortium.admin.commands.catalogue import FORMS, ConsortiumForm
 from consortium.api import writes
 from consortium.roles import FINANCE_WRITE
 from ledger import store
-from tests.consortium.admin.conftest import form_url
+from tests.consortium.admin.commands_support import form_url
 
 FINANCE_FORMS = {
     "contribution-receive",
