@@ -1,4 +1,5 @@
-"""Workspace users: staff with role grants, as the admin site admits them."""
+"""Workspace users (staff with role grants, as the admin site admits them), and the
+command forms' fixtures from their own support module."""
 
 from collections.abc import Callable
 
@@ -8,6 +9,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from consortium.models import RoleGrant
+from tests.consortium.admin.commands_support import browser_for, submit, world  # noqa: F401
 
 
 @pytest.fixture

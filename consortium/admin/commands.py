@@ -1,7 +1,0 @@
-"""Workspace room: commands (see ``consortium.admin``)."""
-
-from django.urls import URLPattern
-
-
-def urls() -> list[URLPattern]:
-    return []
