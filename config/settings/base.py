@@ -36,7 +36,9 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "unfold",  # the admin's theme: its templates come before Django's
+    # The admin's theme (its templates come before Django's). Its basic config: the default
+    # one would replace admin.site with a plain UnfoldAdminSite, and the workspace with it.
+    "unfold.apps.BasicAppConfig",
     "config.admin.WorkspaceAdminConfig",  # django.contrib.admin, the workspace as its site
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -76,6 +78,7 @@ UNFOLD = {
     "SITE_URL": "/",
     "SHOW_VIEW_ON_SITE": False,
     "STYLES": ["consortium.admin.navigation.styles"],
+    "DASHBOARD_CALLBACK": "consortium.admin.dashboards.landing",
     "SIDEBAR": {
         "show_search": False,
         "show_all_applications": False,

@@ -17,6 +17,8 @@ class Workspace(UnfoldAdminSite):
     site_header = "Consortium"
     site_title = "Consortium workspace"
     index_title = "Consortia"
+    # The landing page (its context: UNFOLD["DASHBOARD_CALLBACK"], consortium.admin.dashboards).
+    index_template = "workspace/dashboards/index.html"
 
     def has_permission(self, request: HttpRequest) -> bool:
         return roles.may_use_workspace(request.user)

@@ -22,7 +22,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from consortium.domain.events import consortium_stream_id
+from consortium.domain.events import AssetRegistered, consortium_stream_id
 from consortium.domain.state import (
     STATE_CODE_VERSION,
     ConsortiumState,
@@ -33,11 +33,13 @@ from consortium.projections.figures import (
     TRACKER_CODE_VERSION,
     CapitalCall,
     ConsortiumTracker,
+    FacilityRow,
     Ownership,
     PartnerPosition,
     Progress,
     call_rows,
     consortium_holders,
+    facility_rows,
     ownership_of,
     position_rows,
     progress_of,
@@ -47,7 +49,7 @@ from consortium.projections.figures import (
 )
 from consortium.streams import asset_history, consortium_history, to_dated
 from ledger import states
-from ledger.store import RecordedEvent
+from ledger.store import MAX_READ_LIMIT, RecordedEvent, read_all
 
 _TRACKER_CODE = f"consortium-tracker-{STATE_CODE_VERSION}.{TRACKER_CODE_VERSION}"
 
@@ -144,3 +146,50 @@ def ownership_as_of(
         for slug in consortium_holders(asset)
     }
     return ownership_of(asset, signed)
+
+
+def facilities_as_of(
+    slug: str, *, effective_on: dt.date | None = None, known_at: dt.datetime | None = None
+) -> list[FacilityRow]:
+    """Debt facilities (by facility id) as of a date / as known at a time."""
+    state = consortium_as_of(slug, effective_on=effective_on, known_at=known_at)
+    return facility_rows(state) if state.slug is not None else []
+
+
+def consortium_assets_as_of(
+    slug: str, *, effective_on: dt.date | None = None, known_at: dt.datetime | None = None
+) -> list[Ownership]:
+    """Ownership of every asset the consortium sponsored or held a stake in, in the view
+    (by asset id). Every registered asset is folded in the view: its cost grows with the
+    number of assets and their events, as every as-of view's does."""
+    found = []
+    for asset_id in _registered_assets():
+        owned = ownership_as_of(asset_id, effective_on=effective_on, known_at=known_at)
+        if owned is None:
+            continue
+        holders = {s.holder_id for s in owned.stakes if s.holder_kind == "consortium"}
+        if owned.asset.sponsor == slug or slug in holders:
+            found.append(owned)
+    return found
+
+
+def _registered_assets() -> list[str]:
+    """Ids of every asset registered in the ledger, sorted."""
+    ids: list[str] = []
+    after = 0
+    while True:
+        page = read_all(after=after, limit=MAX_READ_LIMIT, types=[AssetRegistered.TYPE])
+        ids.extend(str(event.data["asset_id"]) for event in page)
+        if len(page) < MAX_READ_LIMIT:
+            return sorted(ids)
+        after = page[-1].position
+
+
+def recorded_at_position(position: int) -> dt.datetime | None:
+    """When the event at ``position`` was recorded (None beyond the ledger's head): "as
+    known at position N" is the view as known at that moment. An append records its
+    events at one moment, so the view includes the whole append N belongs to."""
+    if position < 1:
+        return None
+    found = read_all(after=position - 1, limit=1)
+    return found[0].recorded_at if found and found[0].position == position else None
