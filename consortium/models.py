@@ -164,7 +164,11 @@ class CapitalCallRow(ProjectionRow):
     outstanding_minor = _money()
 
     class Meta:
-        indexes = [models.Index(fields=["generation", "consortium"], name="call_key")]
+        indexes = [
+            models.Index(fields=["generation", "consortium"], name="call_key"),
+            # The open calls (the dashboard's), without reading a consortium's whole history.
+            models.Index(fields=["generation", "consortium", "status"], name="call_status"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["generation", "consortium", "call_id"], name="call_unique"
@@ -191,7 +195,11 @@ class CapitalCallAllocationRow(ProjectionRow):
     due_on = models.DateField()
 
     class Meta:
-        indexes = [models.Index(fields=["generation", "consortium"], name="alloc_key")]
+        indexes = [
+            models.Index(fields=["generation", "consortium"], name="alloc_key"),
+            # What is overdue (open allocations), without reading every allocation ever made.
+            models.Index(fields=["generation", "consortium", "status"], name="alloc_status"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["generation", "consortium", "call_id", "organisation_id"],

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
 
+from consortium.admin import formatting
 from consortium.projections.asof import recorded_at_position
 from consortium.projections.figures import (
     CapitalCall,
@@ -301,30 +302,9 @@ CHART_OPTIONS = json.dumps(
 )
 
 
-def partner_rows(positions: list[PartnerPosition]) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Each partner's position (overdue flagged) and the column totals."""
-    result, totals = [], dict.fromkeys(_PARTNER_SUMS, 0)
-    for p in positions:
-        f = p.figures
-        row: dict[str, Any] = {
-            "organisation_id": f.organisation_id,
-            "name": f.name,
-            "role": ROLE_LABELS.get(f.role, f.role),
-            "is_active": f.is_active,
-            "currency": f.currency,
-            "commitment_minor": f.equity_signed_minor,
-            "other_minor": f.asset_contribution_signed_minor + f.corporate_partnership_signed_minor,
-            "called_minor": f.called_minor,
-            "contributed_minor": f.contributed_minor,
-            "unfunded_minor": f.unfunded_minor,
-            "outstanding_minor": f.outstanding_minor,
-            "overdue_minor": p.overdue_minor,
-            "share_percent": f.equity_share_percent,
-        }
-        for name in _PARTNER_SUMS:
-            totals[name] += row[name]
-        result.append(row)
-    return result, totals
+def figure(minor: int, currency: str) -> str:
+    """An exact amount without its currency code, for a column whose header names it."""
+    return formatting.exact_minor(minor, currency).removeprefix(f"{currency} ")
 
 
 _PARTNER_SUMS = (
@@ -336,6 +316,45 @@ _PARTNER_SUMS = (
     "outstanding_minor",
     "overdue_minor",
 )
+
+
+def partner_rows(
+    positions: list[PartnerPosition], currency: str
+) -> tuple[list[dict[str, Any]], dict[str, str], int]:
+    """Each partner's position, its figures already written (a table of hundreds of rows
+    renders in a fraction of the time filters would take), the column totals, and the
+    total overdue in minor units."""
+    result, sums = [], dict.fromkeys(_PARTNER_SUMS, 0)
+    for p in positions:
+        f = p.figures
+        minor = {
+            "commitment_minor": f.equity_signed_minor,
+            "other_minor": f.asset_contribution_signed_minor + f.corporate_partnership_signed_minor,
+            "called_minor": f.called_minor,
+            "contributed_minor": f.contributed_minor,
+            "unfunded_minor": f.unfunded_minor,
+            "outstanding_minor": f.outstanding_minor,
+            "overdue_minor": p.overdue_minor,
+        }
+        for name, value in minor.items():
+            sums[name] += value
+        row: dict[str, Any] = {
+            name.removesuffix("_minor"): figure(value, f.currency) for name, value in minor.items()
+        }
+        row.update(
+            organisation_id=f.organisation_id,
+            name=f.name,
+            role=ROLE_LABELS.get(f.role, f.role),
+            is_active=f.is_active,
+            overdue_minor=p.overdue_minor,
+            other=formatting.summary_minor(minor["other_minor"], f.currency)
+            if minor["other_minor"]
+            else "",
+            share=formatting.percent(f.equity_share_percent),
+        )
+        result.append(row)
+    totals = {name.removesuffix("_minor"): figure(v, currency) for name, v in sums.items()}
+    return result, totals, sums["overdue_minor"]
 
 
 def open_call_rows(calls: list[CapitalCall]) -> list[dict[str, Any]]:
@@ -402,7 +421,7 @@ def dashboard(figures: Figures, *, today: dt.date) -> dict[str, Any]:
     progress = figures.progress
     names = {p.figures.organisation_id: p.figures.name for p in figures.positions}
     names[progress.slug] = progress.name
-    partners, totals = partner_rows(figures.positions)
+    partners, totals, overdue = partner_rows(figures.positions, progress.currency)
     total = progress.instrument("total")
     return {
         "progress": progress,
@@ -415,7 +434,7 @@ def dashboard(figures: Figures, *, today: dt.date) -> dict[str, Any]:
         "chart_options": CHART_OPTIONS,
         "partners": partners,
         "partner_totals": totals,
-        "overdue_minor": totals["overdue_minor"],
+        "overdue_minor": overdue,
         "open_calls": open_call_rows(figures.calls),
         "facilities": facility_rows(figures.facilities, names),
         "assets": asset_rows(figures.assets, names),

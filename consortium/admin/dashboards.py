@@ -73,7 +73,7 @@ def live_figures(slug: str) -> Figures | None:
     return Figures(
         progress=progress,
         positions=selectors.positions(slug),
-        calls=selectors.capital_calls(slug),
+        calls=selectors.open_capital_calls(slug),
         facilities=selectors.facilities(slug),
         assets=selectors.consortium_assets(slug),
     )

@@ -1,4 +1,5 @@
-"""The ``consortium`` projection gains a table: one row per debt facility.
+"""The ``consortium`` projection gains a table, one row per debt facility, and indexes
+that find a consortium's open capital calls and allocations without reading all of them.
 
 A ledger that the projection has already applied has facilities with no rows yet, so the
 migration asks for a rebuild of the projection: a new generation built beside the live
@@ -81,6 +82,14 @@ class Migration(migrations.Migration):
                     )
                 ],
             },
+        ),
+        migrations.AddIndex(
+            model_name="capitalcallrow",
+            index=models.Index(fields=["generation", "consortium", "status"], name="call_status"),
+        ),
+        migrations.AddIndex(
+            model_name="capitalcallallocationrow",
+            index=models.Index(fields=["generation", "consortium", "status"], name="alloc_status"),
         ),
         migrations.RunPython(request_rebuild, migrations.RunPython.noop),
     ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, TypeVar
 
+from django.db.models import Sum
 from django.utils import timezone
 
 from consortium.models import (
@@ -28,6 +29,7 @@ from consortium.models import (
 )
 from consortium.projections.common import field_names, from_values, read_rows
 from consortium.projections.figures import (
+    OPEN_CALL_STATUSES,
     PROGRESS_INSTRUMENTS,
     AllocationRow,
     AssetRow,
@@ -44,7 +46,6 @@ from consortium.projections.figures import (
     StakeRow,
     TrancheRow,
     read_calls,
-    read_positions,
 )
 from ledger.projections.base import ProjectionRow
 from ledger.projections.runner import live_generation
@@ -157,12 +158,29 @@ def _allocations(slug: str) -> list[AllocationRow]:
 
 
 def positions(slug: str, *, today: dt.date | None = None) -> list[PartnerPosition]:
-    """Every partner of the consortium (by organisation id), with what is overdue today."""
+    """Every partner of the consortium (by organisation id), with what is overdue today.
+
+    The overdue amounts are summed by the database over the open allocations only (an
+    index on their status), so the cost follows the partners, not the history of calls.
+    """
     generation = live_generation("consortium")
     rows = [
         row for row, _ in read_rows(PartnerPositionRow, PositionRow, generation, consortium=slug)
     ]
-    return read_positions(rows, _allocations(slug), _today(today))
+    overdue = (
+        CapitalCallAllocationRow.objects.filter(
+            generation=generation,
+            consortium=slug,
+            status__in=sorted(OPEN_CALL_STATUSES),
+            due_on__lt=_today(today),
+            outstanding_minor__gt=0,
+        )
+        .values_list("organisation_id")
+        .annotate(total=Sum("outstanding_minor"))
+    )
+    owed = {org: int(total) for org, total in overdue}
+    ordered = sorted(rows, key=lambda r: r.organisation_id)
+    return [PartnerPosition(row, owed.get(row.organisation_id, 0)) for row in ordered]
 
 
 def capital_calls(slug: str, *, today: dt.date | None = None) -> list[CapitalCall]:
@@ -170,6 +188,31 @@ def capital_calls(slug: str, *, today: dt.date | None = None) -> list[CapitalCal
     generation = live_generation("consortium")
     calls = [row for row, _ in read_rows(CapitalCallRow, CallRow, generation, consortium=slug)]
     return read_calls(calls, _allocations(slug), _today(today))
+
+
+def open_capital_calls(slug: str, *, today: dt.date | None = None) -> list[CapitalCall]:
+    """The calls not settled or cancelled (draft, approved, issued, partly paid), by call
+    id, with their allocations: what the dashboard lists, read through an index on the
+    status, so a long history of settled calls costs nothing."""
+    generation = live_generation("consortium")
+    open_ = sorted(OPEN_CALL_STATUSES | {"draft", "approved"})
+    calls = [
+        row
+        for row, _ in read_rows(
+            CapitalCallRow, CallRow, generation, consortium=slug, status__in=open_
+        )
+    ]
+    allocations = [
+        row
+        for row, _ in read_rows(
+            CapitalCallAllocationRow,
+            AllocationRow,
+            generation,
+            consortium=slug,
+            call_id__in=[c.call_id for c in calls],
+        )
+    ]
+    return read_calls(calls, allocations, _today(today))
 
 
 def facilities(slug: str) -> list[FacilityRow]:

@@ -3,16 +3,16 @@
 ``{{ row.called_minor|figure_in:currency }}``: the exact amount without its currency code
 (``8,000,000,000.00``), for a table column whose header names the one currency of every
 row, so that nine exact figures fit a row. Written by ``consortium.admin.formatting``, like
-every other figure.
+every other figure (through ``consortium.admin.dashboard_rows.figure``).
 """
 
 from django import template
 
-from consortium.admin import formatting
+from consortium.admin.dashboard_rows import figure
 
 register = template.Library()
 
 
 @register.filter
 def figure_in(minor: int | None, currency: str) -> str:
-    return formatting.exact_minor(minor, currency).removeprefix(f"{currency} ")
+    return "—" if minor is None else figure(minor, currency)

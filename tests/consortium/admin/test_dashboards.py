@@ -12,7 +12,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from consortium.admin import dashboard_rows
 from consortium.models import RoleGrant
@@ -176,11 +176,11 @@ def test_the_stargate_dashboard_shows_its_tranches(client, demo):
 def test_a_dashboard_renders_without_the_other_rooms_links(client, demo, monkeypatch):
     """The history, forms and projections pages belong to other rooms: without them the
     page renders, with no link to them."""
-    real = dashboard_rows.reverse
+    real = reverse
 
     def without_rooms(name, *args, **kwargs):
         if name != "admin:workspace-consortium" and name.startswith("admin:workspace-"):
-            raise dashboard_rows.NoReverseMatch(name)
+            raise NoReverseMatch(name)
         return real(name, *args, **kwargs)
 
     monkeypatch.setattr(dashboard_rows, "reverse", without_rooms)
