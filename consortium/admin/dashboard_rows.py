@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from consortium.admin import formatting
 from consortium.projections.asof import recorded_at_position
@@ -355,6 +357,49 @@ def partner_rows(
         result.append(row)
     totals = {name.removesuffix("_minor"): figure(v, currency) for name, v in sums.items()}
     return result, totals, sums["overdue_minor"]
+
+
+_PARTNER_ROW = (
+    '<tr{}{} data-partner="{}"><td>{}{}<div class="ws-muted">{}{}</div></td>'
+    '<td class="ws-figure">{}</td><td class="ws-figure">{}</td><td class="ws-figure">{}</td>'
+    '<td class="ws-figure">{}</td><td class="ws-figure">{}</td>{}'
+    '<td class="ws-figure">{}</td></tr>'
+)
+
+
+def partner_table_body(rows: list[dict[str, Any]]) -> SafeString:
+    """The partners' table rows as HTML, every value escaped: written here rather than by
+    the template language, which takes many times longer for hundreds of rows."""
+
+    def cells(p: dict[str, Any]) -> tuple[Any, ...]:
+        name = (
+            format_html('<a class="ws-link" href="{}">{}</a>', p["history_url"], p["name"])
+            if p.get("history_url")
+            else p["name"]
+        )
+        overdue = (
+            format_html('<td class="ws-figure ws-overdue">{}</td>', p["overdue"])
+            if p["overdue_minor"]
+            else format_html('<td class="ws-figure">{}</td>', formatting.MISSING)
+        )
+        return (
+            format_html(' class="{}"', "ws-overdue-row") if p["overdue_minor"] else "",
+            "",
+            p["organisation_id"],
+            name,
+            "" if p["is_active"] else format_html(' <span class="ws-tag">{}</span>', "withdrawn"),
+            p["role"],
+            f" · also {p['other']} in kind or corporate" if p["other"] else "",
+            p["commitment"],
+            p["called"],
+            p["contributed"],
+            p["unfunded"],
+            p["outstanding"],
+            overdue,
+            p["share"],
+        )
+
+    return format_html_join("\n", _PARTNER_ROW, (cells(p) for p in rows))
 
 
 def open_call_rows(calls: list[CapitalCall]) -> list[dict[str, Any]]:

@@ -64,17 +64,18 @@ def landing(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
 # --- a consortium's dashboard ------------------------------------------------------------
 
 
-def live_figures(slug: str) -> Figures | None:
+def live_figures(slug: str, generation: int | None = None) -> Figures | None:
     """The dashboard's figures from the live projections (None if it knows no such
-    consortium). A fixed number of queries, none of them on the ledger's events."""
-    progress = selectors.progress(slug)
+    consortium): a fixed number of queries, none of them on the ledger's events.
+    ``generation``: the ``consortium`` projection's live one, if the caller read it."""
+    progress = selectors.progress(slug, generation=generation)
     if progress is None:
         return None
     return Figures(
         progress=progress,
-        positions=selectors.positions(slug),
-        calls=selectors.open_capital_calls(slug),
-        facilities=selectors.facilities(slug),
+        positions=selectors.positions(slug, generation=generation),
+        calls=selectors.open_capital_calls(slug, generation=generation),
+        facilities=selectors.facilities(slug, generation=generation),
         assets=selectors.consortium_assets(slug),
     )
 
@@ -83,14 +84,14 @@ def figures_as_of(slug: str, view: AsOf) -> Figures | None:
     """The same figures folded from the ledger as of a date / as known at a moment (None
     if the consortium was not formed in that view)."""
     on, known = view.on, view.known_at
-    progress = asof.progress_as_of(slug, effective_on=on, known_at=known)
-    if progress is None:
+    found = asof.consortium_view_as_of(slug, effective_on=on, known_at=known)
+    if found.progress is None:
         return None
     return Figures(
-        progress=progress,
-        positions=asof.positions_as_of(slug, effective_on=on, known_at=known),
-        calls=asof.calls_as_of(slug, effective_on=on, known_at=known),
-        facilities=asof.facilities_as_of(slug, effective_on=on, known_at=known),
+        progress=found.progress,
+        positions=found.positions,
+        calls=found.calls,
+        facilities=found.facilities,
         assets=asof.consortium_assets_as_of(slug, effective_on=on, known_at=known),
     )
 
@@ -100,10 +101,11 @@ def consortium_view(request: HttpRequest, slug: str) -> HttpResponse:
     if not roles.has_capability(request.user, roles.READ, slug):
         raise PermissionDenied("Your roles do not let you read this consortium.")
     view, errors = rows.parse_as_of(request.GET, head=store.head)
-    figures = figures_as_of(slug, view) if view is not None else live_figures(slug)
+    checkpoint, generation = live_state("consortium")
+    figures = figures_as_of(slug, view) if view is not None else live_figures(slug, generation)
     if figures is None and view is not None:
         errors.append(f"{view.label}, the consortium was not formed yet: showing it live.")
-        view, figures = None, live_figures(slug)
+        view, figures = None, live_figures(slug, generation)
     if figures is None:
         raise Http404("No such consortium.")
     today = view.on if view is not None and view.on is not None else timezone.now().date()
@@ -125,7 +127,7 @@ def consortium_view(request: HttpRequest, slug: str) -> HttpResponse:
             if roles.has_capability(request.user, roles.FINANCE_WRITE, slug)
             else None
         ),
-        "checkpoint": live_state("consortium")[0] if view is None else None,
+        "checkpoint": checkpoint,
         "head": store.head() if view is None else None,
     }
     for partner in context["partners"]:
@@ -133,6 +135,7 @@ def consortium_view(request: HttpRequest, slug: str) -> HttpResponse:
             "admin:workspace-journal",
             query={"consortium": slug, "partner": partner["organisation_id"]},
         )
+    context["partners_body"] = rows.partner_table_body(context["partners"])
     status = 400 if errors else 200
     return render(request, "workspace/dashboards/consortium.html", context, status=status)
 

@@ -19,6 +19,7 @@ the one that falls inside it.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.utils import timezone
 
@@ -112,10 +113,14 @@ def positions_as_of(
 ) -> list[PartnerPosition]:
     """Partner positions as of a date / as known at a time."""
     state = consortium_as_of(slug, effective_on=effective_on, known_at=known_at)
+    return _positions(state, _today(today, effective_on))
+
+
+def _positions(state: ConsortiumState, today: dt.date) -> list[PartnerPosition]:
     if state.slug is None:
         return []
     allocations = [a for call in state.calls.values() for a in call_rows(state, call)[1]]
-    return read_positions(position_rows(state), allocations, _today(today, effective_on))
+    return read_positions(position_rows(state), allocations, today)
 
 
 def calls_as_of(
@@ -127,12 +132,45 @@ def calls_as_of(
 ) -> list[CapitalCall]:
     """Capital calls and allocations as of a date / as known at a time."""
     state = consortium_as_of(slug, effective_on=effective_on, known_at=known_at)
+    return _calls(state, _today(today, effective_on))
+
+
+def _calls(state: ConsortiumState, today: dt.date) -> list[CapitalCall]:
     calls, allocations = [], []
     for call in state.calls.values():
         row, parts = call_rows(state, call)
         calls.append(row)
         allocations.extend(parts)
-    return read_calls(calls, allocations, _today(today, effective_on))
+    return read_calls(calls, allocations, today)
+
+
+@dataclass(frozen=True)
+class ConsortiumAsOf:
+    """What a consortium's dashboard shows, computed from one fold of its stream."""
+
+    progress: Progress | None
+    positions: list[PartnerPosition]
+    calls: list[CapitalCall]
+    facilities: list[FacilityRow]
+
+
+def consortium_view_as_of(
+    slug: str,
+    *,
+    effective_on: dt.date | None = None,
+    known_at: dt.datetime | None = None,
+    today: dt.date | None = None,
+) -> ConsortiumAsOf:
+    """Progress, positions, calls and facilities as of a date / as known at a time, from
+    ONE fold (each ``*_as_of`` function folds anew; these equal theirs)."""
+    tracker = _tracker(slug, effective_on, known_at)
+    state, day = tracker.state, _today(today, effective_on)
+    return ConsortiumAsOf(
+        progress=progress_of(tracker),
+        positions=_positions(state, day),
+        calls=_calls(state, day),
+        facilities=facility_rows(state) if state.slug is not None else [],
+    )
 
 
 def ownership_as_of(

@@ -157,13 +157,16 @@ def _allocations(slug: str) -> list[AllocationRow]:
     ]
 
 
-def positions(slug: str, *, today: dt.date | None = None) -> list[PartnerPosition]:
-    """Every partner of the consortium (by organisation id), with what is overdue today.
+def positions(
+    slug: str, *, today: dt.date | None = None, generation: int | None = None
+) -> list[PartnerPosition]:
+    """Every partner of the consortium (by organisation id), with what is overdue today,
+    from the live generation or the one given.
 
     The overdue amounts are summed by the database over the open allocations only (an
     index on their status), so the cost follows the partners, not the history of calls.
     """
-    generation = live_generation("consortium")
+    generation = generation or live_generation("consortium")
     rows = [
         row for row, _ in read_rows(PartnerPositionRow, PositionRow, generation, consortium=slug)
     ]
@@ -190,11 +193,13 @@ def capital_calls(slug: str, *, today: dt.date | None = None) -> list[CapitalCal
     return read_calls(calls, _allocations(slug), _today(today))
 
 
-def open_capital_calls(slug: str, *, today: dt.date | None = None) -> list[CapitalCall]:
+def open_capital_calls(
+    slug: str, *, today: dt.date | None = None, generation: int | None = None
+) -> list[CapitalCall]:
     """The calls not settled or cancelled (draft, approved, issued, partly paid), by call
     id, with their allocations: what the dashboard lists, read through an index on the
     status, so a long history of settled calls costs nothing."""
-    generation = live_generation("consortium")
+    generation = generation or live_generation("consortium")
     open_ = sorted(OPEN_CALL_STATUSES | {"draft", "approved"})
     calls = [
         row
@@ -215,9 +220,9 @@ def open_capital_calls(slug: str, *, today: dt.date | None = None) -> list[Capit
     return read_calls(calls, allocations, _today(today))
 
 
-def facilities(slug: str) -> list[FacilityRow]:
+def facilities(slug: str, *, generation: int | None = None) -> list[FacilityRow]:
     """Every debt facility of the consortium, by facility id."""
-    generation = live_generation("consortium")
+    generation = generation or live_generation("consortium")
     found = read_rows(DebtFacilityRow, FacilityRow, generation, consortium=slug)
     return sorted((row for row, _ in found), key=lambda f: f.facility_id)
 

@@ -362,6 +362,11 @@ def test_facilities_repayment_restores_availability_only_when_revolving(formed, 
     assert {f.facility_id: f.revolving for f in facilities} == {"rcf": True, "term": False}
     assert facilities[1].maturity_on == dt.date(2030, 6, 30)
     assert facilities == asof.facilities_as_of("aip")
+    view = asof.consortium_view_as_of("aip", effective_on=dt.date(2025, 3, 31))
+    assert view.facilities == asof.facilities_as_of("aip", effective_on=dt.date(2025, 3, 31))
+    assert view.positions == asof.positions_as_of("aip", effective_on=dt.date(2025, 3, 31))
+    assert view.calls == asof.calls_as_of("aip", effective_on=dt.date(2025, 3, 31))
+    assert view.progress == asof.progress_as_of("aip", effective_on=dt.date(2025, 3, 31))
     march = asof.facilities_as_of("aip", effective_on=dt.date(2025, 3, 31))
     assert [(f.facility_id, f.repaid_minor, f.available_minor) for f in march] == [
         ("rcf", 0, 40000),
