@@ -434,6 +434,7 @@ def asset_rows(assets: list[Ownership], names: Mapping[str, str]) -> list[dict[s
     result = []
     for owned in assets:
         a = owned.asset
+        largest = sorted(owned.look_through, key=lambda r: (-r.total_percent, r.organisation_id))
         result.append(
             {
                 "asset": a,
@@ -454,11 +455,20 @@ def asset_rows(assets: list[Ownership], names: Mapping[str, str]) -> list[dict[s
                         "indirect": r.indirect_percent,
                         "total": r.total_percent,
                     }
-                    for r in owned.look_through
+                    for r in largest[:LOOK_THROUGH_SHOWN]
                 ],
+                "others": len(largest[LOOK_THROUGH_SHOWN:]),
+                "others_percent": sum(
+                    (r.total_percent for r in largest[LOOK_THROUGH_SHOWN:]), Decimal(0)
+                ),
             }
         )
     return result
+
+
+# An asset held by a consortium of hundreds of partners has as many look-through owners:
+# the largest are listed, the rest summed in one line (the ownership API lists them all).
+LOOK_THROUGH_SHOWN = 12
 
 
 def dashboard(figures: Figures, *, today: dt.date) -> dict[str, Any]:

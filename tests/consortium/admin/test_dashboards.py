@@ -276,3 +276,23 @@ def test_as_of_parameters_parse():
         2025, 7, 1, 23, 59, 59, 999999, tzinfo=dt.UTC
     )
     assert dashboard_rows.parse_as_of({}, head=head_) == (None, [])
+
+
+def test_an_assets_smallest_look_through_owners_are_summed_in_one_line():
+    from decimal import Decimal
+
+    from consortium.projections.figures import AssetRow, LookThroughRow, Ownership
+
+    owners = [
+        LookThroughRow(f"org-{i:02d}", Decimal(0), Decimal(i + 1), Decimal(i + 1))
+        for i in range(15)
+    ]
+    asset = AssetRow(
+        "dc", "aip", "data_centre", "DC", "Here", Decimal(1), "USD", 100, Decimal(120),
+        Decimal(120),
+    )  # fmt: skip
+    (row,) = dashboard_rows.asset_rows([Ownership(asset, (), tuple(owners))], {"org-14": "Big"})
+    shown = [(r["name"], r["total"]) for r in row["look_through"]]
+    assert shown[0] == ("Big", Decimal(15))
+    assert len(shown) == dashboard_rows.LOOK_THROUGH_SHOWN
+    assert (row["others"], row["others_percent"]) == (3, Decimal(1 + 2 + 3))
