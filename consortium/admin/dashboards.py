@@ -18,6 +18,7 @@ templates by ``consortium.admin.dashboard_rows``; every amount is formatted by t
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -130,11 +131,10 @@ def consortium_view(request: HttpRequest, slug: str) -> HttpResponse:
         "checkpoint": checkpoint,
         "head": store.head() if view is None else None,
     }
+    journal = rows.url("admin:workspace-journal")  # once: hundreds of partners link to it
     for partner in context["partners"]:
-        partner["history_url"] = rows.url(
-            "admin:workspace-journal",
-            query={"consortium": slug, "partner": partner["organisation_id"]},
-        )
+        query = {"consortium": slug, "partner": partner["organisation_id"]}
+        partner["history_url"] = f"{journal}?{urlencode(query)}" if journal else None
     context["partners_body"] = rows.partner_table_body(context["partners"])
     status = 400 if errors else 200
     return render(request, "workspace/dashboards/consortium.html", context, status=status)

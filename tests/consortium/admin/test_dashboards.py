@@ -296,3 +296,14 @@ def test_an_assets_smallest_look_through_owners_are_summed_in_one_line():
     assert shown[0] == ("Big", Decimal(15))
     assert len(shown) == dashboard_rows.LOOK_THROUGH_SHOWN
     assert (row["others"], row["others_percent"]) == (3, Decimal(1 + 2 + 3))
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency"),
+    [(0, "USD"), (5, "USD"), (123456789012, "USD"), (-250, "EUR"), (1234567, "JPY")],
+)
+def test_a_tables_figure_is_the_exact_amount_without_its_currency(minor, currency):
+    from consortium.admin import formatting
+
+    exact = formatting.exact_minor(minor, currency)
+    assert dashboard_rows.figure(minor, currency) == exact.removeprefix(f"{currency} ")
