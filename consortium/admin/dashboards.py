@@ -110,6 +110,7 @@ def consortium_view(request: HttpRequest, slug: str) -> HttpResponse:
     if figures is None:
         raise Http404("No such consortium.")
     today = view.on if view is not None and view.on is not None else timezone.now().date()
+    journal = rows.url("admin:workspace-journal")  # once: hundreds of partners link to it
     context = {
         **_site_context(request),
         **rows.dashboard(figures, today=today),
@@ -122,7 +123,7 @@ def consortium_view(request: HttpRequest, slug: str) -> HttpResponse:
             "known_at": request.GET.get("known_at", ""),
         },
         "live_url": request.path,
-        "history_url": rows.url("admin:workspace-journal", query={"consortium": slug}),
+        "history_url": f"{journal}?{urlencode({'consortium': slug})}" if journal else None,
         "record_url": (
             rows.url("admin:workspace-commands", slug)
             if roles.has_capability(request.user, roles.FINANCE_WRITE, slug)
@@ -131,7 +132,6 @@ def consortium_view(request: HttpRequest, slug: str) -> HttpResponse:
         "checkpoint": checkpoint,
         "head": store.head() if view is None else None,
     }
-    journal = rows.url("admin:workspace-journal")  # once: hundreds of partners link to it
     for partner in context["partners"]:
         query = {"consortium": slug, "partner": partner["organisation_id"]}
         partner["history_url"] = f"{journal}?{urlencode(query)}" if journal else None
