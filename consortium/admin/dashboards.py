@@ -75,7 +75,7 @@ def live_figures(slug: str, generation: int | None = None) -> Figures | None:
     return Figures(
         progress=progress,
         positions=selectors.positions(slug, generation=generation),
-        calls=selectors.open_capital_calls(slug, generation=generation),
+        calls=selectors.open_capital_calls(slug, generation=generation, allocations=False),
         facilities=selectors.facilities(slug, generation=generation),
         assets=selectors.consortium_assets(slug),
     )
@@ -91,9 +91,11 @@ def figures_as_of(slug: str, view: AsOf) -> Figures | None:
     return Figures(
         progress=found.progress,
         positions=found.positions,
-        calls=found.calls,
+        calls=found.open_calls,
         facilities=found.facilities,
-        assets=asof.consortium_assets_as_of(slug, effective_on=on, known_at=known),
+        assets=asof.consortium_assets_as_of(
+            slug, effective_on=on, known_at=known, state=found.state
+        ),
     )
 
 

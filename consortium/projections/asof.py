@@ -26,6 +26,7 @@ from django.utils import timezone
 from consortium.domain.events import AssetRegistered, consortium_stream_id
 from consortium.domain.state import (
     STATE_CODE_VERSION,
+    CallState,
     ConsortiumState,
     fold_asset,
     is_visible,
@@ -119,8 +120,16 @@ def positions_as_of(
 def _positions(state: ConsortiumState, today: dt.date) -> list[PartnerPosition]:
     if state.slug is None:
         return []
-    allocations = [a for call in state.calls.values() for a in call_rows(state, call)[1]]
+    # Only an issued call with money owed can make anything overdue: the rest (settled,
+    # drafts, cancelled) are skipped, so a long history of settled calls costs nothing.
+    allocations = [
+        a for call in state.calls.values() if _owed(call) for a in call_rows(state, call)[1]
+    ]
     return read_positions(position_rows(state), allocations, today)
+
+
+def _owed(call: CallState) -> bool:
+    return call.status == "issued" and sum(call.contributed.values()) < call.amount_minor
 
 
 def calls_as_of(
@@ -146,12 +155,17 @@ def _calls(state: ConsortiumState, today: dt.date) -> list[CapitalCall]:
 
 @dataclass(frozen=True)
 class ConsortiumAsOf:
-    """What a consortium's dashboard shows, computed from one fold of its stream."""
+    """What a consortium's dashboard shows, computed from one fold of its stream.
+
+    ``open_calls``: the calls not settled or cancelled (draft, approved, issued or partly
+    paid), as ``selectors.open_capital_calls`` reads them live. ``state``: the fold
+    itself (read-only), for views that need more of it."""
 
     progress: Progress | None
     positions: list[PartnerPosition]
-    calls: list[CapitalCall]
+    open_calls: list[CapitalCall]
     facilities: list[FacilityRow]
+    state: ConsortiumState
 
 
 def consortium_view_as_of(
@@ -165,12 +179,23 @@ def consortium_view_as_of(
     ONE fold (each ``*_as_of`` function folds anew; these equal theirs)."""
     tracker = _tracker(slug, effective_on, known_at)
     state, day = tracker.state, _today(today, effective_on)
+    open_ = ConsortiumState(
+        slug=state.slug,
+        base_currency=state.base_currency,
+        calls={k: c for k, c in state.calls.items() if _open(c)},
+    )
     return ConsortiumAsOf(
         progress=progress_of(tracker),
         positions=_positions(state, day),
-        calls=_calls(state, day),
+        open_calls=_calls(open_, day),
         facilities=facility_rows(state) if state.slug is not None else [],
+        state=state,
     )
+
+
+def _open(call: CallState) -> bool:
+    """Draft, approved, or issued and not settled."""
+    return call.status in ("draft", "approved") or _owed(call)
 
 
 def ownership_as_of(
@@ -195,14 +220,28 @@ def facilities_as_of(
 
 
 def consortium_assets_as_of(
-    slug: str, *, effective_on: dt.date | None = None, known_at: dt.datetime | None = None
+    slug: str,
+    *,
+    effective_on: dt.date | None = None,
+    known_at: dt.datetime | None = None,
+    state: ConsortiumState | None = None,
 ) -> list[Ownership]:
     """Ownership of every asset the consortium sponsored or held a stake in, in the view
-    (by asset id). Every registered asset is folded in the view: its cost grows with the
-    number of assets and their events, as every as-of view's does."""
+    (by asset id). Every registered asset is folded in the view, and each consortium
+    holding a stake once (``state``: this consortium's fold in the same view, if the
+    caller has it): the cost grows with the assets and their events, as every as-of
+    view's does."""
+    signed: dict[str, dict[str, int]] = {}
+    if state is not None and state.slug is not None:
+        signed[state.slug] = signed_equity_of(state)
     found = []
     for asset_id in _registered_assets():
-        owned = ownership_as_of(asset_id, effective_on=effective_on, known_at=known_at)
+        asset = fold_asset(asset_history(asset_id), as_of=effective_on, known_at=known_at)
+        for holder in consortium_holders(asset):
+            if holder not in signed:
+                held = consortium_as_of(holder, effective_on=effective_on, known_at=known_at)
+                signed[holder] = signed_equity_of(held)
+        owned = ownership_of(asset, {h: signed[h] for h in consortium_holders(asset)})
         if owned is None:
             continue
         holders = {s.holder_id for s in owned.stakes if s.holder_kind == "consortium"}

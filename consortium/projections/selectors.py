@@ -194,11 +194,16 @@ def capital_calls(slug: str, *, today: dt.date | None = None) -> list[CapitalCal
 
 
 def open_capital_calls(
-    slug: str, *, today: dt.date | None = None, generation: int | None = None
+    slug: str,
+    *,
+    today: dt.date | None = None,
+    generation: int | None = None,
+    allocations: bool = True,
 ) -> list[CapitalCall]:
     """The calls not settled or cancelled (draft, approved, issued, partly paid), by call
-    id, with their allocations: what the dashboard lists, read through an index on the
-    status, so a long history of settled calls costs nothing."""
+    id, with their allocations (none read without ``allocations``): what the dashboard
+    lists, read through an index on the status, so a long history of settled calls
+    costs nothing."""
     generation = generation or live_generation("consortium")
     open_ = sorted(OPEN_CALL_STATUSES | {"draft", "approved"})
     calls = [
@@ -207,17 +212,21 @@ def open_capital_calls(
             CapitalCallRow, CallRow, generation, consortium=slug, status__in=open_
         )
     ]
-    allocations = [
-        row
-        for row, _ in read_rows(
-            CapitalCallAllocationRow,
-            AllocationRow,
-            generation,
-            consortium=slug,
-            call_id__in=[c.call_id for c in calls],
-        )
-    ]
-    return read_calls(calls, allocations, _today(today))
+    parts = (
+        [
+            row
+            for row, _ in read_rows(
+                CapitalCallAllocationRow,
+                AllocationRow,
+                generation,
+                consortium=slug,
+                call_id__in=[c.call_id for c in calls],
+            )
+        ]
+        if allocations and calls
+        else []
+    )
+    return read_calls(calls, parts, _today(today))
 
 
 def facilities(slug: str, *, generation: int | None = None) -> list[FacilityRow]:

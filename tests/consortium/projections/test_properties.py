@@ -342,6 +342,9 @@ def test_incremental_equals_rebuild_and_as_of_now(data, alice, bob, helpers):
         assert selectors.open_capital_calls(slug, today=today) == [
             c for c in calls if c.figures.status in open_
         ]
+        view = asof.consortium_view_as_of(slug, today=today)  # one fold: the same figures
+        assert (view.progress, view.positions) == (live, positions)
+        assert view.open_calls == selectors.open_capital_calls(slug, today=today)
         # The trackers' running sums equal adding up every commitment afresh.
         tracker = ConsortiumTracker()
         for dated in consortium_history(slug):
@@ -351,12 +354,15 @@ def test_incremental_equals_rebuild_and_as_of_now(data, alice, bob, helpers):
         assert position_rows(state, tracker.signed) == position_rows(state)
         facilities = selectors.facilities(slug)
         assert facilities == asof.facilities_as_of(slug) == facility_rows(state)
+        assert view.facilities == facilities
         for f in facilities:
             assert f.outstanding_minor == f.drawn_minor - f.repaid_minor >= 0
             used = f.outstanding_minor if f.revolving else f.drawn_minor
             assert 0 <= f.available_minor == f.amount_minor - used
     assets = selectors.consortium_assets(scenario.slugs[0])  # the sponsor
     assert assets == asof.consortium_assets_as_of(scenario.slugs[0])
+    folded = asof.consortium_view_as_of(scenario.slugs[0]).state
+    assert assets == asof.consortium_assets_as_of(scenario.slugs[0], state=folded)
     assert [o.asset.asset_id for o in assets] == [scenario.asset]
     ownership = selectors.ownership(scenario.asset)
     assert ownership == asof.ownership_as_of(scenario.asset)
