@@ -164,7 +164,11 @@ class CapitalCallRow(ProjectionRow):
     outstanding_minor = _money()
 
     class Meta:
-        indexes = [models.Index(fields=["generation", "consortium"], name="call_key")]
+        indexes = [
+            models.Index(fields=["generation", "consortium"], name="call_key"),
+            # The open calls (the dashboard's), without reading a consortium's whole history.
+            models.Index(fields=["generation", "consortium", "status"], name="call_status"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["generation", "consortium", "call_id"], name="call_unique"
@@ -191,7 +195,11 @@ class CapitalCallAllocationRow(ProjectionRow):
     due_on = models.DateField()
 
     class Meta:
-        indexes = [models.Index(fields=["generation", "consortium"], name="alloc_key")]
+        indexes = [
+            models.Index(fields=["generation", "consortium"], name="alloc_key"),
+            # What is overdue (open allocations), without reading every allocation ever made.
+            models.Index(fields=["generation", "consortium", "status"], name="alloc_status"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["generation", "consortium", "call_id", "organisation_id"],
@@ -201,6 +209,40 @@ class CapitalCallAllocationRow(ProjectionRow):
 
     def __str__(self) -> str:
         return f"{self.consortium} {self.call_id} {self.organisation_id}"
+
+
+class DebtFacilityRow(ProjectionRow):
+    """Per consortium and debt facility; see ``figures.FacilityRow`` (amounts in the
+    facility's currency, plus arranged and drawn in the base currency)."""
+
+    projection_name = "consortium"
+
+    consortium = models.CharField(max_length=SLUG)
+    facility_id = models.CharField(max_length=IDENTIFIER)
+    lender = models.CharField(max_length=SLUG)
+    currency = models.CharField(max_length=3)
+    amount_minor = _money()
+    drawn_minor = _money()
+    repaid_minor = _money()
+    outstanding_minor = _money()
+    available_minor = _money()
+    maturity_on = models.DateField()
+    revolving = models.BooleanField()
+    arranged_on = models.DateField()
+    base_currency = models.CharField(max_length=3)
+    amount_base_minor = _money()
+    drawn_base_minor = _money()
+
+    class Meta:
+        indexes = [models.Index(fields=["generation", "consortium"], name="facility_key")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["generation", "consortium", "facility_id"], name="facility_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consortium} {self.facility_id}"
 
 
 class AssetOwnership(ProjectionRow):

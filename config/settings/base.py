@@ -82,6 +82,7 @@ UNFOLD = {
     "SITE_URL": "/",
     "SHOW_VIEW_ON_SITE": False,
     "STYLES": ["consortium.admin.navigation.styles"],
+    "DASHBOARD_CALLBACK": "consortium.admin.dashboards.landing",
     "SIDEBAR": {
         "show_search": False,
         "show_all_applications": False,

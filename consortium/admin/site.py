@@ -18,6 +18,8 @@ class Workspace(UnfoldAdminSite):
     site_header = "Consortium"
     site_title = "Consortium workspace"
     index_title = "Consortia"
+    # The landing page (its context: UNFOLD["DASHBOARD_CALLBACK"], consortium.admin.dashboards).
+    index_template = "workspace/dashboards/index.html"
 
     def has_permission(self, request: HttpRequest) -> bool:
         return roles.may_use_workspace(request.user)
@@ -41,7 +43,8 @@ class Workspace(UnfoldAdminSite):
         )
 
         patterns: list[URLPattern] = []
-        for room in (dashboards, commands, approvals, journal, operations, people):
+        # commands first: its "consortia/new/" must win over the dashboard's "consortia/<slug>/".
+        for room in (commands, dashboards, approvals, journal, operations, people):
             for pattern in room.urls():
                 pattern.callback = self.admin_view(pattern.callback)
                 patterns.append(pattern)

@@ -1,9 +1,9 @@
 """The consortium read side: four projections, their selectors and the as-of views.
 
 - ``consortium`` (``ConsortiumProjection``): one fold of each consortium stream writes
-  three groups of tables: fundraising progress per instrument, tranches and monthly
+  four groups of tables: fundraising progress per instrument, tranches and monthly
   series (``fundraising``); positions per partner (``positions``); capital calls and
-  their allocations (``capital_calls``).
+  their allocations (``capital_calls``); debt facilities (``facilities``).
 - ``ownership`` (``OwnershipProjection``): per asset, stakes and look-through.
 
 Read them with ``consortium.projections.selectors``; ask "as of" a date or "as known at" a

@@ -19,12 +19,14 @@ the one that falls inside it.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.utils import timezone
 
-from consortium.domain.events import consortium_stream_id
+from consortium.domain.events import AssetRegistered, consortium_stream_id
 from consortium.domain.state import (
     STATE_CODE_VERSION,
+    CallState,
     ConsortiumState,
     fold_asset,
     is_visible,
@@ -33,11 +35,13 @@ from consortium.projections.figures import (
     TRACKER_CODE_VERSION,
     CapitalCall,
     ConsortiumTracker,
+    FacilityRow,
     Ownership,
     PartnerPosition,
     Progress,
     call_rows,
     consortium_holders,
+    facility_rows,
     ownership_of,
     position_rows,
     progress_of,
@@ -47,7 +51,7 @@ from consortium.projections.figures import (
 )
 from consortium.streams import asset_history, consortium_history, to_dated
 from ledger import states
-from ledger.store import RecordedEvent
+from ledger.store import MAX_READ_LIMIT, RecordedEvent, read_all
 
 _TRACKER_CODE = f"consortium-tracker-{STATE_CODE_VERSION}.{TRACKER_CODE_VERSION}"
 
@@ -110,10 +114,22 @@ def positions_as_of(
 ) -> list[PartnerPosition]:
     """Partner positions as of a date / as known at a time."""
     state = consortium_as_of(slug, effective_on=effective_on, known_at=known_at)
+    return _positions(state, _today(today, effective_on))
+
+
+def _positions(state: ConsortiumState, today: dt.date) -> list[PartnerPosition]:
     if state.slug is None:
         return []
-    allocations = [a for call in state.calls.values() for a in call_rows(state, call)[1]]
-    return read_positions(position_rows(state), allocations, _today(today, effective_on))
+    # Only an issued call with money owed can make anything overdue: the rest (settled,
+    # drafts, cancelled) are skipped, so a long history of settled calls costs nothing.
+    allocations = [
+        a for call in state.calls.values() if _owed(call) for a in call_rows(state, call)[1]
+    ]
+    return read_positions(position_rows(state), allocations, today)
+
+
+def _owed(call: CallState) -> bool:
+    return call.status == "issued" and sum(call.contributed.values()) < call.amount_minor
 
 
 def calls_as_of(
@@ -125,12 +141,61 @@ def calls_as_of(
 ) -> list[CapitalCall]:
     """Capital calls and allocations as of a date / as known at a time."""
     state = consortium_as_of(slug, effective_on=effective_on, known_at=known_at)
+    return _calls(state, _today(today, effective_on))
+
+
+def _calls(state: ConsortiumState, today: dt.date) -> list[CapitalCall]:
     calls, allocations = [], []
     for call in state.calls.values():
         row, parts = call_rows(state, call)
         calls.append(row)
         allocations.extend(parts)
-    return read_calls(calls, allocations, _today(today, effective_on))
+    return read_calls(calls, allocations, today)
+
+
+@dataclass(frozen=True)
+class ConsortiumAsOf:
+    """What a consortium's dashboard shows, computed from one fold of its stream.
+
+    ``open_calls``: the calls not settled or cancelled (draft, approved, issued or partly
+    paid), as ``selectors.open_capital_calls`` reads them live. ``state``: the fold
+    itself (read-only), for views that need more of it."""
+
+    progress: Progress | None
+    positions: list[PartnerPosition]
+    open_calls: list[CapitalCall]
+    facilities: list[FacilityRow]
+    state: ConsortiumState
+
+
+def consortium_view_as_of(
+    slug: str,
+    *,
+    effective_on: dt.date | None = None,
+    known_at: dt.datetime | None = None,
+    today: dt.date | None = None,
+) -> ConsortiumAsOf:
+    """Progress, positions, calls and facilities as of a date / as known at a time, from
+    ONE fold (each ``*_as_of`` function folds anew; these equal theirs)."""
+    tracker = _tracker(slug, effective_on, known_at)
+    state, day = tracker.state, _today(today, effective_on)
+    open_ = ConsortiumState(
+        slug=state.slug,
+        base_currency=state.base_currency,
+        calls={k: c for k, c in state.calls.items() if _open(c)},
+    )
+    return ConsortiumAsOf(
+        progress=progress_of(tracker),
+        positions=_positions(state, day),
+        open_calls=_calls(open_, day),
+        facilities=facility_rows(state) if state.slug is not None else [],
+        state=state,
+    )
+
+
+def _open(call: CallState) -> bool:
+    """Draft, approved, or issued and not settled."""
+    return call.status in ("draft", "approved") or _owed(call)
 
 
 def ownership_as_of(
@@ -144,3 +209,64 @@ def ownership_as_of(
         for slug in consortium_holders(asset)
     }
     return ownership_of(asset, signed)
+
+
+def facilities_as_of(
+    slug: str, *, effective_on: dt.date | None = None, known_at: dt.datetime | None = None
+) -> list[FacilityRow]:
+    """Debt facilities (by facility id) as of a date / as known at a time."""
+    state = consortium_as_of(slug, effective_on=effective_on, known_at=known_at)
+    return facility_rows(state) if state.slug is not None else []
+
+
+def consortium_assets_as_of(
+    slug: str,
+    *,
+    effective_on: dt.date | None = None,
+    known_at: dt.datetime | None = None,
+    state: ConsortiumState | None = None,
+) -> list[Ownership]:
+    """Ownership of every asset the consortium sponsored or held a stake in, in the view
+    (by asset id). Every registered asset is folded in the view, and each consortium
+    holding a stake once (``state``: this consortium's fold in the same view, if the
+    caller has it): the cost grows with the assets and their events, as every as-of
+    view's does."""
+    signed: dict[str, dict[str, int]] = {}
+    if state is not None and state.slug is not None:
+        signed[state.slug] = signed_equity_of(state)
+    found = []
+    for asset_id in _registered_assets():
+        asset = fold_asset(asset_history(asset_id), as_of=effective_on, known_at=known_at)
+        for holder in consortium_holders(asset):
+            if holder not in signed:
+                held = consortium_as_of(holder, effective_on=effective_on, known_at=known_at)
+                signed[holder] = signed_equity_of(held)
+        owned = ownership_of(asset, {h: signed[h] for h in consortium_holders(asset)})
+        if owned is None:
+            continue
+        holders = {s.holder_id for s in owned.stakes if s.holder_kind == "consortium"}
+        if owned.asset.sponsor == slug or slug in holders:
+            found.append(owned)
+    return found
+
+
+def _registered_assets() -> list[str]:
+    """Ids of every asset registered in the ledger, sorted."""
+    ids: list[str] = []
+    after = 0
+    while True:
+        page = read_all(after=after, limit=MAX_READ_LIMIT, types=[AssetRegistered.TYPE])
+        ids.extend(str(event.data["asset_id"]) for event in page)
+        if len(page) < MAX_READ_LIMIT:
+            return sorted(ids)
+        after = page[-1].position
+
+
+def recorded_at_position(position: int) -> dt.datetime | None:
+    """When the event at ``position`` was recorded (None beyond the ledger's head): "as
+    known at position N" is the view as known at that moment. An append records its
+    events at one moment, so the view includes the whole append N belongs to."""
+    if position < 1:
+        return None
+    found = read_all(after=position - 1, limit=1)
+    return found[0].recorded_at if found and found[0].position == position else None

@@ -50,10 +50,12 @@ def from_values(row_type: type[R], values: dict[str, Any]) -> R:
 def read_rows(
     model: type[ProjectionRow], row_type: type[R], generation: int, **where: Any
 ) -> list[tuple[R, dict[str, Any]]]:
-    """The rows of one generation matching ``where``, with their raw values."""
+    """The rows of one generation matching ``where`` (lookups such as ``status__in``
+    allowed), with their raw values (the plain columns of ``where`` included)."""
     names = field_names(row_type)
     query = model._default_manager.filter(generation=generation, **where)
-    return [(from_values(row_type, v), v) for v in query.values(*names, "position", *where)]
+    keys = [key for key in where if "__" not in key]
+    return [(from_values(row_type, v), v) for v in query.values(*names, "position", *keys)]
 
 
 def slug_of(stream: str) -> str:

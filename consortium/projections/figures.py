@@ -40,11 +40,18 @@ from consortium.domain.events import (
     DatedEvent,
     DebtFacilityArranged,
     DebtFacilityDrawn,
+    DebtFacilityRepaid,
     Event,
 )
 from consortium.domain.money import Money
 from consortium.domain.positions import signed_equity_by_partner
-from consortium.domain.state import AssetState, CallState, CommitmentState, ConsortiumState
+from consortium.domain.state import (
+    AssetState,
+    CallState,
+    CommitmentState,
+    ConsortiumState,
+    FacilityState,
+)
 
 ProgressInstrument = Literal[
     "equity", "asset_contribution", "corporate_partnership", "debt", "total"
@@ -180,7 +187,7 @@ class Progress:
 
 # Bump whenever a tracker's folding changes what it holds: stored copies of trackers (the
 # as-of views') are keyed by it, with the state's own version.
-TRACKER_CODE_VERSION: Final = 2
+TRACKER_CODE_VERSION: Final = 3
 
 _COMMITMENT_EVENTS: Final = (CommitmentRecorded, CommitmentStageAdvanced, CommitmentAmended)
 
@@ -277,22 +284,34 @@ def call_changed_by(state: ConsortiumState, event: Event) -> str | None:
     return None
 
 
+def facility_changed_by(event: Event) -> str | None:
+    """The debt facility an event changes, if any."""
+    if isinstance(event, DebtFacilityArranged | DebtFacilityDrawn | DebtFacilityRepaid):
+        return event.facility_id
+    return None
+
+
 class ConsortiumTracker(ProgressTracker):
     """One fold per consortium event for all its read models: the state, the monthly
-    changes (fundraising) and the last position that changed each call (capital calls)."""
+    changes (fundraising) and the last position that changed each call (capital calls)
+    and each debt facility (facilities)."""
 
-    __slots__ = ("call_positions", "last_recorded_at")
+    __slots__ = ("call_positions", "facility_positions", "last_recorded_at")
 
     def __init__(self) -> None:
         super().__init__()
         self.call_positions: dict[str, int] = {}
+        self.facility_positions: dict[str, int] = {}
         self.last_recorded_at: datetime | None = None
 
     def apply(self, dated: DatedEvent, position: int = 0) -> None:
         call_id = call_changed_by(self.state, dated.event)
+        facility_id = facility_changed_by(dated.event)
         super().apply(dated, position)
         if call_id is not None and call_id in self.state.calls:
             self.call_positions[call_id] = position
+        if facility_id is not None and facility_id in self.state.facilities:
+            self.facility_positions[facility_id] = position
         if dated.recorded_at is not None:
             self.last_recorded_at = dated.recorded_at
 
@@ -404,6 +423,12 @@ def progress_rows(
     return rows
 
 
+def in_tranche(figure: int, before: int, amount: int) -> int:
+    """The part of ``figure`` that falls in a tranche of ``amount`` when the tranches are
+    filled in date order and ``before`` is the earlier tranches' total (the waterfall)."""
+    return min(max(figure - before, 0), amount)
+
+
 def tranche_rows(state: ConsortiumState, progress: Iterable[ProgressRow]) -> list[TrancheRow]:
     """Rows for every target with tranches, by instrument then tranche date."""
     by_instrument: dict[str, ProgressRow] = {row.instrument: row for row in progress}
@@ -423,8 +448,8 @@ def tranche_rows(state: ConsortiumState, progress: Iterable[ProgressRow]) -> lis
                     amount_minor=amount,
                     available_from=available_from,
                     cumulative_minor=before + amount,
-                    signed_minor=min(max(signed - before, 0), amount),
-                    contributed_minor=min(max(contributed - before, 0), amount),
+                    signed_minor=in_tranche(signed, before, amount),
+                    contributed_minor=in_tranche(contributed, before, amount),
                 )
             )
             before += amount
@@ -698,6 +723,63 @@ def read_positions(
             overdue[a.organisation_id] = overdue.get(a.organisation_id, 0) + a.outstanding_minor
     ordered = sorted(rows, key=lambda r: r.organisation_id)
     return [PartnerPosition(row, overdue.get(row.organisation_id, 0)) for row in ordered]
+
+
+# --- debt facilities -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityRow:
+    """One debt facility, in the facility's own currency (minor units).
+
+    ``amount_minor`` is what was arranged; ``drawn_minor`` and ``repaid_minor`` the sums of
+    the draws and repayments; ``outstanding_minor = drawn - repaid``; ``available_minor``
+    what may still be drawn: ``amount - outstanding`` for a revolving facility (a
+    repayment restores availability), ``amount - drawn`` for a term facility (it does
+    not). ``base_currency``/``amount_base_minor``/``drawn_base_minor``: the arranged and
+    drawn amounts in the consortium's base currency at their historical rates, as they
+    count toward the targets.
+    """
+
+    facility_id: str
+    lender: str
+    currency: str
+    amount_minor: int
+    drawn_minor: int
+    repaid_minor: int
+    outstanding_minor: int
+    available_minor: int
+    maturity_on: date
+    revolving: bool
+    arranged_on: date
+    base_currency: str
+    amount_base_minor: int
+    drawn_base_minor: int
+
+
+def facility_row(state: ConsortiumState, facility: FacilityState) -> FacilityRow:
+    """The figures of one facility."""
+    return FacilityRow(
+        facility_id=facility.facility_id,
+        lender=facility.lender,
+        currency=facility.currency,
+        amount_minor=facility.amount_minor,
+        drawn_minor=facility.drawn_minor,
+        repaid_minor=facility.repaid_minor,
+        outstanding_minor=facility.outstanding_minor,
+        available_minor=facility.available_minor,
+        maturity_on=facility.maturity_on,
+        revolving=facility.revolving,
+        arranged_on=facility.arranged_on,
+        base_currency=state.base_currency,
+        amount_base_minor=facility.base_amount_minor,
+        drawn_base_minor=facility.drawn_base_minor,
+    )
+
+
+def facility_rows(state: ConsortiumState) -> list[FacilityRow]:
+    """Every facility of the consortium, by facility id."""
+    return [facility_row(state, state.facilities[f]) for f in sorted(state.facilities)]
 
 
 # --- asset ownership -----------------------------------------------------------------

@@ -1,10 +1,11 @@
 """The ``consortium`` projection: one fold of each consortium stream feeds its read models.
 
-Fundraising progress, partner positions and capital calls are all functions of the same
-folded consortium state, so they are one projection with one checkpoint: each event is
-decoded and folded once (a rebuild's cost is dominated by that), and the three groups of
-tables always reflect the same ledger position. Each group's rows are written by its own
-module (``fundraising``, ``positions``, ``capital_calls``), and they are written together.
+Fundraising progress, partner positions, capital calls and debt facilities are all
+functions of the same folded consortium state, so they are one projection with one
+checkpoint: each event is decoded and folded once (a rebuild's cost is dominated by that),
+and the four groups of tables always reflect the same ledger position. Each group's rows
+are written by its own module (``fundraising``, ``positions``, ``capital_calls``,
+``facilities``), and they are written together.
 """
 
 from typing import Any, ClassVar
@@ -12,12 +13,13 @@ from typing import Any, ClassVar
 from consortium.models import (
     CapitalCallAllocationRow,
     CapitalCallRow,
+    DebtFacilityRow,
     FundraisingMonth,
     FundraisingProgress,
     FundraisingTranche,
     PartnerPositionRow,
 )
-from consortium.projections import capital_calls, fundraising, positions
+from consortium.projections import capital_calls, facilities, fundraising, positions
 from consortium.projections.cache import Entry
 from consortium.projections.common import ConsortiumStreamProjection
 from consortium.projections.figures import ConsortiumTracker
@@ -25,7 +27,8 @@ from ledger.projections.base import ProjectionRow, replace_rows
 
 
 class ConsortiumProjection(ConsortiumStreamProjection):
-    """Fundraising progress, partner positions and capital calls of every consortium."""
+    """Fundraising progress, partner positions, capital calls and debt facilities of every
+    consortium."""
 
     name: ClassVar[str] = "consortium"
     models: ClassVar[tuple[type[ProjectionRow], ...]] = (
@@ -35,14 +38,16 @@ class ConsortiumProjection(ConsortiumStreamProjection):
         PartnerPositionRow,
         CapitalCallRow,
         CapitalCallAllocationRow,
+        DebtFacilityRow,
     )
     tracker = ConsortiumTracker
 
     def write(self, touched: dict[str, Entry[Any]], generation: int, after: int) -> None:
-        """The three groups' rows in one ``replace_rows`` (one pipeline on PostgreSQL)."""
+        """The four groups' rows in one ``replace_rows`` (one pipeline on PostgreSQL)."""
         replacement = (
             fundraising.rows(touched, generation, after)
             + positions.rows(touched, generation, after)
             + capital_calls.rows(touched, generation, after)
+            + facilities.rows(touched, generation, after)
         )
         replace_rows(generation, replacement.deletions, replacement.creations)

@@ -10,7 +10,9 @@ read-your-writes.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, TypeVar
 
+from django.db.models import Sum
 from django.utils import timezone
 
 from consortium.models import (
@@ -19,18 +21,21 @@ from consortium.models import (
     AssetStake,
     CapitalCallAllocationRow,
     CapitalCallRow,
+    DebtFacilityRow,
     FundraisingMonth,
     FundraisingProgress,
     FundraisingTranche,
     PartnerPositionRow,
 )
-from consortium.projections.common import read_rows
+from consortium.projections.common import field_names, from_values, read_rows
 from consortium.projections.figures import (
+    OPEN_CALL_STATUSES,
     PROGRESS_INSTRUMENTS,
     AllocationRow,
     AssetRow,
     CallRow,
     CapitalCall,
+    FacilityRow,
     LookThroughRow,
     MonthRow,
     Ownership,
@@ -41,9 +46,11 @@ from consortium.projections.figures import (
     StakeRow,
     TrancheRow,
     read_calls,
-    read_positions,
 )
+from ledger.projections.base import ProjectionRow
 from ledger.projections.runner import live_generation
+
+R = TypeVar("R")
 
 
 def _today(today: dt.date | None) -> dt.date:
@@ -77,24 +84,73 @@ def progress(slug: str, *, generation: int | None = None) -> Progress | None:
     rows = read_rows(FundraisingProgress, ProgressRow, generation, consortium=slug)
     if not rows:
         return None
-    order = {name: index for index, name in enumerate(PROGRESS_INSTRUMENTS)}
-    rows.sort(key=lambda pair: order[pair[0].instrument])
     name = FundraisingProgress.objects.filter(generation=generation, consortium=slug).values_list(
         "name", flat=True
     )[0]
     tranches = read_rows(FundraisingTranche, TrancheRow, generation, consortium=slug)
     months = read_rows(FundraisingMonth, MonthRow, generation, consortium=slug)
+    return _progress(slug, name, rows, [t for t, _ in tranches], [m for m, _ in months])
+
+
+def _progress(
+    slug: str,
+    name: str,
+    rows: list[tuple[ProgressRow, dict[str, Any]]],
+    tranches: list[TrancheRow],
+    months: list[MonthRow],
+) -> Progress:
+    order = {instrument: index for index, instrument in enumerate(PROGRESS_INSTRUMENTS)}
+    rows.sort(key=lambda pair: order[pair[0].instrument])
     return Progress(
         slug=slug,
         name=name,
         currency=rows[0][0].currency,
         instruments=tuple(row for row, _ in rows),
-        tranches=tuple(
-            sorted((row for row, _ in tranches), key=lambda t: (t.instrument, t.number))
-        ),
-        months=tuple(sorted((row for row, _ in months), key=lambda m: m.month)),
-        position=max(values["position"] for _, values in rows),
+        tranches=tuple(sorted(tranches, key=lambda t: (t.instrument, t.number))),
+        months=tuple(sorted(months, key=lambda m: m.month)),
+        position=max(int(values["position"]) for _, values in rows),
     )
+
+
+def _read_in(
+    model: type[ProjectionRow], row_type: type[R], generation: int, key: str, keys: list[str]
+) -> list[tuple[R, dict[str, Any]]]:
+    """The rows of one generation whose ``key`` column is one of ``keys``, with their raw
+    values (``key`` and ``position`` included): one query for any number of keys."""
+    query = model._default_manager.filter(generation=generation, **{f"{key}__in": keys})
+    values = query.values(*field_names(row_type), "position", key)
+    return [(from_values(row_type, v), v) for v in values]
+
+
+def progress_many(slugs: list[str], *, months: bool = False) -> dict[str, Progress]:
+    """Fundraising progress of several consortia (those the projection knows) in a fixed
+    number of queries, whatever their number; without ``months`` the monthly series is
+    left empty (the landing page shows none)."""
+    generation = live_generation("consortium")
+    rows: dict[str, list[tuple[ProgressRow, dict[str, Any]]]] = {}
+    names: dict[str, str] = {}
+    for row, values in _read_in(FundraisingProgress, ProgressRow, generation, "consortium", slugs):
+        slug = str(values["consortium"])
+        rows.setdefault(slug, []).append((row, values))
+    for slug, name in FundraisingProgress.objects.filter(
+        generation=generation, instrument="total", consortium__in=slugs
+    ).values_list("consortium", "name"):
+        names[slug] = name
+    tranches: dict[str, list[TrancheRow]] = {}
+    for tranche, values in _read_in(
+        FundraisingTranche, TrancheRow, generation, "consortium", slugs
+    ):
+        tranches.setdefault(str(values["consortium"]), []).append(tranche)
+    series: dict[str, list[MonthRow]] = {}
+    if months:
+        for month, values in _read_in(FundraisingMonth, MonthRow, generation, "consortium", slugs):
+            series.setdefault(str(values["consortium"]), []).append(month)
+    return {
+        slug: _progress(slug, names.get(slug, slug), rows[slug], tranches.get(slug, []),
+                        series.get(slug, []))
+        for slug in slugs
+        if slug in rows
+    }  # fmt: skip
 
 
 def _allocations(slug: str) -> list[AllocationRow]:
@@ -107,13 +163,33 @@ def _allocations(slug: str) -> list[AllocationRow]:
     ]
 
 
-def positions(slug: str, *, today: dt.date | None = None) -> list[PartnerPosition]:
-    """Every partner of the consortium (by organisation id), with what is overdue today."""
-    generation = live_generation("consortium")
+def positions(
+    slug: str, *, today: dt.date | None = None, generation: int | None = None
+) -> list[PartnerPosition]:
+    """Every partner of the consortium (by organisation id), with what is overdue today,
+    from the live generation or the one given.
+
+    The overdue amounts are summed by the database over the open allocations only (an
+    index on their status), so the cost follows the partners, not the history of calls.
+    """
+    generation = generation or live_generation("consortium")
     rows = [
         row for row, _ in read_rows(PartnerPositionRow, PositionRow, generation, consortium=slug)
     ]
-    return read_positions(rows, _allocations(slug), _today(today))
+    overdue = (
+        CapitalCallAllocationRow.objects.filter(
+            generation=generation,
+            consortium=slug,
+            status__in=sorted(OPEN_CALL_STATUSES),
+            due_on__lt=_today(today),
+            outstanding_minor__gt=0,
+        )
+        .values_list("organisation_id")
+        .annotate(total=Sum("outstanding_minor"))
+    )
+    owed = {org: int(total) for org, total in overdue}
+    ordered = sorted(rows, key=lambda r: r.organisation_id)
+    return [PartnerPosition(row, owed.get(row.organisation_id, 0)) for row in ordered]
 
 
 def capital_calls(slug: str, *, today: dt.date | None = None) -> list[CapitalCall]:
@@ -121,6 +197,89 @@ def capital_calls(slug: str, *, today: dt.date | None = None) -> list[CapitalCal
     generation = live_generation("consortium")
     calls = [row for row, _ in read_rows(CapitalCallRow, CallRow, generation, consortium=slug)]
     return read_calls(calls, _allocations(slug), _today(today))
+
+
+def open_capital_calls(
+    slug: str,
+    *,
+    today: dt.date | None = None,
+    generation: int | None = None,
+    allocations: bool = True,
+) -> list[CapitalCall]:
+    """The calls not settled or cancelled (draft, approved, issued, partly paid), by call
+    id, with their allocations (none read without ``allocations``): what the dashboard
+    lists, read through an index on the status, so a long history of settled calls
+    costs nothing."""
+    generation = generation or live_generation("consortium")
+    open_ = sorted(OPEN_CALL_STATUSES | {"draft", "approved"})
+    calls = [
+        row
+        for row, _ in read_rows(
+            CapitalCallRow, CallRow, generation, consortium=slug, status__in=open_
+        )
+    ]
+    parts = (
+        [
+            row
+            for row, _ in read_rows(
+                CapitalCallAllocationRow,
+                AllocationRow,
+                generation,
+                consortium=slug,
+                call_id__in=[c.call_id for c in calls],
+            )
+        ]
+        if allocations and calls
+        else []
+    )
+    return read_calls(calls, parts, _today(today))
+
+
+def facilities(slug: str, *, generation: int | None = None) -> list[FacilityRow]:
+    """Every debt facility of the consortium, by facility id."""
+    generation = generation or live_generation("consortium")
+    found = read_rows(DebtFacilityRow, FacilityRow, generation, consortium=slug)
+    return sorted((row for row, _ in found), key=lambda f: f.facility_id)
+
+
+def consortium_assets(slug: str) -> list[Ownership]:
+    """Ownership of every asset the consortium sponsors or holds a stake in, by asset id,
+    in a fixed number of queries whatever the number of assets."""
+    generation = live_generation("ownership")
+    held = AssetStake.objects.filter(
+        generation=generation, holder_kind="consortium", holder_id=slug
+    ).values_list("asset_id", flat=True)
+    sponsored = AssetOwnership.objects.filter(generation=generation, sponsor=slug).values_list(
+        "asset_id", flat=True
+    )
+    ids = sorted(set(held) | set(sponsored))
+    if not ids:
+        return []
+    stakes: dict[str, list[StakeRow]] = {}
+    for stake, values in _read_in(AssetStake, StakeRow, generation, "asset_id", ids):
+        stakes.setdefault(str(values["asset_id"]), []).append(stake)
+    look: dict[str, list[LookThroughRow]] = {}
+    for row, values in _read_in(AssetLookThrough, LookThroughRow, generation, "asset_id", ids):
+        look.setdefault(str(values["asset_id"]), []).append(row)
+    result = []
+    for asset, values in sorted(
+        _read_in(AssetOwnership, AssetRow, generation, "asset_id", ids), key=lambda p: p[0].asset_id
+    ):
+        result.append(
+            Ownership(
+                asset=asset,
+                stakes=tuple(
+                    sorted(
+                        stakes.get(asset.asset_id, []), key=lambda s: (s.holder_kind, s.holder_id)
+                    )
+                ),
+                look_through=tuple(
+                    sorted(look.get(asset.asset_id, []), key=lambda r: r.organisation_id)
+                ),
+                position=int(values["position"]),
+            )
+        )
+    return result
 
 
 def ownership(asset_id: str, *, generation: int | None = None) -> Ownership | None:

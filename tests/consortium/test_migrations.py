@@ -47,5 +47,34 @@ def test_receipts_recorded_under_a_clients_name_move_to_its_id_and_back() -> Non
         apps = executor.loader.project_state(BEFORE).apps
         scopes = list(apps.get_model("ledger", "Receipt").objects.values_list("scope", flat=True))
         assert scopes == ["Finance ERP — Zürich"]
-    finally:
-        _migrate(AFTER)
+    finally:  # back to the newest migrations, which later tests expect
+        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db
+def test_the_facilities_table_asks_for_a_rebuild_that_the_sweep_resumes() -> None:
+    """A ledger applied before the facilities table existed gets its rows by a rebuild
+    that the migration requests (run here on the current models, as it would run)."""
+    import importlib
+    from io import StringIO
+
+    from django.apps import apps
+    from django.core.management import call_command
+
+    from consortium.models import DebtFacilityRow
+    from ledger.models import ProjectionState
+    from ledger.projections import runner
+
+    call_command("seed_demo", stdout=StringIO())
+    runner.catch_up("consortium")
+    DebtFacilityRow.objects.all().delete()  # as before the migration: no rows
+    migration = importlib.import_module("consortium.migrations.0005_debt_facility_rows")
+    migration.request_rebuild(apps, None)
+    state = ProjectionState.objects.get(name="consortium")
+    assert state.rebuild_generation == state.generation + 1
+    assert "consortium" in runner.stale_rebuilds()
+    runner.rebuild("consortium")
+    assert runner.live_generation("consortium") == state.generation + 1
+    assert list(DebtFacilityRow.live().values_list("facility_id", flat=True)) == [
+        "aip-senior-term-loan"
+    ]

@@ -35,30 +35,4 @@ def urls() -> list[URLPattern]:
             views.command_page,
             name="workspace-command",
         ),
-        *_placeholder_urls(),
-    ]
-
-
-# --- PLACEHOLDERS: to be dropped at merge ---------------------------------------------------
-# ``workspace-consortium`` (the dashboard) and ``workspace-event`` (one event) belong to the
-# dashboards and journal rooms; this branch adds stand-ins only so that the forms' redirect
-# and the links in their messages can be built (``reverse``) before those rooms exist.
-
-
-def _placeholder_urls() -> list[URLPattern]:
-    from django.contrib import admin
-    from django.http import HttpRequest, HttpResponse
-    from django.shortcuts import render
-    from django.urls import reverse
-
-    def consortium(request: HttpRequest, slug: str) -> HttpResponse:
-        context = {
-            **admin.site.each_context(request),
-            "title": f"Consortium {slug} (placeholder)",
-            "link": reverse("admin:workspace-commands", args=[slug]),
-        }
-        return render(request, "workspace/commands/placeholder.html", context)
-
-    return [
-        path("consortia/<slug:slug>/", consortium, name="workspace-consortium"),
     ]

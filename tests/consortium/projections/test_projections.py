@@ -329,3 +329,64 @@ def test_replacing_rows_by_a_two_column_key_touches_only_those_keys(size):
     }  # fmt: skip
     assert len(rows) == 6 - len(changed) + len(new)
     assert CapitalCallRow.objects.filter(generation=2).count() == 6
+
+
+def test_facilities_repayment_restores_availability_only_when_revolving(formed, bob, helpers):
+    formed()
+    for facility_id, revolving in (("term", False), ("rcf", True)):
+        s.facility_arrange(
+            actor=bob, slug="aip", facility_id=facility_id, lender="mgx",
+            amount=usd("1000.00"), maturity_on=dt.date(2030, 6, 30), revolving=revolving,
+            effective_on=dt.date(2025, 2, 1),
+        )  # fmt: skip
+        s.facility_draw(
+            actor=bob, slug="aip", facility_id=facility_id, draw_id=f"{facility_id}-d1",
+            amount=usd("600.00"), effective_on=dt.date(2025, 3, 1),
+        )  # fmt: skip
+    helpers.catch_up()
+    s.facility_repay(
+        actor=bob, slug="aip", facility_id="rcf", repayment_id="rcf-r1", amount=usd("250.00"),
+        effective_on=dt.date(2025, 4, 1),
+    )  # fmt: skip
+    s.facility_repay(
+        actor=bob, slug="aip", facility_id="term", repayment_id="term-r1", amount=usd("250.00"),
+        effective_on=dt.date(2025, 4, 1),
+    )  # fmt: skip
+    helpers.catch_up()
+    facilities = selectors.facilities("aip")
+    figures = {
+        f.facility_id: (f.drawn_minor, f.repaid_minor, f.outstanding_minor, f.available_minor)
+        for f in facilities
+    }
+    assert figures == {"rcf": (60000, 25000, 35000, 65000), "term": (60000, 25000, 35000, 40000)}
+    assert {f.facility_id: f.revolving for f in facilities} == {"rcf": True, "term": False}
+    assert facilities[1].maturity_on == dt.date(2030, 6, 30)
+    assert facilities == asof.facilities_as_of("aip")
+    view = asof.consortium_view_as_of("aip", effective_on=dt.date(2025, 3, 31))
+    assert view.facilities == asof.facilities_as_of("aip", effective_on=dt.date(2025, 3, 31))
+    assert view.positions == asof.positions_as_of("aip", effective_on=dt.date(2025, 3, 31))
+    assert view.open_calls == [
+        c
+        for c in asof.calls_as_of("aip", effective_on=dt.date(2025, 3, 31))
+        if c.figures.status in ("draft", "approved", "issued", "partly_paid")
+    ]
+    assert view.progress == asof.progress_as_of("aip", effective_on=dt.date(2025, 3, 31))
+    march = asof.facilities_as_of("aip", effective_on=dt.date(2025, 3, 31))
+    assert [(f.facility_id, f.repaid_minor, f.available_minor) for f in march] == [
+        ("rcf", 0, 40000),
+        ("term", 0, 40000),
+    ]
+    assert helpers.live_table("consortium") == helpers.fresh_rebuild("consortium")
+
+
+def test_a_consortiums_assets_are_those_it_sponsors_or_holds(helpers):
+    seed()
+    helpers.catch_up()
+    aip = selectors.consortium_assets("aip")
+    assert [o.asset.asset_id for o in aip] == ["aip-dc-virginia", "aip-power-texas"]
+    stargate = selectors.consortium_assets("stargate")
+    assert [o.asset.asset_id for o in stargate] == ["sg-dc-abilene"]
+    assert aip == asof.consortium_assets_as_of("aip")
+    before = asof.consortium_assets_as_of("aip", effective_on=dt.date(2025, 1, 16))
+    assert [o.asset.asset_id for o in before] == ["aip-dc-virginia"]
+    assert selectors.consortium_assets("nobody") == []

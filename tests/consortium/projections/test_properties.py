@@ -1,7 +1,8 @@
 """Property: for random valid command sequences (through ``consortium.services``), the
 projections maintained incrementally in small batches equal a full rebuild in one batch,
 the live selectors equal the as-of fold at now, and the trackers' running sums equal a
-fresh count. Ownership never exceeds 100 %."""
+fresh count. Ownership never exceeds 100 %; a facility's availability stays within its
+amount."""
 
 import datetime as dt
 import itertools
@@ -17,7 +18,12 @@ from consortium.domain.money import Money, Percent
 from consortium.domain.positions import total_unfunded_minor
 from consortium.domain.values import Holder, Tranche
 from consortium.projections import NAMES, asof, selectors
-from consortium.projections.figures import ConsortiumTracker, position_rows, progress_rows
+from consortium.projections.figures import (
+    ConsortiumTracker,
+    facility_rows,
+    position_rows,
+    progress_rows,
+)
 from consortium.streams import consortium_history, load_asset, load_consortium
 from ledger.projections import runner
 
@@ -330,7 +336,15 @@ def test_incremental_equals_rebuild_and_as_of_now(data, alice, bob, helpers):
         for p in positions:
             assert 0 <= p.figures.unfunded_minor <= p.figures.equity_signed_minor
             assert 0 <= p.overdue_minor <= p.figures.outstanding_minor
-        assert selectors.capital_calls(slug, today=today) == asof.calls_as_of(slug, today=today)
+        calls = selectors.capital_calls(slug, today=today)
+        assert calls == asof.calls_as_of(slug, today=today)
+        open_ = ("draft", "approved", "issued", "partly_paid")
+        assert selectors.open_capital_calls(slug, today=today) == [
+            c for c in calls if c.figures.status in open_
+        ]
+        view = asof.consortium_view_as_of(slug, today=today)  # one fold: the same figures
+        assert (view.progress, view.positions) == (live, positions)
+        assert view.open_calls == selectors.open_capital_calls(slug, today=today)
         # The trackers' running sums equal adding up every commitment afresh.
         tracker = ConsortiumTracker()
         for dated in consortium_history(slug):
@@ -338,6 +352,18 @@ def test_incremental_equals_rebuild_and_as_of_now(data, alice, bob, helpers):
         state = tracker.state
         assert progress_rows(state, tracker.pipeline) == progress_rows(state)
         assert position_rows(state, tracker.signed) == position_rows(state)
+        facilities = selectors.facilities(slug)
+        assert facilities == asof.facilities_as_of(slug) == facility_rows(state)
+        assert view.facilities == facilities
+        for f in facilities:
+            assert f.outstanding_minor == f.drawn_minor - f.repaid_minor >= 0
+            used = f.outstanding_minor if f.revolving else f.drawn_minor
+            assert 0 <= f.available_minor == f.amount_minor - used
+    assets = selectors.consortium_assets(scenario.slugs[0])  # the sponsor
+    assert assets == asof.consortium_assets_as_of(scenario.slugs[0])
+    folded = asof.consortium_view_as_of(scenario.slugs[0]).state
+    assert assets == asof.consortium_assets_as_of(scenario.slugs[0], state=folded)
+    assert [o.asset.asset_id for o in assets] == [scenario.asset]
     ownership = selectors.ownership(scenario.asset)
     assert ownership == asof.ownership_as_of(scenario.asset)
     assert ownership is not None
