@@ -61,9 +61,7 @@ def test_a_signed_commitment_recorded_through_its_form_raises_the_dashboard(
     browser.screenshot("form-commitment-record-filled")
     page.locator("form [type=submit]").last.click()
     page.wait_for_load_state()
-    browser.expect(page.locator(".messagelist, [class*=message]").first).to_contain_text(
-        "Recorded"
-    )
+    browser.expect(page.locator("body")).to_contain_text("Recorded: ")
 
     caught_up()
     after = signed_total(browser, "aip")
@@ -102,13 +100,14 @@ def test_one_person_prepares_a_call_and_another_approves_it(demo, browser, make_
     assert "call_id=aip-call-browser" in other.page.url
     other.page.locator("form [type=submit]").last.click()
     other.page.wait_for_load_state()
-    browser.expect(other.page.locator("body")).to_contain_text("Recorded")
+    browser.expect(other.page.locator("body")).to_contain_text("Recorded: ")
     caught_up()
 
     other.goto("/admin/approvals/")
-    browser.expect(other.page.locator("#call-aip-aip-call-browser")).to_contain_text(
-        "Approved by frank"
-    )
+    approved = other.page.locator("#call-aip-aip-call-browser")
+    browser.expect(approved.locator("dd", has_text="by frank")).to_have_count(1)
+    browser.expect(approved.get_by_role("link", name="Issue")).to_have_count(1)
+    other.screenshot("approvals-after-approval")
 
 
 def test_a_partner_sees_only_its_own_rows(demo, browser, make_user):
