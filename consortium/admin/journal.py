@@ -133,7 +133,9 @@ def _text(placeholder: str) -> forms.TextInput:
 
 
 def _date() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date", "class": " ".join(INPUT_CLASSES)})
+    """Typed as ISO, as every page writes dates (a browser's picker shows its locale's)."""
+    attrs = {"class": " ".join(INPUT_CLASSES), "placeholder": "YYYY-MM-DD", "inputmode": "numeric"}
+    return forms.DateInput(attrs=attrs, format="%Y-%m-%d")
 
 
 def _select() -> forms.Select:
