@@ -122,3 +122,19 @@ def test_a_partner_sees_only_its_own_rows(demo, browser, make_user):
     # and the workspace is not theirs
     browser.goto("/admin/")
     assert "/login/" in browser.page.url
+
+
+def test_every_dashboard_live_and_as_of_a_date(demo, browser, make_user):
+    browser.sign_in(make_user("gina", "auditor"))
+    assert browser.goto("/admin/") == 200
+    browser.expect(browser.page.locator("body")).to_contain_text("Stargate")
+    browser.screenshot("landing")
+    for slug in ("aip", "stargate"):
+        assert browser.goto(f"/admin/consortia/{slug}/") == 200
+        browser.expect(browser.page.locator("body")).not_to_contain_text("historical view")
+        browser.screenshot(f"dashboard-{slug}")
+    assert browser.goto("/admin/consortia/aip/?on=2025-03-01") == 200
+    browser.expect(browser.page.locator("body")).to_contain_text("historical view")
+    browser.screenshot("dashboard-aip-as-of-2025-03-01")
+    # an auditor reads, and is offered nothing to record
+    assert browser.page.get_by_role("link", name="Record").count() == 0
