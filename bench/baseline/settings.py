@@ -13,3 +13,5 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+STATIC_ROOT = None  # nothing collected: WhiteNoise serves from the finders
+WHITENOISE_USE_FINDERS = True
