@@ -84,6 +84,12 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
     return number
 
 
+def _written(number: Decimal) -> str:
+    """A number for a message: plainly, or in E notation when too long to read."""
+    text = format(number, "f")
+    return text if len(text) <= 40 else format(number, "E")
+
+
 def _quantize(number: Decimal, places: int) -> Decimal:
     with localcontext() as ctx:
         ctx.prec = _WORK_PRECISION
@@ -222,14 +228,17 @@ class Percent:
     def __post_init__(self) -> None:
         try:
             number = to_decimal(self.value, field="percent")
-            exact = _check_places(number, PERCENT_DIGITS, "A percentage", "percent")
         except InvalidAmount as error:
             raise InvalidPercent(error.message, field="percent") from None
-        if not 0 < exact <= HUNDRED:
+        if not 0 < number <= HUNDRED:  # before rounding: 1e400 cannot be quantized
             raise InvalidPercent(
-                f"A stake must be above 0 % and at most 100 %; got {format(exact, 'f')} %.",
+                f"A stake must be above 0 % and at most 100 %; got {_written(number)} %.",
                 field="percent",
             )
+        try:
+            _check_places(number, PERCENT_DIGITS, "A percentage", "percent")
+        except InvalidAmount as error:
+            raise InvalidPercent(error.message, field="percent") from None
         object.__setattr__(self, "value", number)
 
     @classmethod

@@ -95,10 +95,19 @@ def test_minor_units_round_trip(currency: str, minor: int) -> None:
     assert Money.of(format(money.amount, "f"), currency) == money
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "100.0001", "12.34567"])
+@pytest.mark.parametrize(
+    "value", ["0", "-1", "100.0001", "12.34567", "1e400", "-1e400", "1e-400", "150.5"]
+)
 def test_percent_is_above_zero_at_most_100_with_four_decimals(value: str) -> None:
     with pytest.raises(InvalidPercent):
         Percent.of(value)
+
+
+def test_a_percent_far_out_of_range_is_refused_in_words() -> None:
+    with pytest.raises(InvalidPercent, match=r"at most 100 %; got 1E\+400 %"):
+        Percent.of("1e400")
+    with pytest.raises(InvalidPercent, match=r"at most 100 %; got 150\.5 %"):
+        Percent.of("150.5")
 
 
 def test_percent_accepts_the_bounds_and_formats() -> None:
