@@ -101,18 +101,30 @@ def clear() -> None:
         entry.clear()
 
 
-def observe_ledger(identity: str, head: int) -> bool:
+def read_floor() -> tuple[int, int]:
+    """This thread's floor now: what a read made now will be compared with when it is
+    reported later (``observe_ledger(..., floor=...)``)."""
+    with _guard:
+        return _floor.generation, _floor.head
+
+
+def observe_ledger(identity: str, head: int, *, floor: tuple[int, int] | None = None) -> bool:
     """Note the identity and head position of the ledger just read; empty every cache if
     it is not the ledger they mirrored (another identity, or a head below the highest one
     known when this thread reported its previous read: that read had ended before this
     one began, so a live ledger's head cannot be lower).
 
+    ``floor`` (``read_floor()`` taken when the read was made): for a read reported later
+    than it was made, such as one inside a transaction reported once it commits, after
+    the thread may have read a higher head in between (another commit hook's catch-up).
+
     Returns True when the caches were emptied.
     """
     global _identity, _highest
     with _guard:
-        floor = _floor.head if _floor.generation == _generation else 0
-        replaced = _identity is not None and (identity != _identity or head < floor)
+        generation, floor_head = floor if floor is not None else (_floor.generation, _floor.head)
+        floor_head = floor_head if generation == _generation else 0
+        replaced = _identity is not None and (identity != _identity or head < floor_head)
         previous = (_identity, _highest)
         _identity, _highest = identity, head if replaced else max(_highest, head)
         _floor.generation, _floor.head = _generation, _highest

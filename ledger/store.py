@@ -504,7 +504,8 @@ def _observe(identity: str, head: int, *, deferred: bool) -> None:
     ``deferred`` (read inside a caller's transaction, which may still roll back), once
     that transaction commits; a rollback drops it."""
     if deferred:
-        transaction.on_commit(lambda: caches.observe_ledger(identity, head))
+        floor = caches.read_floor()  # other commit hooks may read a higher head first
+        transaction.on_commit(lambda: caches.observe_ledger(identity, head, floor=floor))
     else:
         caches.observe_ledger(identity, head)
 

@@ -139,3 +139,27 @@ def test_heads_reported_out_of_order_by_concurrent_reads_keep_the_caches(filled)
     assert sizes() == filled
     assert caches.observe_ledger(now.identity, now.position + 1)  # began after +2 was seen
     assert sizes() == dict.fromkeys(sizes(), 0)
+
+
+def test_appends_reported_after_a_commit_hook_read_a_higher_head_keep_the_caches(
+    transactional_db, filled, alice
+):
+    """Several appends in one transaction report their heads once it commits; another
+    commit hook (a catch-up, say) may read the ledger's newer head in between. Their
+    reports are judged by the floor when each read was made: not a restore."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        transaction.on_commit(store.read_head)  # runs first, reading the newest head
+        for organisation in ("oracle", "softbank"):
+            s.partner_admit(
+                actor=alice,
+                slug="aip",
+                organisation_id=organisation,
+                name=organisation.title(),
+                role="member",
+                effective_on=FORMED,
+            )
+    assert all(sizes()[name] for name in EXPECTED), sizes()  # nothing was emptied
+    now = store.read_head()
+    assert caches.observe_ledger(now.identity, now.position - 1)  # a restore still empties
