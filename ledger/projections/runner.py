@@ -121,8 +121,7 @@ class Status:
         """A rebuild whose runner stopped making progress (the sweep resumes it)."""
         if not self.rebuilding or self.rebuild_heartbeat is None:
             return False
-        cutoff = timezone.now() - dt.timedelta(seconds=settings.PROJECTION_STALE_REBUILD_SECONDS)
-        return self.rebuild_heartbeat < cutoff
+        return self.rebuild_heartbeat < _stale_cutoff()
 
     def state(self) -> str:
         """Its state in a few words: stopped, rebuilding (and how far), catching up, ok."""
@@ -646,12 +645,16 @@ def _start_rebuild(name: str, builder: Projection) -> int:
         return state.rebuild_generation
 
 
+def _stale_cutoff() -> dt.datetime:
+    """A rebuild with no heartbeat since this moment has stopped making progress."""
+    return timezone.now() - dt.timedelta(seconds=settings.PROJECTION_STALE_REBUILD_SECONDS)
+
+
 def stale_rebuilds() -> list[str]:
     """Rebuilds whose runner stopped (no progress for a while): the sweep resumes them."""
-    cutoff = timezone.now() - dt.timedelta(seconds=settings.PROJECTION_STALE_REBUILD_SECONDS)
     return list(
         ProjectionState.objects.filter(
-            rebuild_generation__isnull=False, rebuild_heartbeat__lt=cutoff
+            rebuild_generation__isnull=False, rebuild_heartbeat__lt=_stale_cutoff()
         ).values_list("name", flat=True)
     )
 
