@@ -5,9 +5,13 @@ The folding code's version is part of the snapshot key: bump ``STATE_CODE_VERSIO
 ignored and rebuilt from the ledger.
 """
 
+from collections.abc import Collection
+
 from consortium.domain.events import (
     ASSET_STREAM_PREFIX,
     CONSORTIUM_STREAM_PREFIX,
+    AssetRegistered,
+    ConsortiumFormed,
     DatedEvent,
     asset_stream_id,
     consortium_stream_id,
@@ -15,6 +19,7 @@ from consortium.domain.events import (
 )
 from consortium.domain.state import STATE_CODE_VERSION, AssetState, ConsortiumState
 from ledger import caches, states
+from ledger.models import Event as StoredEvent
 from ledger.store import RecordedEvent, read_stream
 
 CODE_VERSION = f"consortium-state-{STATE_CODE_VERSION}"
@@ -108,3 +113,22 @@ def consortium_history(slug: str) -> list[DatedEvent]:
 def asset_history(asset_id: str) -> list[DatedEvent]:
     """Every event of the asset's stream, in order."""
     return [to_dated(event) for event in read_stream(asset_stream_id(asset_id))]
+
+
+# --- what the ledger holds, by registration --------------------------------------------
+
+
+def formed_consortia() -> dict[str, str]:
+    """Every consortium formed in the ledger, slug -> name, in the order formed (read
+    through the ledger's ``(type, position)`` index, so current even when projections lag)."""
+    formed = StoredEvent.objects.filter(type=ConsortiumFormed.TYPE).order_by("position")
+    return {data["slug"]: data["name"] for data in formed.values_list("data", flat=True)}
+
+
+def registered_assets(sponsors: Collection[str] | None = None) -> dict[str, str]:
+    """Every asset registered in the ledger (those ``sponsors`` sponsor, if given),
+    asset id -> name, in the order registered."""
+    registered = StoredEvent.objects.filter(type=AssetRegistered.TYPE).order_by("position")
+    if sponsors is not None:
+        registered = registered.filter(data__sponsor__in=list(sponsors))
+    return {data["asset_id"]: data["name"] for data in registered.values_list("data", flat=True)}

@@ -48,22 +48,17 @@ from django.urls import URLPattern, path, reverse
 from unfold.widgets import INPUT_CLASSES, SELECT_CLASSES
 
 from consortium import roles
-from consortium.admin.narration import (
-    ACCESS_CHANGED,
-    ACCESS_STREAM,
-    describe,
-    names_for,
-    type_words,
-)
+from consortium.access_log import EVENT_TYPE as ACCESS_CHANGED
+from consortium.access_log import STREAM as ACCESS_STREAM
+from consortium.admin.narration import describe, names_for, type_words
 from consortium.domain.events import (
     ASSET_STREAM_PREFIX,
     CONSORTIUM_STREAM_PREFIX,
     EVENT_TYPES,
-    AssetRegistered,
     CapitalCallIssued,
-    ConsortiumFormed,
 )
-from consortium.streams import load_consortium
+from consortium.projections.common import slug_of
+from consortium.streams import formed_consortia, load_consortium, registered_assets
 from ledger.models import Event
 from ledger.store import RecordedEvent, head
 from ledger.upcasting import upcast
@@ -90,15 +85,9 @@ COLUMNS = (
 # --- who sees which streams --------------------------------------------------------------
 
 
-def consortia_in_ledger() -> dict[str, str]:
-    """Every consortium formed in the ledger: slug -> name (the ``(type, position)`` index)."""
-    formed = Event.objects.filter(type=ConsortiumFormed.TYPE).order_by("position")
-    return {data["slug"]: data["name"] for data in formed.values_list("data", flat=True)}
-
-
 def readable_consortia(user: Any) -> list[str]:
     """Slugs of the consortia whose history the user may read."""
-    slugs = sorted(consortia_in_ledger())
+    slugs = sorted(formed_consortia())
     if getattr(user, "is_superuser", False):
         return slugs
     return roles.visible_consortia(user, slugs, roles.READ)
@@ -106,10 +95,7 @@ def readable_consortia(user: Any) -> list[str]:
 
 def streams_of(slugs: list[str]) -> list[str]:
     """The consortia's streams and the streams of the assets they sponsor."""
-    sponsored = Event.objects.filter(type=AssetRegistered.TYPE, data__sponsor__in=slugs)
-    assets = [
-        f"{ASSET_STREAM_PREFIX}{d['asset_id']}" for d in sponsored.values_list("data", flat=True)
-    ]
+    assets = [f"{ASSET_STREAM_PREFIX}{asset_id}" for asset_id in registered_assets(slugs)]
     return [f"{CONSORTIUM_STREAM_PREFIX}{slug}" for slug in slugs] + sorted(assets)
 
 
@@ -361,7 +347,7 @@ def journal_view(request: HttpRequest) -> HttpResponse:
     scope = event_scope(request.user)
     if scope is None:
         raise Http404("No history you may read.")
-    consortia = consortia_in_ledger()
+    consortia = formed_consortia()
     readable = readable_consortia(request.user)
     form = JournalFilters(
         request.GET or None,
@@ -423,7 +409,7 @@ def event_view(request: HttpRequest, position: int) -> HttpResponse:
         raise Http404("No such event in the history you may read.")
     event = to_recorded(rows[0])
     stored_type, stored_schema, stored_data = rows[0][3], rows[0][4], rows[0][5]
-    slug = event.stream.removeprefix(CONSORTIUM_STREAM_PREFIX)
+    slug = slug_of(event.stream)
     names = names_for(readable_consortia(request.user))
     context = {
         **admin.site.each_context(request),

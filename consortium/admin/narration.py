@@ -17,17 +17,16 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from consortium.access_log import EVENT_TYPE as ACCESS_CHANGED
+from consortium.access_log import STREAM as ACCESS_STREAM
 from consortium.admin.formatting import iso, percent, summary
 from consortium.domain import events as e
 from consortium.domain.money import Money
 from consortium.domain.values import Holder
 from consortium.domain.vocabulary import label
-from consortium.streams import load_consortium, to_dated
-from ledger.models import Event as StoredEvent
+from consortium.projections.common import slug_of
+from consortium.streams import load_consortium, registered_assets, to_dated
 from ledger.store import RecordedEvent
-
-ACCESS_STREAM = "access"
-ACCESS_CHANGED = "AccessChanged"
 
 Names = Mapping[str, str]
 
@@ -57,11 +56,8 @@ def names_for(slugs: Collection[str]) -> dict[str, str]:
         names[slug] = state.name
         for partner in state.partners.values():
             names.setdefault(partner.organisation_id, partner.name)
-    registered = StoredEvent.objects.filter(
-        type=e.AssetRegistered.TYPE, data__sponsor__in=list(slugs)
-    )
-    for data in registered.values_list("data", flat=True):
-        names.setdefault(str(data.get("asset_id")), str(data.get("name")))
+    for asset_id, name in registered_assets(slugs).items():
+        names.setdefault(asset_id, name)
     return names
 
 
@@ -77,7 +73,7 @@ class _Context:
 
     @property
     def consortium(self) -> str:
-        return self.name(self.stream.removeprefix(e.CONSORTIUM_STREAM_PREFIX))
+        return self.name(slug_of(self.stream))
 
     def holder(self, holder: Holder) -> str:
         return self.name(holder.id)

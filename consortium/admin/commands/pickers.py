@@ -4,46 +4,30 @@ commitments, calls in the states a command accepts, contributions, facilities, a
 and holders; and suggested ids for new things.
 
 Only the lists of consortia and of assets come from the ledger itself, from their
-formation and registration events (``ledger.store.read_all`` by type): no state holds
+formation and registration events (``consortium.streams.formed_consortia`` and
+``registered_assets``): no state holds
 them, and the projections that do may be behind.
 """
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 
 from consortium.admin import formatting
-from consortium.domain.events import AssetRegistered, ConsortiumFormed
 from consortium.domain.state import AssetState, CallState, ConsortiumState
 from consortium.domain.values import Holder
 from consortium.domain.vocabulary import CallStatus, label
-from consortium.streams import load_asset, load_consortium
-from ledger.store import RecordedEvent, read_all
+from consortium.streams import formed_consortia, load_asset, load_consortium, registered_assets
 
 Choices = list[tuple[str, str]]
-_PAGE = 1000
-
-
-def _registrations(event_type: str) -> Iterator[RecordedEvent]:
-    after = 0
-    while True:
-        page = read_all(after=after, limit=_PAGE, types={event_type})
-        yield from page
-        if len(page) < _PAGE:
-            return
-        after = page[-1].position
 
 
 def consortium_slugs() -> list[str]:
     """Every formed consortium's slug, sorted."""
-    return sorted({str(e.data["slug"]) for e in _registrations(ConsortiumFormed.TYPE)})
+    return sorted(formed_consortia())
 
 
 def asset_ids(sponsor: str | None = None) -> list[str]:
     """Every registered asset's id (those ``sponsor`` sponsors, if given), sorted."""
-    return sorted(
-        str(e.data["asset_id"])
-        for e in _registrations(AssetRegistered.TYPE)
-        if sponsor is None or e.data.get("sponsor") == sponsor
-    )
+    return sorted(registered_assets(None if sponsor is None else [sponsor]))
 
 
 def names(state: ConsortiumState) -> dict[str, str]:
