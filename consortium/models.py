@@ -360,6 +360,9 @@ class RoleGrant(models.Model):
         ]
 
     def __str__(self) -> str:
-        scope = self.consortium or "all consortia"
+        return f"{self.user} {self.describe()}"
+
+    def describe(self) -> str:
+        """The role and its scope: ``partner:mgx in aip``, ``finance in all consortia``."""
         who = f"partner:{self.organisation_id}" if self.role == "partner" else self.role
-        return f"{self.user} {who} in {scope}"
+        return f"{who} in {self.consortium or 'all consortia'}"

@@ -135,16 +135,10 @@ def _save_grant_changes(request: HttpRequest, formset: Any) -> None:
     """Save a grants formset: each revoked grant and each new one recorded."""
     acting = access_log.Acting.admin(request.user)
     formset.save(commit=False)
-    for grant in formset.deleted_objects:
-        access_log.revoke_grants(acting, [grant])
+    access_log.revoke_grants(acting, formset.deleted_objects)
     for grant in formset.new_objects:
         grant.save()
         access_log.role_granted(acting, grant)
-
-
-def _describe_grant(grant: RoleGrant) -> str:
-    who = f"partner:{grant.organisation_id}" if grant.role == "partner" else grant.role
-    return f"{who} in {grant.consortium or 'all consortia'}"
 
 
 @admin.register(RoleGrant)
@@ -247,7 +241,7 @@ class UserAdmin(SuperusersOnly, DjangoUserAdmin[User], ModelAdmin):  # type: ign
 
     @admin.display(description="roles")
     def roles(self, user: User) -> str:
-        return ", ".join(_describe_grant(g) for g in user.role_grants.all()) or "—"
+        return ", ".join(g.describe() for g in user.role_grants.all()) or "—"
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # deactivate instead: the history names people
@@ -357,7 +351,7 @@ class ApiClientAdmin(SuperusersOnly, ModelAdmin):  # type: ignore[misc]
             "opts": self.opts,
             "client": obj,
             "key": key,
-            "grants": [_describe_grant(g) for g in obj.user.role_grants.all()],
+            "grants": [g.describe() for g in obj.user.role_grants.all()],
             "user_url": reverse("admin:auth_user_change", args=[obj.user.pk]),
             "list_url": reverse("admin:consortium_apiclient_changelist"),
         }

@@ -9,10 +9,11 @@ every other figure (through ``consortium.admin.dashboard_rows.figure``).
 from django import template
 
 from consortium.admin.dashboard_rows import figure
+from consortium.admin.formatting import MISSING
 
 register = template.Library()
 
 
 @register.filter
 def figure_in(minor: int | None, currency: str) -> str:
-    return "—" if minor is None else figure(minor, currency)
+    return MISSING if minor is None else figure(minor, currency)

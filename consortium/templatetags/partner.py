@@ -2,10 +2,7 @@
 
 from django import template
 
+from consortium.domain.vocabulary import label
+
 register = template.Library()
-
-
-@register.filter
-def words(code: str) -> str:
-    """A code of the domain (a role, a call's status) as words."""
-    return str(code).replace("_", " ")
+register.filter("words", label)  # a code of the domain (a role, a call's status) as words

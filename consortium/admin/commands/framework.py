@@ -27,6 +27,7 @@ from django.core.validators import RegexValidator
 from unfold import widgets as unfold
 
 from consortium import services as s
+from consortium.domain import vocabulary
 from consortium.domain.errors import DomainError
 from consortium.domain.state import AssetState, ConsortiumState
 from consortium.domain.values import Holder
@@ -185,7 +186,7 @@ def choice_field(label: str, choices: list[tuple[str, str]], **kwargs: Any) -> f
 
 def words(values: tuple[str, ...]) -> list[tuple[str, str]]:
     """Vocabulary words as choices: ``soft_circled`` shown as "Soft circled"."""
-    return [(value, value.replace("_", " ").capitalize()) for value in values]
+    return [(value, vocabulary.label(value).capitalize()) for value in values]
 
 
 # --- the form ----------------------------------------------------------------------------
