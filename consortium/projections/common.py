@@ -51,10 +51,11 @@ def read_rows(
     model: type[ProjectionRow], row_type: type[R], generation: int, **where: Any
 ) -> list[tuple[R, dict[str, Any]]]:
     """The rows of one generation matching ``where`` (lookups such as ``status__in``
-    allowed), with their raw values (the plain columns of ``where`` included)."""
+    allowed), with their raw values (the columns ``where`` names included)."""
     names = field_names(row_type)
     query = model._default_manager.filter(generation=generation, **where)
-    keys = [key for key in where if "__" not in key]
+    columns = dict.fromkeys(lookup.split("__")[0] for lookup in where)
+    keys = [column for column in columns if column not in names]
     return [(from_values(row_type, v), v) for v in query.values(*names, "position", *keys)]
 
 

@@ -27,7 +27,7 @@ from consortium.models import (
     FundraisingTranche,
     PartnerPositionRow,
 )
-from consortium.projections.common import field_names, from_values, read_rows
+from consortium.projections.common import read_rows
 from consortium.projections.figures import (
     OPEN_CALL_STATUSES,
     PROGRESS_INSTRUMENTS,
@@ -47,7 +47,6 @@ from consortium.projections.figures import (
     TrancheRow,
     read_calls,
 )
-from ledger.projections.base import ProjectionRow
 from ledger.projections.runner import live_generation
 
 R = TypeVar("R")
@@ -112,45 +111,26 @@ def _progress(
     )
 
 
-def _read_in(
-    model: type[ProjectionRow], row_type: type[R], generation: int, key: str, keys: list[str]
-) -> list[tuple[R, dict[str, Any]]]:
-    """The rows of one generation whose ``key`` column is one of ``keys``, with their raw
-    values (``key`` and ``position`` included): one query for any number of keys."""
-    query = model._default_manager.filter(generation=generation, **{f"{key}__in": keys})
-    values = query.values(*field_names(row_type), "position", key)
-    return [(from_values(row_type, v), v) for v in values]
-
-
-def progress_many(slugs: list[str], *, months: bool = False) -> dict[str, Progress]:
+def progress_many(slugs: list[str]) -> dict[str, Progress]:
     """Fundraising progress of several consortia (those the projection knows) in a fixed
-    number of queries, whatever their number; without ``months`` the monthly series is
-    left empty (the landing page shows none)."""
+    number of queries, whatever their number: the instruments' rows only, tranches and
+    the monthly series left empty (the landing page shows neither)."""
     generation = live_generation("consortium")
     rows: dict[str, list[tuple[ProgressRow, dict[str, Any]]]] = {}
     names: dict[str, str] = {}
-    for row, values in _read_in(FundraisingProgress, ProgressRow, generation, "consortium", slugs):
-        slug = str(values["consortium"])
-        rows.setdefault(slug, []).append((row, values))
+    for row, values in read_rows(
+        FundraisingProgress, ProgressRow, generation, consortium__in=slugs
+    ):
+        rows.setdefault(str(values["consortium"]), []).append((row, values))
     for slug, name in FundraisingProgress.objects.filter(
         generation=generation, instrument="total", consortium__in=slugs
     ).values_list("consortium", "name"):
         names[slug] = name
-    tranches: dict[str, list[TrancheRow]] = {}
-    for tranche, values in _read_in(
-        FundraisingTranche, TrancheRow, generation, "consortium", slugs
-    ):
-        tranches.setdefault(str(values["consortium"]), []).append(tranche)
-    series: dict[str, list[MonthRow]] = {}
-    if months:
-        for month, values in _read_in(FundraisingMonth, MonthRow, generation, "consortium", slugs):
-            series.setdefault(str(values["consortium"]), []).append(month)
     return {
-        slug: _progress(slug, names.get(slug, slug), rows[slug], tranches.get(slug, []),
-                        series.get(slug, []))
+        slug: _progress(slug, names.get(slug, slug), rows[slug], [], [])
         for slug in slugs
         if slug in rows
-    }  # fmt: skip
+    }
 
 
 def _allocations(slug: str) -> list[AllocationRow]:
@@ -256,14 +236,15 @@ def consortium_assets(slug: str) -> list[Ownership]:
     if not ids:
         return []
     stakes: dict[str, list[StakeRow]] = {}
-    for stake, values in _read_in(AssetStake, StakeRow, generation, "asset_id", ids):
+    for stake, values in read_rows(AssetStake, StakeRow, generation, asset_id__in=ids):
         stakes.setdefault(str(values["asset_id"]), []).append(stake)
     look: dict[str, list[LookThroughRow]] = {}
-    for row, values in _read_in(AssetLookThrough, LookThroughRow, generation, "asset_id", ids):
+    for row, values in read_rows(AssetLookThrough, LookThroughRow, generation, asset_id__in=ids):
         look.setdefault(str(values["asset_id"]), []).append(row)
     result = []
     for asset, values in sorted(
-        _read_in(AssetOwnership, AssetRow, generation, "asset_id", ids), key=lambda p: p[0].asset_id
+        read_rows(AssetOwnership, AssetRow, generation, asset_id__in=ids),
+        key=lambda p: p[0].asset_id,
     ):
         result.append(
             Ownership(
