@@ -72,7 +72,8 @@ def holdings(user: Any) -> list[Holding]:
     """The user's organisations' positions and call allocations, per consortium, from the
     live projections; only the organisations its partner grants name there."""
     found = []
-    for slug in selectors.consortia():
+    names = selectors.consortium_names()
+    for slug in sorted(names):
         only = roles.partner_organisations(user, slug)
         if not only:
             continue
@@ -84,8 +85,7 @@ def holdings(user: Any) -> list[Holding]:
             if part.figures.organisation_id in only
         ]
         if positions or calls:
-            progress = selectors.progress(slug)
-            found.append(Holding(slug, progress.name if progress else slug, positions, calls))
+            found.append(Holding(slug, names[slug], positions, calls))
     return found
 
 

@@ -58,10 +58,15 @@ def _today(today: dt.date | None) -> dt.date:
 
 def consortia() -> list[str]:
     """Slugs of the consortia the consortium projection knows, sorted."""
+    return sorted(consortium_names())
+
+
+def consortium_names() -> dict[str, str]:
+    """The consortia the consortium projection knows: slug -> name."""
     query = FundraisingProgress.objects.filter(
         generation=live_generation("consortium"), instrument="total"
     )
-    return sorted(query.values_list("consortium", flat=True))
+    return dict(query.values_list("consortium", "name"))
 
 
 def assets() -> list[str]:
