@@ -55,7 +55,6 @@ STATUS_LABELS = {
     "settled": "Settled",
     "cancelled": "Cancelled",
 }
-OPEN_CALLS = ("draft", "approved", "issued", "partly_paid")
 _BILLION = Decimal(10) ** 9
 
 
@@ -396,9 +395,9 @@ def partner_table_body(rows: list[dict[str, Any]]) -> SafeString:
 
 
 def open_call_rows(calls: list[CapitalCall]) -> list[dict[str, Any]]:
-    """Calls not settled or cancelled, by due date: state, amounts, overdue."""
-    found = [c for c in calls if c.figures.status in OPEN_CALLS]
-    found.sort(key=lambda c: (c.figures.due_on, c.figures.call_id))
+    """Calls not settled or cancelled (as the live and as-of readers give them), by due
+    date: state, amounts, overdue."""
+    found = sorted(calls, key=lambda c: (c.figures.due_on, c.figures.call_id))
     return [
         {
             "call_id": c.figures.call_id,

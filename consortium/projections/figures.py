@@ -65,6 +65,8 @@ PROGRESS_INSTRUMENTS: Final[tuple[ProgressInstrument, ...]] = (
 )
 CallStatus = Literal["draft", "approved", "issued", "partly_paid", "settled", "cancelled"]
 OPEN_CALL_STATUSES: Final = frozenset({"issued", "partly_paid"})
+# Not yet settled or cancelled: what a dashboard lists as open calls.
+UNSETTLED_CALL_STATUSES: Final = OPEN_CALL_STATUSES | {"draft", "approved"}
 
 _CENT: Final = Decimal("0.01")
 _BASIS: Final = Decimal("0.0001")

@@ -31,6 +31,7 @@ from consortium.projections.common import read_rows
 from consortium.projections.figures import (
     OPEN_CALL_STATUSES,
     PROGRESS_INSTRUMENTS,
+    UNSETTLED_CALL_STATUSES,
     AllocationRow,
     AssetRow,
     CallRow,
@@ -196,7 +197,7 @@ def open_capital_calls(
     lists, read through an index on the status, so a long history of settled calls
     costs nothing."""
     generation = generation or live_generation("consortium")
-    open_ = sorted(OPEN_CALL_STATUSES | {"draft", "approved"})
+    open_ = sorted(UNSETTLED_CALL_STATUSES)
     calls = [
         row
         for row, _ in read_rows(
