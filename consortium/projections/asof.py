@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from consortium.domain.events import AssetRegistered, consortium_stream_id
+from consortium.domain.events import consortium_stream_id
 from consortium.domain.state import (
     STATE_CODE_VERSION,
     CallState,
@@ -49,9 +49,9 @@ from consortium.projections.figures import (
     read_positions,
     signed_equity_of,
 )
-from consortium.streams import asset_history, consortium_history, to_dated
+from consortium.streams import asset_history, consortium_history, registered_assets, to_dated
 from ledger import states
-from ledger.store import MAX_READ_LIMIT, RecordedEvent, read_all
+from ledger.store import RecordedEvent, read_all
 
 _TRACKER_CODE = f"consortium-tracker-{STATE_CODE_VERSION}.{TRACKER_CODE_VERSION}"
 
@@ -235,7 +235,7 @@ def consortium_assets_as_of(
     if state is not None and state.slug is not None:
         signed[state.slug] = signed_equity_of(state)
     found = []
-    for asset_id in _registered_assets():
+    for asset_id in sorted(registered_assets()):
         asset = fold_asset(asset_history(asset_id), as_of=effective_on, known_at=known_at)
         for holder in consortium_holders(asset):
             if holder not in signed:
@@ -248,18 +248,6 @@ def consortium_assets_as_of(
         if owned.asset.sponsor == slug or slug in holders:
             found.append(owned)
     return found
-
-
-def _registered_assets() -> list[str]:
-    """Ids of every asset registered in the ledger, sorted."""
-    ids: list[str] = []
-    after = 0
-    while True:
-        page = read_all(after=after, limit=MAX_READ_LIMIT, types=[AssetRegistered.TYPE])
-        ids.extend(str(event.data["asset_id"]) for event in page)
-        if len(page) < MAX_READ_LIMIT:
-            return sorted(ids)
-        after = page[-1].position
 
 
 def recorded_at_position(position: int) -> dt.datetime | None:
