@@ -1,6 +1,5 @@
 """``manage.py ensure_local_admin``: a login for the admin on a local, debug-mode install."""
 
-import os
 import secrets
 from typing import Any
 
@@ -10,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from consortium import access_log
+from consortium.management.commands.seed_demo_users import write_private
 
 
 class Command(BaseCommand):
@@ -28,25 +28,18 @@ class Command(BaseCommand):
         users = get_user_model().objects
         password = None
         acting = access_log.Acting.cli()
-        if not users.filter(username="admin").exists() or not password_file.exists():
+        admin = users.filter(username="admin").first()
+        if admin is None or not password_file.exists():
             password = secrets.token_urlsafe(12)
-            existing = users.filter(username="admin").first()
             with transaction.atomic():
-                if existing is None:
-                    user = users.create_superuser("admin", "admin@localhost", password)
-                    access_log.user_created(acting, user, ["email", "is_staff", "is_superuser"])
+                if admin is None:
+                    admin = users.create_superuser("admin", "admin@localhost", password)
+                    access_log.user_created(acting, admin, ["email", "is_staff", "is_superuser"])
                 else:
-                    existing.set_password(password)
-                    existing.save()
-                    access_log.user_changed(acting, existing, ["password"])
-            settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
-            # Readable by its owner only from the moment it exists.
-            with os.fdopen(
-                os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w"
-            ) as file:
-                file.write(password + "\n")
-            password_file.chmod(0o600)
-        admin = users.get(username="admin")
+                    admin.set_password(password)
+                    admin.save()
+                    access_log.user_changed(acting, admin, ["password"])
+            write_private(password_file, password + "\n")
         access_log.grant_role(acting, admin, "deal_team", "", "")
         who = "a superuser, and deal_team in every consortium"
         if password is not None:

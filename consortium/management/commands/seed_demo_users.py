@@ -64,16 +64,22 @@ def read_passwords(path: Path) -> dict[str, str]:
     return kept
 
 
-def write_passwords(path: Path, passwords: dict[str, str]) -> None:
-    """The file, readable by its owner only from the moment it exists."""
+def write_private(path: Path, text: str) -> None:
+    """Write ``path``, readable by its owner only from the moment it exists (and made so
+    if it existed already: a mode given to ``open`` applies only to a new file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
+    path.chmod(0o600)
+
+
+def write_passwords(path: Path, passwords: dict[str, str]) -> None:
+    """The demo users' passwords, one line each with the user's grant."""
     grants = {user.username: user.grant for user in USERS}
     lines = ["# Demo users (manage.py seed_demo_users): username password  # role"]
     lines += [f"{name} {password}  # {grants[name]}" for name, password in passwords.items()]
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write("\n".join(lines) + "\n")
-    path.chmod(0o600)
+    write_private(path, "\n".join(lines) + "\n")
 
 
 class Command(BaseCommand):
