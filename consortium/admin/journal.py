@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,9 +86,10 @@ COLUMNS = (
 # --- who sees which streams --------------------------------------------------------------
 
 
-def readable_consortia(user: Any) -> list[str]:
-    """Slugs of the consortia whose history the user may read."""
-    slugs = sorted(formed_consortia())
+def readable_consortia(user: Any, formed: Collection[str] | None = None) -> list[str]:
+    """Slugs of the consortia whose history the user may read (of ``formed``, the slugs
+    of every consortium formed, when the caller has read them already)."""
+    slugs = sorted(formed_consortia() if formed is None else formed)
     if getattr(user, "is_superuser", False):
         return slugs
     return roles.visible_consortia(user, slugs, roles.READ)
@@ -222,10 +224,10 @@ class Selection:
     windowed: bool
 
 
-def filtered(user: Any, cleaned: dict[str, Any], scope: Q) -> Selection:
-    """The user's events narrowed by the filters (unordered, unsliced)."""
+def filtered(slugs: list[str], cleaned: dict[str, Any], scope: Q) -> Selection:
+    """The events of ``scope`` (the user's; ``slugs``, the consortia the user may read)
+    narrowed by the filters (unordered, unsliced)."""
     events = Event.objects.filter(scope)
-    slugs = readable_consortia(user)
     low, high = 1, head()
     if cleaned.get("consortium"):
         slugs = [cleaned["consortium"]]
@@ -348,7 +350,7 @@ def journal_view(request: HttpRequest) -> HttpResponse:
     if scope is None:
         raise Http404("No history you may read.")
     consortia = formed_consortia()
-    readable = readable_consortia(request.user)
+    readable = readable_consortia(request.user, consortia)
     form = JournalFilters(
         request.GET or None,
         {slug: consortia[slug] for slug in readable},
@@ -357,7 +359,7 @@ def journal_view(request: HttpRequest) -> HttpResponse:
     )
     cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
     selection = (
-        filtered(request.user, cleaned, scope)
+        filtered(readable, cleaned, scope)
         if not form.errors
         else Selection(Event.objects.none(), 1, 0, False)
     )
