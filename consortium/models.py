@@ -366,3 +366,26 @@ class RoleGrant(models.Model):
         """The role and its scope: ``partner:mgx in aip``, ``finance in all consortia``."""
         who = f"partner:{self.organisation_id}" if self.role == "partner" else self.role
         return f"{who} in {self.consortium or 'all consortia'}"
+
+
+# The reports' tables (stored reports, schedules, runs, deliveries, recipients, payment
+# instructions) live beside the reports' code.
+from consortium.reports.models import (  # noqa: E402
+    Delivery,
+    NoticeRequest,
+    PartnerRecipient,
+    PaymentInstruction,
+    ReportRun,
+    ReportSchedule,
+    StoredReport,
+)
+
+__all__ = [
+    "Delivery",
+    "NoticeRequest",
+    "PartnerRecipient",
+    "PaymentInstruction",
+    "ReportRun",
+    "ReportSchedule",
+    "StoredReport",
+]

@@ -105,14 +105,22 @@ def load_asset(asset_id: str) -> states.Loaded[AssetState]:
     )
 
 
-def consortium_history(slug: str) -> list[DatedEvent]:
-    """Every event of the consortium's stream, in order (for as-of folds and tests)."""
-    return [to_dated(event) for event in read_stream(consortium_stream_id(slug))]
+def consortium_history(slug: str, *, upto_position: int | None = None) -> list[DatedEvent]:
+    """Every event of the consortium's stream (at or below ``upto_position``, if given), in
+    order (for as-of folds and tests)."""
+    stream = consortium_stream_id(slug)
+    return [to_dated(event) for event in read_stream(stream, upto_position=upto_position)]
 
 
-def asset_history(asset_id: str) -> list[DatedEvent]:
-    """Every event of the asset's stream, in order."""
-    return [to_dated(event) for event in read_stream(asset_stream_id(asset_id))]
+def asset_history(asset_id: str, *, upto_position: int | None = None) -> list[DatedEvent]:
+    """Every event of the asset's stream (at or below ``upto_position``), in order."""
+    stream = asset_stream_id(asset_id)
+    return [to_dated(event) for event in read_stream(stream, upto_position=upto_position)]
+
+
+def has_events_after(stream: str, position: int) -> bool:
+    """Whether ``stream`` has an event above ledger ``position``."""
+    return bool(read_stream(stream, after_position=position, limit=1))
 
 
 # --- what the ledger holds, by registration --------------------------------------------
@@ -125,10 +133,14 @@ def formed_consortia() -> dict[str, str]:
     return {data["slug"]: data["name"] for data in formed.values_list("data", flat=True)}
 
 
-def registered_assets(sponsors: Collection[str] | None = None) -> dict[str, str]:
-    """Every asset registered in the ledger (those ``sponsors`` sponsor, if given),
-    asset id -> name, in the order registered."""
+def registered_assets(
+    sponsors: Collection[str] | None = None, *, upto_position: int | None = None
+) -> dict[str, str]:
+    """Every asset registered in the ledger (those ``sponsors`` sponsor, if given; at or
+    below ``upto_position``, if given), asset id -> name, in the order registered."""
     registered = StoredEvent.objects.filter(type=AssetRegistered.TYPE).order_by("position")
+    if upto_position is not None:
+        registered = registered.filter(position__lte=upto_position)
     if sponsors is not None:
         registered = registered.filter(data__sponsor__in=list(sponsors))
     return {data["asset_id"]: data["name"] for data in registered.values_list("data", flat=True)}

@@ -332,10 +332,13 @@ def read_stream(
     upto_recorded_at: dt.datetime | None = None,
     after_position: int = 0,
     limit: int | None = None,
+    upto_position: int | None = None,
 ) -> list[RecordedEvent]:
     """The stream's events with version above ``after_version``, in version order.
 
     With ``upto_recorded_at``, only what had been recorded by then ("as known at"); with
+    ``upto_position``, only events at or below that ledger position (what the ledger held
+    when its head was there: a report's anchor); with
     ``after_position`` and ``limit``, a page by ledger position (a stream's versions and
     positions rise together), as a consortium's own feed reads it. Malformed arguments
     raise ``InvalidRead`` before the database is asked.
@@ -358,6 +361,10 @@ def read_stream(
     if after_position:
         sql += " AND position > %s"
         params.append(after_position)
+    if upto_position is not None:
+        _check_bound("upto_position", upto_position)
+        sql += " AND position <= %s"
+        params.append(upto_position)
     sql += " ORDER BY version"
     if limit is not None:
         sql += " LIMIT %s"

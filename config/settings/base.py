@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_celery_beat",  # report schedules in the database (consortium.reports.schedules)
     "ledger",
     "consortium",
 ]
@@ -202,8 +203,13 @@ STATIC_ROOT = env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles"))
 # WhiteNoise serves what collectstatic gathered (the admin theme's CSS, fonts and icons,
 # the API docs' Swagger UI) from the web process, compressed, under content-hashed names
 # that browsers may cache for good.
+# Stored reports go through the default storage: local files under MEDIA_ROOT unless
+# DJANGO_STORAGE_BACKEND names another (e.g. an S3 backend); never served as static.
+MEDIA_ROOT = env_str("DJANGO_MEDIA_ROOT", str(VAR_DIR / "media"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": env_str("DJANGO_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

@@ -5,6 +5,11 @@
 With both left out (or both now), each function returns exactly what the live selector
 of ``consortium.projections.selectors`` returns once the projections have caught up.
 
+``upto_position``: only events at or below that ledger position (what the ledger held
+when its head was there). A report computes every figure at one position so that two
+projections at different checkpoints never mix; with a date or a time as well, the view is
+the one that position's ledger gave.
+
 ``overdue`` figures are derived for ``today``, which defaults to ``effective_on`` when
 given (what was overdue on that date), else to the current date.
 
@@ -49,7 +54,13 @@ from consortium.projections.figures import (
     read_positions,
     signed_equity_of,
 )
-from consortium.streams import asset_history, consortium_history, registered_assets, to_dated
+from consortium.streams import (
+    asset_history,
+    consortium_history,
+    has_events_after,
+    registered_assets,
+    to_dated,
+)
 from ledger import states
 from ledger.store import RecordedEvent, read_all
 
@@ -61,12 +72,18 @@ def _fold_tracker(tracker: ConsortiumTracker, event: RecordedEvent) -> None:
 
 
 def _tracker(
-    slug: str, effective_on: dt.date | None, known_at: dt.datetime | None
+    slug: str,
+    effective_on: dt.date | None,
+    known_at: dt.datetime | None,
+    upto_position: int | None = None,
 ) -> ConsortiumTracker:
     """The consortium's tracker in the view: the current fold when the view covers every
     event (read-only: it is the reader copy's own), else a fold from the start."""
+    stream = consortium_stream_id(slug)
+    if upto_position is not None and has_events_after(stream, upto_position):
+        return _folded(slug, effective_on, known_at, upto_position)
     current = states.load(
-        consortium_stream_id(slug),
+        stream,
         code_version=_TRACKER_CODE,
         initial=ConsortiumTracker,
         apply=_fold_tracker,
@@ -76,8 +93,17 @@ def _tracker(
         known_at is None or recorded is None or recorded <= known_at
     ):
         return current
+    return _folded(slug, effective_on, known_at, upto_position)
+
+
+def _folded(
+    slug: str,
+    effective_on: dt.date | None,
+    known_at: dt.datetime | None,
+    upto_position: int | None,
+) -> ConsortiumTracker:
     tracker = ConsortiumTracker()
-    for dated in consortium_history(slug):
+    for dated in consortium_history(slug, upto_position=upto_position):
         if is_visible(dated, as_of=effective_on, known_at=known_at):
             tracker.apply(dated)
     return tracker
@@ -90,19 +116,27 @@ def _today(today: dt.date | None, effective_on: dt.date | None) -> dt.date:
 
 
 def consortium_as_of(
-    slug: str, *, effective_on: dt.date | None = None, known_at: dt.datetime | None = None
+    slug: str,
+    *,
+    effective_on: dt.date | None = None,
+    known_at: dt.datetime | None = None,
+    upto_position: int | None = None,
 ) -> ConsortiumState:
     """The consortium's state folded from its stream as of a date / as known at a time.
 
     Read-only: when the view covers the whole stream it is the reader copy's state."""
-    return _tracker(slug, effective_on, known_at).state
+    return _tracker(slug, effective_on, known_at, upto_position).state
 
 
 def progress_as_of(
-    slug: str, *, effective_on: dt.date | None = None, known_at: dt.datetime | None = None
+    slug: str,
+    *,
+    effective_on: dt.date | None = None,
+    known_at: dt.datetime | None = None,
+    upto_position: int | None = None,
 ) -> Progress | None:
     """Fundraising progress as of a date / as known at a time (None if not formed then)."""
-    return progress_of(_tracker(slug, effective_on, known_at))
+    return progress_of(_tracker(slug, effective_on, known_at, upto_position))
 
 
 def positions_as_of(
@@ -111,9 +145,12 @@ def positions_as_of(
     effective_on: dt.date | None = None,
     known_at: dt.datetime | None = None,
     today: dt.date | None = None,
+    upto_position: int | None = None,
 ) -> list[PartnerPosition]:
     """Partner positions as of a date / as known at a time."""
-    state = consortium_as_of(slug, effective_on=effective_on, known_at=known_at)
+    state = consortium_as_of(
+        slug, effective_on=effective_on, known_at=known_at, upto_position=upto_position
+    )
     return _positions(state, _today(today, effective_on))
 
 
@@ -138,9 +175,12 @@ def calls_as_of(
     effective_on: dt.date | None = None,
     known_at: dt.datetime | None = None,
     today: dt.date | None = None,
+    upto_position: int | None = None,
 ) -> list[CapitalCall]:
     """Capital calls and allocations as of a date / as known at a time."""
-    state = consortium_as_of(slug, effective_on=effective_on, known_at=known_at)
+    state = consortium_as_of(
+        slug, effective_on=effective_on, known_at=known_at, upto_position=upto_position
+    )
     return _calls(state, _today(today, effective_on))
 
 
@@ -174,10 +214,11 @@ def consortium_view_as_of(
     effective_on: dt.date | None = None,
     known_at: dt.datetime | None = None,
     today: dt.date | None = None,
+    upto_position: int | None = None,
 ) -> ConsortiumAsOf:
     """Progress, positions, calls and facilities as of a date / as known at a time, from
     ONE fold (each ``*_as_of`` function folds anew; these equal theirs)."""
-    tracker = _tracker(slug, effective_on, known_at)
+    tracker = _tracker(slug, effective_on, known_at, upto_position)
     state, day = tracker.state, _today(today, effective_on)
     open_ = ConsortiumState(
         slug=state.slug,
@@ -199,23 +240,38 @@ def _open(call: CallState) -> bool:
 
 
 def ownership_as_of(
-    asset_id: str, *, effective_on: dt.date | None = None, known_at: dt.datetime | None = None
+    asset_id: str,
+    *,
+    effective_on: dt.date | None = None,
+    known_at: dt.datetime | None = None,
+    upto_position: int | None = None,
 ) -> Ownership | None:
     """Stakes and look-through as of a date / as known at a time (signed equity of each
     consortium holder taken in the same view)."""
-    asset = fold_asset(asset_history(asset_id), as_of=effective_on, known_at=known_at)
+    history = asset_history(asset_id, upto_position=upto_position)
+    asset = fold_asset(history, as_of=effective_on, known_at=known_at)
     signed = {
-        slug: signed_equity_of(consortium_as_of(slug, effective_on=effective_on, known_at=known_at))
+        slug: signed_equity_of(
+            consortium_as_of(
+                slug, effective_on=effective_on, known_at=known_at, upto_position=upto_position
+            )
+        )
         for slug in consortium_holders(asset)
     }
     return ownership_of(asset, signed)
 
 
 def facilities_as_of(
-    slug: str, *, effective_on: dt.date | None = None, known_at: dt.datetime | None = None
+    slug: str,
+    *,
+    effective_on: dt.date | None = None,
+    known_at: dt.datetime | None = None,
+    upto_position: int | None = None,
 ) -> list[FacilityRow]:
     """Debt facilities (by facility id) as of a date / as known at a time."""
-    state = consortium_as_of(slug, effective_on=effective_on, known_at=known_at)
+    state = consortium_as_of(
+        slug, effective_on=effective_on, known_at=known_at, upto_position=upto_position
+    )
     return facility_rows(state) if state.slug is not None else []
 
 
@@ -225,6 +281,7 @@ def consortium_assets_as_of(
     effective_on: dt.date | None = None,
     known_at: dt.datetime | None = None,
     state: ConsortiumState | None = None,
+    upto_position: int | None = None,
 ) -> list[Ownership]:
     """Ownership of every asset the consortium sponsored or held a stake in, in the view
     (by asset id). Every registered asset is folded in the view, and each consortium
@@ -235,11 +292,17 @@ def consortium_assets_as_of(
     if state is not None and state.slug is not None:
         signed[state.slug] = signed_equity_of(state)
     found = []
-    for asset_id in sorted(registered_assets()):
-        asset = fold_asset(asset_history(asset_id), as_of=effective_on, known_at=known_at)
+    for asset_id in sorted(registered_assets(upto_position=upto_position)):
+        history = asset_history(asset_id, upto_position=upto_position)
+        asset = fold_asset(history, as_of=effective_on, known_at=known_at)
         for holder in consortium_holders(asset):
             if holder not in signed:
-                held = consortium_as_of(holder, effective_on=effective_on, known_at=known_at)
+                held = consortium_as_of(
+                    holder,
+                    effective_on=effective_on,
+                    known_at=known_at,
+                    upto_position=upto_position,
+                )
                 signed[holder] = signed_equity_of(held)
         owned = ownership_of(asset, {h: signed[h] for h in consortium_holders(asset)})
         if owned is None:

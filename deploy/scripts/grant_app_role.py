@@ -69,6 +69,35 @@ TABLES: dict[str, tuple[str, str]] = {
         "API keys: created and revoked (revoked_at), never deleted",
     ),
     "consortium_rolegrant": (READ_WRITE, "roles of people, granted and withdrawn"),
+    "consortium_storedreport": (
+        "SELECT, INSERT",
+        "generated reports: stored as made and never changed or deleted by the application",
+    ),
+    "consortium_reportschedule": (READ_WRITE, "report schedules, managed in the admin"),
+    "consortium_reportrun": (
+        "SELECT, INSERT, UPDATE",
+        "one row per schedule and period: started, then finished or failed; never deleted",
+    ),
+    "consortium_delivery": (
+        "SELECT, INSERT, UPDATE",
+        "one row per e-mail and recipient: attempted, sent or failed; never deleted",
+    ),
+    "consortium_delivery_reports": ("SELECT, INSERT", "which reports a delivery carried"),
+    "consortium_partnerrecipient": (READ_WRITE, "partners' recipients, managed in the admin"),
+    "consortium_paymentinstruction": (
+        "SELECT, INSERT, UPDATE",
+        "proposed, then approved or rejected by a second person; never deleted (the record "
+        "of what notices said)",
+    ),
+    "django_celery_beat_periodictask": (
+        READ_WRITE,
+        "beat's entries: kept in step with the report schedules, run counts updated by beat",
+    ),
+    "django_celery_beat_periodictasks": (READ_WRITE, "beat's change marker"),
+    "django_celery_beat_crontabschedule": (READ_WRITE, "the schedules' crontab times"),
+    "django_celery_beat_intervalschedule": (READ_WRITE, "managed by beat and the admin"),
+    "django_celery_beat_solarschedule": (READ_WRITE, "managed by beat and the admin"),
+    "django_celery_beat_clockedschedule": (READ_WRITE, "managed by beat and the admin"),
 }
 
 # The functions the application role may execute beyond PUBLIC's: the definer append.
