@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from consortium.reports.document import Column, Section, Table
+from consortium.reports.document import Cell, Column, Section, Table
 from consortium.reports.rendering import render
 from tests.consortium.reports import documents
 
@@ -99,7 +99,7 @@ def test_a_rendered_first_page_is_saved_as_an_artifact(kind):
 def test_a_table_too_wide_for_an_upright_page_gets_a_page_turned_sideways():
     # given a section whose table has a partner's name and twelve amount columns
     columns = (Column("Partner"), *(Column(f"Figure {n}", "amount") for n in range(12)))
-    row = (documents.PARTNER, *(documents.usd("12345678901.23") for _ in range(12)))
+    row: tuple[Cell, ...] = (documents.PARTNER, *(documents.usd("12345678901.23"),) * 12)
     wide = Section(title="By partner", sheet="Wide", table=Table(columns=columns, rows=(row,)))
     narrow = documents.statement().sections[1]
     document = dataclasses.replace(documents.statement(), sections=(narrow, wide, narrow))
