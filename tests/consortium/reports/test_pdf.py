@@ -119,3 +119,9 @@ def test_typst_has_nothing_to_warn_about(kind):
     pdf, warnings = typeset(documents.every()[kind])
     assert warnings == []
     assert pdf == render(documents.every()[kind], "pdf").content
+
+
+def test_each_section_is_a_bookmark():
+    reader = PdfReader(io.BytesIO(render(documents.statement(), "pdf").content))
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert titles == [section.title for section in documents.statement().sections]
