@@ -4,11 +4,12 @@ instructions recorded for reproducibility, and bad input that stores nothing."""
 
 import datetime as dt
 import hashlib
+import io
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from consortium import services as s
@@ -335,3 +336,30 @@ def test_a_report_is_made_at_a_past_position_from_its_stored_inputs(demo, alice)
         kind=made.kind, parameters=stored, formats=["csv"], requested_by="t", report_date=day
     )
     assert now.checksum != made.checksum
+
+
+def test_a_stored_reports_anchor_is_one_verify_ledger_checks(demo, alice):
+    """The position and hash recorded with a report (made before later events) pass
+    ``verify_ledger --expect``; a hash that is not the one there fails it."""
+    [report] = generate_reports(
+        kind="progress",
+        parameters={"consortium": "aip"},
+        formats=["csv"],
+        requested_by="t",
+        report_date=DAY,
+        position=demo - 3,
+    )
+    s.partner_admit(
+        actor=alice,
+        slug="aip",
+        organisation_id="late",
+        name="Late",
+        role="member",
+        effective_on=dt.date(2025, 1, 2),
+    )
+    out = io.StringIO()
+    call_command("verify_ledger", "--expect", f"{report.position}:{report.chain_hash}", stdout=out)
+    assert "1 anchor(s) matched" in out.getvalue()
+    wrong = store.hash_at(demo - 2)
+    with pytest.raises(CommandError, match=f"FAILED at position {demo - 3}"):
+        call_command("verify_ledger", "--expect", f"{report.position}:{wrong}", stdout=out)
