@@ -24,9 +24,9 @@ from __future__ import annotations
 import dataclasses
 import re
 import string
-from typing import Any
+from typing import Any, cast
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -400,7 +400,7 @@ def _decide(
             "deal-team member must decide."
         )
     instruction.status = status
-    instruction.decided_by = person
+    instruction.decided_by = cast(User, person)  # the project's user model
     instruction.decided_at = timezone.now()
     instruction.save(update_fields=["status", "decided_by", "decided_at"])
     _record(instruction, f"payment_instruction_{status}", person)

@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 
 from consortium.domain.events import CapitalCallIssued
@@ -72,26 +74,23 @@ class NoticesProjection(Projection):
     models = (NoticeRequest,)
 
     def apply(self, events: Sequence[RecordedEvent], *, generation: int, after: int) -> None:
-        requests = [
+        calls = [(slug_of(event.stream), str(event.data["call_id"])) for event in events]
+        requests: list[dict[str, Any]] = [
             {
                 "generation": generation,
                 "position": event.position,
-                "consortium": slug_of(event.stream),
-                "call_id": str(event.data["call_id"]),
+                "consortium": consortium,
+                "call_id": call_id,
                 "issued_on": event.effective_on,
             }
-            for event in events
+            for event, (consortium, call_id) in zip(events, calls, strict=True)
         ]
-        keys = [(row["consortium"], row["call_id"]) for row in requests]
-        replace_rows(
-            generation,
-            [Keys(NoticeRequest, ("consortium", "call_id"), keys)],
-            [(NoticeRequest, requests)],
-        )
+        keys = Keys(NoticeRequest, ("consortium", "call_id"), calls)
+        replace_rows(generation, [keys], [(NoticeRequest, requests)])
         unseen = _live_checkpoint()
-        for row in requests:
-            if row["position"] > unseen:
-                queue_notices(row["consortium"], row["call_id"])
+        for event, (consortium, call_id) in zip(events, calls, strict=True):
+            if event.position > unseen:
+                queue_notices(consortium, call_id)
 
 
 def _live_checkpoint() -> int:
@@ -123,6 +122,9 @@ def make_notices(self: object, consortium: str, call_id: str) -> None:
     except ReportError as refused:
         log.error("The notices of call %s in %s were refused: %s", call_id, consortium, refused)
     except Exception as error:
+        if settings.CELERY_TASK_ALWAYS_EAGER:  # in-process: no worker to retry later
+            log.exception("Notices of call %s in %s failed.", call_id, consortium)
+            return
         retries = getattr(getattr(self, "request", None), "retries", 0) or 0
         log.warning("Notices of call %s in %s failed (%s); retrying.", call_id, consortium, error)
         countdown = RETRY_FIRST_SECONDS * 2**retries
@@ -192,7 +194,8 @@ def _body(reports: Sequence[StoredReport]) -> str:
     for report in reports:
         if report.format == "html":
             with report.file.open("rb") as stored:
-                return stored.read().decode("utf-8")
+                content: bytes = stored.read()
+                return content.decode("utf-8")
     return ""
 
 
