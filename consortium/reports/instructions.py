@@ -29,7 +29,7 @@ from typing import Any, cast
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from consortium import access_log
@@ -75,6 +75,14 @@ class TwoPeopleRequired(InstructionError):
 
 class NotPending(InstructionError):
     """The proposal was decided already (or does not exist)."""
+
+
+def _limit(model: type[models.Model], field: str) -> int:
+    """The most characters a text column of ``model`` holds."""
+    column = model._meta.get_field(field)
+    if not isinstance(column, models.CharField) or column.max_length is None:
+        raise TypeError(f"{model.__name__}.{field} is no bounded text column.")
+    return column.max_length
 
 
 # --- consortia and partners --------------------------------------------------------------
@@ -125,7 +133,7 @@ def _clean_email(email: str) -> str:
 
 def _clean_name(name: str) -> str:
     cleaned = " ".join(name.split())
-    limit = PartnerRecipient._meta.get_field("name").max_length or 200
+    limit = _limit(PartnerRecipient, "name")
     if len(cleaned) > limit:
         raise InvalidRecipient(f"A name has at most {limit} characters.", field="name")
     return cleaned
@@ -287,7 +295,7 @@ def _clean_text(value: str, *, field: str, what: str, required: bool) -> str:
     cleaned = " ".join(value.split())
     if required and not cleaned:
         raise InvalidInstruction(f"{what} is required.", field=field)
-    limit = PaymentInstruction._meta.get_field(field).max_length or 200
+    limit = _limit(PaymentInstruction, field)
     if len(cleaned) > limit:
         raise InvalidInstruction(f"{what} has at most {limit} characters.", field=field)
     return cleaned
@@ -354,7 +362,7 @@ def payment_instruction_propose(
             "new ones."
         )
     instruction = PaymentInstruction.objects.create(
-        consortium=consortium, proposed_by=person, **details
+        consortium=consortium, proposed_by=cast(User, person), **details
     )
     _record(instruction, "payment_instruction_proposed", person)
     return instruction

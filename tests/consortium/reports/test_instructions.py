@@ -192,7 +192,7 @@ def test_differences_mark_the_fields_that_change(aip, alice, bob):
 
 
 def test_the_history_words_a_decision(aip, alice, bob):
-    from consortium.admin.narration import describe
+    from consortium.narration import describe
 
     proposal = propose(alice.user)
     i.payment_instruction_approve(instruction_id=proposal.pk, by=bob.user)
