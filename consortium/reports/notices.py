@@ -33,6 +33,7 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from consortium.domain.events import CapitalCallIssued
 from consortium.models import NoticeRequest, StoredReport
@@ -140,17 +141,22 @@ def notices_make(*, consortium: str, call_id: str) -> dict[str, list[str]]:
     key = notice_key(consortium, call_id)
     with transaction.atomic():
         # One task per call at a time: a duplicate waits here, then finds everything keyed.
-        list(
+        requests = list(
             NoticeRequest.objects.select_for_update()
             .filter(consortium=consortium, call_id=call_id)
-            .values_list("pk", flat=True)
+            .order_by("-generation")
         )
+        # Anchored at the issue (its position, dated the day it took effect): the same
+        # notice whenever the task runs, later contributions and calls left out.
+        issue = requests[0] if requests else None
         reports = generate_reports(
             kind="notice",
             parameters={"consortium": consortium, "call": call_id},
             formats=list(FORMATS),
             key=key,
             requested_by=REQUESTED_BY,
+            position=issue.position if issue else None,
+            report_date=min(issue.issued_on, timezone.localdate()) if issue else None,
         )
         subject = _subject(consortium, call_id)
         queued: dict[str, list[str]] = {}
