@@ -201,7 +201,8 @@ def test_a_rebuild_stores_and_sends_nothing_twice(
     assert [(r.generation, r.call_id) for r in NoticeRequest.objects.all()] == [(2, CALL)]
     assert sorted(StoredReport.objects.values_list("id", "checksum")) == reports
     assert sorted(Delivery.objects.values_list("id", "key", "message_id")) == deliveries
-    assert queued == [], "the live generation had seen the call: nothing queued again"
+    notices = [c for c in queued if c.__qualname__.startswith("queue_notices.")]
+    assert notices == [], "the live generation had seen the call: nothing queued again"
 
 
 @pytest.mark.django_db
