@@ -57,6 +57,7 @@ ACTIONS = (
     "payment_instruction_approved",
     "payment_instruction_rejected",
 )
+PAYMENT_INSTRUCTION_ACTIONS = tuple(a for a in ACTIONS if a.startswith("payment_instruction_"))
 ADMIN = "admin"
 CLI = "cli"
 KEY_PREFIX_LENGTH = 12  # what is kept of a key to recognise it (``csk_`` and 8 more)

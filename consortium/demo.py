@@ -6,11 +6,14 @@ Every step is a real command through ``consortium.services`` with its own idempo
 key, so loading the demo twice appends nothing the second time, and the demo obeys every
 rule a user's own data does.
 
-Beside the ledger, each consortium gets payment instructions (proposed by alice.deal,
-approved by bob.finance, as the demo's calls are prepared by one and approved by the
-other) as soon as it is formed, and each partner its recipients (``example.com``
-addresses) as soon as it is admitted, so the demo's capital calls have notices that show
-where to pay and are sent to someone (``consortium.reports.instructions``).
+Beside the ledger (``consortium.reports.instructions``), each partner gets its recipients
+(``example.com`` addresses) as soon as it is admitted, so the demo's capital call notices
+are sent to someone; and, once every step is loaded, each consortium gets payment
+instructions, proposed by alice.deal and approved by bob.finance (as the demo's calls are
+prepared by one and approved by the other). Their proposal and approval are ledger events
+(stream ``access``), appended after the demo's own so that its events keep their
+positions; so the notice of the demo's first call, issued before them, says "to follow",
+and calls issued afterwards print them.
 """
 
 import datetime as dt
@@ -425,10 +428,8 @@ def _beside_the_ledger(
     arguments: dict[str, Any],
     users: dict[str, AbstractBaseUser],
 ) -> None:
-    """What the demo keeps beside the ledger, set up as soon as the step it needs."""
-    if service is s.consortium_form:
-        _payment_instruction(arguments["slug"], users)
-    elif service is s.partner_admit:
+    """The partner's recipients, as soon as it is admitted."""
+    if service is s.partner_admit:
         _recipients(arguments["slug"], arguments["organisation_id"])
 
 
@@ -452,4 +453,6 @@ def load_demo(progress: Callable[[str], None] | None = None) -> tuple[int, int]:
                 f"{number:3d}/{len(steps)} {service.__name__}: {result.stream} "
                 f"v{result.version}{' (already loaded)' if result.replayed else ''}"
             )
+    for slug in DEMO_INSTRUCTIONS:
+        _payment_instruction(slug, users)
     return appended, replayed

@@ -7,6 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from consortium import access_log
 from consortium.admin.navigation import sidebar
 from consortium.models import PartnerRecipient, PaymentInstruction
 from consortium.reports import instructions as i
@@ -154,3 +155,30 @@ def test_the_sidebar_counts_the_proposals_a_user_may_decide(team, rf):
     assert badge(team["eli"]) == "1"
     assert badge(team["dora"]) is None  # their own proposal
     assert badge(team["audrey"]) is None  # a reader decides nothing
+
+
+def test_readers_see_who_changed_where_partners_pay_in_the_history(team, formed, client, make_user):
+    formed("stargate")
+    aip = propose(team["dora"])
+    i.payment_instruction_approve(instruction_id=aip.pk, by=team["eli"])
+    i.payment_instruction_propose(
+        consortium="stargate",
+        beneficiary="Stargate LLC",
+        bank="Other Bank",
+        account=IBAN,
+        bic="WESTGB2L",
+        by=team["dora"],
+    )
+    access_log.user_created(access_log.Acting("root", access_log.ADMIN), team["eli"])
+    history = reverse("admin:workspace-journal")
+
+    client.force_login(team["audrey"])  # an auditor in aip only
+    page = client.get(history).content.decode()
+    assert f"eli approved payment instructions #{aip.pk} for AIP (proposed by dora)" in page
+    assert "Stargate LLC" not in page, "another consortium's instructions"
+    assert "User eli was created" not in page, "the access stream's other events stay hidden"
+
+    client.force_login(make_user("fay", ("finance", "")))  # a reader everywhere
+    page = client.get(history).content.decode()
+    assert "dora proposed payment instructions" in page and "Stargate LLC" in page
+    assert "User eli was created" not in page
