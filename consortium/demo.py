@@ -406,9 +406,11 @@ def _payment_instruction(slug: str, users: dict[str, AbstractBaseUser]) -> None:
     if details is None or instructions.payment_instruction_in_force(slug) is not None:
         return
     proposal = instructions.payment_instruction_propose(
-        consortium=slug, by=users["alice.deal"], **details
+        consortium=slug, by=users["alice.deal"], source="seed_demo", **details
     )
-    instructions.payment_instruction_approve(instruction_id=proposal.pk, by=users["bob.finance"])
+    instructions.payment_instruction_approve(
+        instruction_id=proposal.pk, by=users["bob.finance"], source="seed_demo"
+    )
 
 
 def _recipients(slug: str, organisation_id: str) -> None:

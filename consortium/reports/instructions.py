@@ -339,9 +339,11 @@ def payment_instruction_propose(
     bic: str,
     reference: str = "",
     by: AbstractBaseUser | AnonymousUser,
+    source: str = access_log.ADMIN,
 ) -> PaymentInstruction:
     """Propose where partners pay ``consortium``; in force only once another person
-    approves it (``payment_instruction_approve``)."""
+    approves it (``payment_instruction_approve``). ``source``: through what it was asked
+    (the ledger's record says so)."""
     person = _person(by, "A proposal")
     partners_of(consortium)  # the consortium exists
     details = {
@@ -364,28 +366,28 @@ def payment_instruction_propose(
     instruction = PaymentInstruction.objects.create(
         consortium=consortium, proposed_by=cast(User, person), **details
     )
-    _record(instruction, "payment_instruction_proposed", person)
+    _record(instruction, "payment_instruction_proposed", person, source)
     return instruction
 
 
 def payment_instruction_approve(
-    *, instruction_id: int, by: AbstractBaseUser | AnonymousUser
+    *, instruction_id: int, by: AbstractBaseUser | AnonymousUser, source: str = access_log.ADMIN
 ) -> PaymentInstruction:
     """Approve a proposal: from now on it is the instruction in force for its consortium.
     Refused to its proposer (``TwoPeopleRequired``) and once decided (``NotPending``)."""
-    return _decide(instruction_id, by, "approved")
+    return _decide(instruction_id, by, "approved", source)
 
 
 def payment_instruction_reject(
-    *, instruction_id: int, by: AbstractBaseUser | AnonymousUser
+    *, instruction_id: int, by: AbstractBaseUser | AnonymousUser, source: str = access_log.ADMIN
 ) -> PaymentInstruction:
     """Reject a proposal; the instruction in force stays. Refused to its proposer."""
-    return _decide(instruction_id, by, "rejected")
+    return _decide(instruction_id, by, "rejected", source)
 
 
 @transaction.atomic
 def _decide(
-    instruction_id: int, by: AbstractBaseUser | AnonymousUser, status: str
+    instruction_id: int, by: AbstractBaseUser | AnonymousUser, status: str, source: str
 ) -> PaymentInstruction:
     verb = "approve" if status == "approved" else "reject"
     person = _person(by, "A decision")
@@ -411,13 +413,15 @@ def _decide(
     instruction.decided_by = cast(User, person)  # the project's user model
     instruction.decided_at = timezone.now()
     instruction.save(update_fields=["status", "decided_by", "decided_at"])
-    _record(instruction, f"payment_instruction_{status}", person)
+    _record(instruction, f"payment_instruction_{status}", person, source)
     return instruction
 
 
-def _record(instruction: PaymentInstruction, action: str, person: AbstractBaseUser) -> None:
+def _record(
+    instruction: PaymentInstruction, action: str, person: AbstractBaseUser, source: str
+) -> None:
     """The proposal or decision as an ``AccessChanged`` event (same transaction)."""
-    acting = access_log.Acting(person.get_username(), access_log.ADMIN)
+    acting = access_log.Acting(person.get_username(), source)
     described: dict[str, Any] = {
         "id": instruction.pk,
         **details_of(instruction),
@@ -449,7 +453,7 @@ class Difference:
 LABELS = {
     "beneficiary": "Beneficiary",
     "bank": "Bank",
-    "account": "Account (IBAN)",
+    "account": "Account",
     "bic": "BIC",
     "reference": "Reference",
 }
