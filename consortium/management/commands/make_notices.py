@@ -27,13 +27,17 @@ class Command(BaseCommand):
             return
         from consortium.reports.services import ReportError
 
+        refused = []
         for consortium, call_id in calls:
             try:
                 queued = notices_make(consortium=consortium, call_id=call_id)
-            except ReportError as refused:
-                raise CommandError(f"{consortium} {call_id}: {refused}") from refused
+            except ReportError as error:  # the others are still made
+                refused.append(f"{consortium} {call_id}: {error}")
+                continue
             sent = ", ".join(f"{org} ({len(to)})" for org, to in queued.items()) or "nobody"
             self.stdout.write(f"{consortium} {call_id}: notices made; sent to {sent}.")
+        if refused:
+            raise CommandError("Refused: " + "; ".join(refused))
 
     @staticmethod
     def _parse(text: str) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from pypdf import PdfReader
 
 from config.celery import app as celery_app
@@ -305,3 +305,13 @@ def test_a_worker_catches_up_makes_the_notices_and_queues_each_partners_deliveri
     assert request.call_id == CALL
     assert StoredReport.objects.filter(kind="notice", format="pdf").count() == 2
     assert ProjectionState.objects.get(name=NAME).checkpoint == store.head()
+
+
+@pytest.mark.django_db
+def test_manage_make_notices_says_why_a_call_is_refused(partners, alice, bob, in_process):
+    issue(alice, bob)
+    runner.catch_up_all()
+    with pytest.raises(CommandError, match=r"aip call-9: .*no capital call 'call-9'"):
+        call_command("make_notices", "--call", "aip:call-9", "--call", "aip:call-1")
+    assert delivered() == expected(), "the other call was still made"
+    assert not StoredReport.objects.filter(key__startswith="notice:aip:call-9:").exists()
