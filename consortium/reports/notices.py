@@ -19,9 +19,10 @@ a task only for the events the live generation has not yet applied (those past i
 checkpoint, which the switch would otherwise skip); the others were handled when the live
 generation met them.
 
-Registered by ``consortium.reports`` being imported from ``ConsortiumConfig.ready``
-(``consortium/apps.py``), which also makes this module's task known to every Celery worker
-(autodiscovery only imports ``<app>/tasks.py``).
+The projection is registered when this module is imported, which ``ConsortiumConfig.ready``
+(``consortium/apps.py``) does in every process; that also makes its task known to every
+Celery worker (autodiscovery only imports ``<app>/tasks.py``). Generating and delivering
+are imported when the task runs, so start-up does not load the renderers.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from django.utils import timezone
 from consortium.domain.events import CapitalCallIssued
 from consortium.models import NoticeRequest, StoredReport
 from consortium.projections.common import slug_of
+from consortium.reports.errors import ReportError
 from consortium.reports.instructions import notice_recipients
 from consortium.streams import load_consortium
 from ledger.models import ProjectionState
@@ -116,8 +118,6 @@ def queue_notices(consortium: str, call_id: str) -> None:
 def make_notices(self: object, consortium: str, call_id: str) -> None:
     """Make and send the call's notices (see the module docstring); retried with backoff
     when generating or queueing fails, never when the input is refused (logged)."""
-    from consortium.reports.services import ReportError
-
     try:
         notices_make(consortium=consortium, call_id=call_id)
     except ReportError as refused:

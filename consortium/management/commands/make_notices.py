@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from consortium.reports.errors import ReportError
 from consortium.reports.notices import notices_make, unmade_notices
 
 
@@ -25,8 +26,6 @@ class Command(BaseCommand):
         if not calls:
             self.stdout.write("Every issued call has its notices.")
             return
-        from consortium.reports.services import ReportError
-
         refused = []
         for consortium, call_id in calls:
             try:
