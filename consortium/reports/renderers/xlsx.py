@@ -232,7 +232,7 @@ def _section(
     row += 1
     if section.table is not None:
         row = _table(sheet, row, section.table, formats, widths) + 2
-    if section.chart is not None:
+    if section.chart is not None and section.chart.categories and section.chart.series:
         _chart(workbook, sheet, name, row, section.chart, formats, widths)
         if section.table is None:  # the chart's figures are the sheet's table
             sheet.freeze_panes(row + 1, 0)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from consortium.reports.document import FORMATS, Anchor
+from consortium.reports.document import FORMATS, Anchor, Chart, Column, Section, Table
+from consortium.reports.renderers.xlsx import sheet_names
 from consortium.reports.rendering import CONTENT_TYPES, UnknownFormat, render
 from tests.consortium.reports import documents
 
@@ -93,3 +94,48 @@ def test_a_total_is_printed_as_the_builder_gave_it_never_added_up():
     assert "<td" in (page := render(odd, "html").content.decode())
     assert ">1.23</td>" in page
     assert "169,500,000.00" not in page
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_sparse_documents_render_too(fmt):
+    # given a document with an empty table, a chart without figures, a section with words
+    # only, and sheet names Excel would refuse (too long, forbidden characters, repeated)
+    document = dataclasses.replace(
+        DOCUMENTS["notice"],
+        sections=(
+            Section(title="Nothing called", sheet="Report", paragraphs=("No calls yet.",)),
+            Section(
+                title="Calls",
+                sheet="Calls: [all]/* of them, and a name far too long for Excel",
+                table=Table(columns=(Column("Call"), Column("Amount", "amount")), rows=()),
+            ),
+            Section(
+                title="By month",
+                sheet="Calls: [all]/* of them, and a name far too long for Excel",
+                chart=Chart(title="Called", categories=(), series=(), currency="USD"),
+            ),
+        ),
+        parameters=(),
+        notes=(),
+    )
+    # then each format still renders it, the same way twice
+    assert render(document, fmt).content == render(document, fmt).content
+
+
+def test_sheet_names_are_valid_and_distinct():
+    document = dataclasses.replace(
+        DOCUMENTS["notice"],
+        sections=tuple(
+            Section(title=str(n), sheet=sheet)
+            for n, sheet in enumerate(("Report", "a/b", "A/B", "x" * 40, "x" * 40, "'quoted'"))
+        ),
+    )
+    assert sheet_names(document) == [
+        "Report",
+        "Report (2)",
+        "a b",
+        "A B (2)",
+        "x" * 31,
+        "x" * 27 + " (2)",
+        "quoted",
+    ]
