@@ -1,7 +1,10 @@
 """Beat's scheduler (``consortium.reports.beat.ReportsScheduler``) against the real
 database: the code's entries cannot be switched off, changed or deleted from the
 database, and a report schedule's entry, when due, runs the schedule through to the
-e-mail, here with Celery eager (the embedded default: no Redis)."""
+e-mail, here with Celery eager (the embedded default: no Redis).
+
+The tests commit (``transaction=True``): the scheduler closes a connection it finds in
+a transaction, as beat's process must (``close_old_connections``)."""
 
 import datetime as dt
 import json
@@ -37,7 +40,7 @@ def scheduler() -> Iterator[Callable[[], ReportsScheduler]]:
         beat._finalize.cancel()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_the_code_entries_are_written_as_the_code_says(settings, scheduler):
     beat = scheduler()
     sweep = PeriodicTask.objects.get(name="sweep-projections")
@@ -54,7 +57,7 @@ def test_the_code_entries_are_written_as_the_code_says(settings, scheduler):
     assert is_code_defined("sweep-projections") and not is_code_defined("report-schedule-1")
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_switching_off_changing_or_deleting_a_code_entry_is_undone_at_the_next_read(scheduler):
     beat = scheduler()
     # What the admin of django_celery_beat would do: switch the sweep off, slow it to
@@ -76,7 +79,7 @@ def test_switching_off_changing_or_deleting_a_code_entry_is_undone_at_the_next_r
     assert PeriodicTasks.last_change() == marker
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_disabled_report_schedule_stays_off(formed, scheduler):
     formed("aip")
     schedule = schedules.report_schedule_create(
