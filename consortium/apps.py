@@ -10,5 +10,6 @@ class ConsortiumConfig(AppConfig):
 
     def ready(self) -> None:
         import consortium.admin.people  # (users, grants and API clients in the workspace)
+        import consortium.admin.schedules  # (report schedules, runs and deliveries)
         import consortium.api.schema  # (registers the OpenAPI auth scheme)
         import consortium.projections  # noqa: F401  (registers the projections)

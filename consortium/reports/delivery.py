@@ -194,10 +194,10 @@ def attachment(filename: str, content: bytes, content_type: str) -> MIMEBase:
     otherwise have their line endings rewritten on the way."""
     kind, _, rest = content_type.partition(";")
     maintype, _, subtype = kind.strip().partition("/")
-    params = dict(
-        (name.strip(), value.strip().strip('"'))
+    params = {
+        name.strip(): value.strip().strip('"')
         for name, _, value in (p.partition("=") for p in rest.split(";") if "=" in p)
-    )
+    }
     part = MIMEBase(maintype or "application", subtype or "octet-stream", **params)
     part.set_payload(content)
     encoders.encode_base64(part)
