@@ -180,8 +180,8 @@ class ReportScheduleForm(forms.ModelForm[ReportSchedule]):
         assert isinstance(field, forms.ChoiceField)
         field.choices = choices
 
-    def _post_clean(self) -> None:
-        super()._post_clean()
+    def _post_clean(self) -> None:  # after the instance has the form's values
+        super()._post_clean()  # type: ignore[misc]
         if self.errors:
             return
         try:
@@ -192,7 +192,7 @@ class ReportScheduleForm(forms.ModelForm[ReportSchedule]):
 
 
 @admin.register(ReportSchedule)
-class ReportScheduleAdmin(ModelAdmin):  # type: ignore[misc]
+class ReportScheduleAdmin(ModelAdmin):
     form = ReportScheduleForm
     list_display = ["name", "kind_words", "consortium", "when", "timezone", "enabled"]
     list_filter = ["kind", "cadence", "enabled", "consortium"]
@@ -239,15 +239,13 @@ class ReportScheduleAdmin(ModelAdmin):  # type: ignore[misc]
 
         return WithConsortia
 
-    def save_model(
-        self, request: HttpRequest, obj: ReportSchedule, form: Any, change: bool
-    ) -> None:
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if change:
             schedules.report_schedule_update(schedule=obj)
         else:
             schedules.report_schedule_create(schedule=obj, created_by=f"user:{request.user}")
 
-    def delete_model(self, request: HttpRequest, obj: ReportSchedule) -> None:
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
         try:
             schedules.report_schedule_delete(schedule=obj)
         except schedules.ScheduleError as refused:
@@ -287,24 +285,42 @@ class ReportScheduleAdmin(ModelAdmin):  # type: ignore[misc]
 # --- runs and deliveries --------------------------------------------------------------------
 
 
+DELIVERY_FIELDS = (
+    "recipient",
+    "subject",
+    "status",
+    "attempts",
+    "last_error",
+    "last_attempt_at",
+    "sent_at",
+    "message_id",
+    "run",
+    "files",
+    "created_at",
+)
+
+
+RUN_FIELDS = (
+    "schedule",
+    "period",
+    "period_start",
+    "period_end",
+    "due_at",
+    "started_at",
+    "finished_at",
+    "status",
+    "error",
+)
+
+
 @admin.register(ReportRun)
 class ReportRunAdmin(ReadersOnly, ModelAdmin):  # type: ignore[misc]
     list_display = ["schedule", "period", "status", "due_at", "finished_at", "short_error"]
     list_filter = ["status", "schedule__consortium"]
     search_fields = ["schedule__name", "period", "error"]
     list_select_related = ["schedule"]
-    fields = [
-        "schedule",
-        "period",
-        "period_start",
-        "period_end",
-        "due_at",
-        "started_at",
-        "finished_at",
-        "status",
-        "error",
-    ]
-    readonly_fields = fields
+    fields = RUN_FIELDS
+    readonly_fields = RUN_FIELDS
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReportRun]:
         return _within(super().get_queryset(request), request, "schedule__consortium")
@@ -319,20 +335,8 @@ class DeliveryAdmin(ReadersOnly, ModelAdmin):  # type: ignore[misc]
     list_display = ["recipient", "subject", "status", "attempts", "last_attempt_at", "sent_at"]
     list_filter = ["status"]
     search_fields = ["recipient", "subject", "message_id"]
-    fields = [
-        "recipient",
-        "subject",
-        "status",
-        "attempts",
-        "last_error",
-        "last_attempt_at",
-        "sent_at",
-        "message_id",
-        "run",
-        "files",
-        "created_at",
-    ]
-    readonly_fields = fields
+    fields = DELIVERY_FIELDS
+    readonly_fields = DELIVERY_FIELDS
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
         ids = _within(

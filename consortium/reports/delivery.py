@@ -198,7 +198,9 @@ def attachment(filename: str, content: bytes, content_type: str) -> MIMEBase:
         name.strip(): value.strip().strip('"')
         for name, _, value in (p.partition("=") for p in rest.split(";") if "=" in p)
     }
-    part = MIMEBase(maintype or "application", subtype or "octet-stream", **params)
+    part = MIMEBase(maintype or "application", subtype or "octet-stream")
+    for name, value in params.items():
+        part.set_param(name, value)
     part.set_payload(content)
     encoders.encode_base64(part)
     part.add_header("Content-Disposition", "attachment", filename=filename)

@@ -55,16 +55,16 @@ def test_the_deal_team_adds_a_schedule_and_its_beat_entry_follows(aip, dana):
     assert schedule.formats == ["xlsx", "csv"]
     task = PeriodicTask.objects.get(report_schedule=schedule)
     assert task.task == RUN_SCHEDULE and task.enabled
-    assert task.crontab is not None
-    assert (task.crontab.hour, task.crontab.minute) == ("6", "30")
-    assert str(task.crontab.timezone) == "America/New_York"
+    crontab = task.crontab
+    assert crontab is not None
+    assert (crontab.hour, crontab.minute, str(crontab.timezone)) == ("6", "30", "America/New_York")
 
     change = f"{LIST}{schedule.pk}/change/"
     response = dana.post(change, form(hour="8", enabled=None))
     assert response.status_code == 302
-    task.refresh_from_db()
-    assert task.crontab is not None and task.crontab.hour == "8"
-    assert task.enabled is False
+    changed = PeriodicTask.objects.get(pk=task.pk)
+    assert changed.crontab is not None and changed.crontab.hour == "8"
+    assert changed.enabled is False
 
     response = dana.post(f"{LIST}{schedule.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
