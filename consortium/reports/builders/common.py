@@ -45,8 +45,8 @@ def total(values: Iterable[int]) -> int:
 def anchor_note(anchor: Anchor, report_date: dt.date) -> str:
     return (
         f"Figures as of {report_date.isoformat()} at ledger position {anchor.position} "
-        f"(chain hash {anchor.hash}); check with "
-        f"`manage.py verify_ledger --expect {anchor}`."
+        f"(chain hash {anchor.hash}); to check it: "
+        f"manage.py verify_ledger --expect {anchor}"
     )
 
 

@@ -50,7 +50,8 @@ def build_progress(consortium: str, anchor: Anchor, report_date: dt.date) -> Doc
         _tranches(progress),
         _pipeline(progress),
         _instruments(progress),
-        _partners(progress.currency, view.positions),
+        _partner_commitments(progress.currency, view.positions),
+        _partner_capital(progress.currency, view.positions),
         _facilities(progress.currency, view.facilities),
         _months(progress),
     )
@@ -202,107 +203,142 @@ def _instruments(progress: Progress) -> Section:
     return Section("By instrument", "Instruments", paragraphs=words, table=table)
 
 
-def _partners(currency: str, positions: list[PartnerPosition]) -> Section:
+def _partner_table(
+    currency: str,
+    positions: list[PartnerPosition],
+    figures: tuple[tuple[str, str], ...],
+    overdue: bool = False,
+) -> Table:
+    """One row per partner (withdrawn ones marked) with ``figures`` (column title,
+    ``PositionRow`` field), the overdue amount if asked, and their totals."""
     c = currency
-    keys = (
-        "equity_signed_minor",
-        "asset_contribution_signed_minor",
-        "corporate_partnership_signed_minor",
-        "debt_signed_minor",
-        "debt_drawn_minor",
-        "called_minor",
-        "contributed_minor",
-        "unfunded_minor",
-        "outstanding_minor",
-    )
-    rows = []
+    rows: list[tuple[Cell, ...]] = []
     for p in positions:
         f = p.figures
-        rows.append(
-            (
-                f.name,
-                label(f.role) + ("" if f.is_active else " (withdrawn)"),
-                *(amount(getattr(f, key), c) for key in keys),
-                amount(p.overdue_minor, c),
-                percent(f.equity_share_percent),
-            )
-        )
-    sums = [total(getattr(p.figures, key) for p in positions) for key in keys]
-    overdue = total(p.overdue_minor for p in positions)
-    table = Table(
-        columns=(
-            Column("Partner"),
-            Column("Role"),
-            Column("Equity signed", "amount"),
-            Column("Asset contribution signed", "amount"),
-            Column("Corporate partnership signed", "amount"),
-            Column("Debt arranged (as lender)", "amount"),
-            Column("Debt drawn (as lender)", "amount"),
-            Column("Called", "amount"),
-            Column("Contributed", "amount"),
-            Column("Unfunded", "amount"),
-            Column("Outstanding", "amount"),
-            Column("Overdue", "amount"),
-            Column("Share of signed equity", "percent"),
+        role = label(f.role) + ("" if f.is_active else " (withdrawn)")
+        cells: list[Cell] = [f.name, role, *(amount(getattr(f, key), c) for _, key in figures)]
+        if overdue:
+            cells.append(amount(p.overdue_minor, c))
+        rows.append(tuple(cells))
+    sums: list[Cell] = [
+        amount(total(getattr(p.figures, key) for p in positions), c) for _, key in figures
+    ]
+    if overdue:
+        sums.append(amount(total(p.overdue_minor for p in positions), c))
+    columns = [Column("Partner"), Column("Role"), *(Column(t, "amount") for t, _ in figures)]
+    if overdue:
+        columns.append(Column("Overdue", "amount"))
+    return Table(columns=tuple(columns), rows=tuple(rows), total=("Total", None, *sums))
+
+
+def _partner_commitments(currency: str, positions: list[PartnerPosition]) -> Section:
+    table = _partner_table(
+        currency,
+        positions,
+        (
+            ("Equity signed", "equity_signed_minor"),
+            ("Asset contribution signed", "asset_contribution_signed_minor"),
+            ("Corporate partnership signed", "corporate_partnership_signed_minor"),
+            ("Debt arranged (as lender)", "debt_signed_minor"),
+            ("Debt drawn (as lender)", "debt_drawn_minor"),
         ),
-        rows=tuple(rows),
-        total=("Total", None, *(amount(v, c) for v in sums), amount(overdue, c), None),
     )
-    return Section("By partner", "Partners", table=table)
+    shares = tuple(percent(p.figures.equity_share_percent) for p in positions)
+    table = Table(
+        columns=(*table.columns, Column("Share of signed equity", "percent")),
+        rows=tuple((*row, share) for row, share in zip(table.rows, shares, strict=True)),
+        total=(*(table.total or ()), None),
+    )
+    return Section("Commitments by partner", "Partners", table=table)
+
+
+def _partner_capital(currency: str, positions: list[PartnerPosition]) -> Section:
+    table = _partner_table(
+        currency,
+        positions,
+        (
+            ("Called", "called_minor"),
+            ("Contributed", "contributed_minor"),
+            ("Unfunded", "unfunded_minor"),
+            ("Outstanding", "outstanding_minor"),
+        ),
+        overdue=True,
+    )
+    words = (
+        "Equity: unfunded is the signed equity commitment less what was called, "
+        "outstanding what was called less what was contributed, overdue the part of "
+        "outstanding past its due date at the report date.",
+    )
+    return Section("Called and contributed by partner", "Capital", paragraphs=words, table=table)
 
 
 def _facilities(currency: str, facilities: list[FacilityRow]) -> Section:
     if not facilities:
         return Section("Debt facilities", "Debt", paragraphs=("No debt facility is arranged.",))
-    rows = tuple(
-        (
+    # In the base currency only, the facilities add up as they are; in another currency,
+    # they add up at their historical rates (two more columns, and only those totalled).
+    foreign = any(f.currency != currency for f in facilities)
+    rows = []
+    for f in facilities:
+        cells: list[Cell] = [
             f.facility_id,
             f.lender,
             "revolving" if f.revolving else "term",
-            amount(f.amount_minor, f.currency),
-            amount(f.drawn_minor, f.currency),
-            amount(f.repaid_minor, f.currency),
-            amount(f.outstanding_minor, f.currency),
-            amount(f.available_minor, f.currency),
             f.maturity_on,
-            amount(f.amount_base_minor, currency),
-            amount(f.drawn_base_minor, currency),
-        )
-        for f in facilities
-    )
-    table = Table(
-        columns=(
-            Column("Facility"),
-            Column("Lender"),
-            Column("Kind"),
-            Column("Arranged", "amount"),
-            Column("Drawn", "amount"),
-            Column("Repaid", "amount"),
-            Column("Outstanding", "amount"),
-            Column("Available", "amount"),
-            Column("Maturity", "date"),
-            Column(f"Arranged ({currency}, historical rates)", "amount"),
-            Column(f"Drawn ({currency}, historical rates)", "amount"),
+            *(
+                amount(v, f.currency)
+                for v in (
+                    f.amount_minor,
+                    f.drawn_minor,
+                    f.repaid_minor,
+                    f.outstanding_minor,
+                    f.available_minor,
+                )
+            ),
+        ]
+        if foreign:
+            cells += [amount(f.amount_base_minor, currency), amount(f.drawn_base_minor, currency)]
+        rows.append(tuple(cells))
+    columns = [
+        Column("Facility"),
+        Column("Lender"),
+        Column("Kind"),
+        Column("Maturity", "date"),
+        *(
+            Column(title, "amount")
+            for title in ("Arranged", "Drawn", "Repaid", "Outstanding", "Available")
         ),
-        rows=rows,
-        total=(
-            "Total",
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
+    ]
+    totals: list[Cell]
+    words: tuple[str, ...] = ()
+    if foreign:
+        columns += [
+            Column(f"Arranged ({currency} at historical rates)", "amount"),
+            Column(f"Drawn ({currency} at historical rates)", "amount"),
+        ]
+        totals = [None, None, None, None, None]
+        totals += [
             amount(total(f.amount_base_minor for f in facilities), currency),
             amount(total(f.drawn_base_minor for f in facilities), currency),
-        ),
-    )
-    words = (
-        "Amounts in each facility's own currency; the last two columns in the consortium's "
-        f"base currency ({currency}) at the rates in force when arranged and drawn, as they "
-        "count toward the targets.",
+        ]
+        words = (
+            "Amounts in each facility's own currency; the last two columns in the "
+            f"consortium's base currency ({currency}) at the rates in force when arranged "
+            "and drawn, as they count toward the targets.",
+        )
+    else:
+        totals = [
+            amount(total(getattr(f, key) for f in facilities), currency)
+            for key in (
+                "amount_minor",
+                "drawn_minor",
+                "repaid_minor",
+                "outstanding_minor",
+                "available_minor",
+            )
+        ]
+    table = Table(
+        columns=tuple(columns), rows=tuple(rows), total=("Total", None, None, None, *totals)
     )
     return Section("Debt facilities", "Debt", paragraphs=words, table=table)
 

@@ -25,6 +25,7 @@ SANS = "-apple-system, 'Segoe UI', Helvetica, Arial, sans-serif"
 MONO = "'SFMono-Regular', Menlo, Consolas, 'Liberation Mono', monospace"
 INK, MUTED, RULE = "#1f2933", "#616e7c", "#e4e7eb"
 STRIPE, HEAD_FILL, HEAD_RULE = "#f7f9fb", "#edf1f6", "#bcc6d3"
+WIDE_TABLE = 7  # columns; a wider table is set a size smaller
 NUMERIC = "text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums;"
 
 
@@ -51,7 +52,8 @@ def render_html(document: Document) -> bytes:
         '<td align="center" style="padding:24px 12px;">'
         '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
         f'style="max-width:800px;background:#ffffff;border:1px solid {RULE};'
-        'border-collapse:collapse;text-align:left;"><tr>'
+        # fixed: a wide table scrolls in its own box instead of widening the message
+        'border-collapse:collapse;text-align:left;table-layout:fixed;"><tr>'
         f'<td style="padding:28px 32px 24px 32px;font-family:{SANS};font-size:14px;'
         f'line-height:1.45;color:{INK};">{body}</td>'
         "</tr></table></td></tr></table></body></html>\n"
@@ -136,10 +138,11 @@ def _table(table: Table) -> str:
     )
     if table.total is not None:
         rows += f"<tr>{line(table.total, f'font-weight:700;border-top:2px solid {INK};')}</tr>"
+    size = 13 if len(table.columns) <= WIDE_TABLE else 12
     return (
         '<div style="overflow-x:auto;margin:4px 0 14px 0;">'
         '<table cellpadding="0" cellspacing="0" '
-        f'style="border-collapse:collapse;width:100%;font-size:13px;">'
+        f'style="border-collapse:collapse;width:100%;font-size:{size}px;">'
         f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
     )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 from importlib.resources import files
 from typing import Any
@@ -32,10 +33,13 @@ from consortium.reports.renderers.svg import chart_svg
 
 TEMPLATE = files("consortium.reports.renderers") / "templates" / "report.typ"
 CHART_FONT = "Libertinus Serif"
-# Table type size in points: smaller for wide tables so they fit the page.
-TABLE_SIZES = ((6, 8.5), (8, 7.5))
-WIDE_TABLE_SIZE = 6.5
+# Table type size in points; the template goes smaller (to 6.5), then sideways, for a table
+# too wide for the page.
+TABLE_SIZE = 8.5
+# A text column is never narrower than this (names do not wrap a syllable a line).
+TEXT_FLOOR = "MMMMMMMM"
 
+logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _compiler: typst.Compiler | None = None
 _source: bytes = b""
@@ -55,11 +59,21 @@ def _get_compiler() -> typst.Compiler:
 
 
 def render_pdf(document: Document) -> bytes:
+    pdf, warnings = typeset(document)
+    for warning in warnings:
+        # A warning (a glyph no embedded font has, say) changes nothing reproducible: the
+        # same document still gives the same bytes; it is logged for someone to look at.
+        logger.warning("Typst, laying out %s: %s", document.name, warning)
+    return pdf
+
+
+def typeset(document: Document) -> tuple[bytes, list[str]]:
+    """The PDF of ``document`` and Typst's warnings about it (none for a sound template)."""
     data = json.dumps(payload(document), ensure_ascii=False, separators=(",", ":"))
     midnight = dt.datetime.combine(document.report_date, dt.time(), tzinfo=dt.UTC)
     with _lock:
         try:
-            pdf = _get_compiler().compile(
+            pdf, warnings = _get_compiler().compile_with_warnings(
                 input=_source,
                 format="pdf",
                 sys_inputs={"document": data},
@@ -68,7 +82,7 @@ def render_pdf(document: Document) -> bytes:
         except typst.TypstError as error:
             raise PdfError(f"Typst could not lay out {document.name}: {error.message}") from error
     assert isinstance(pdf, bytes)  # one PDF, not pages
-    return pdf
+    return pdf, [warning.message for warning in warnings]
 
 
 def payload(document: Document) -> dict[str, Any]:
@@ -120,18 +134,29 @@ def _table(table: Table) -> dict[str, Any]:
             for cell, currency in zip(cells, currencies, strict=True)
         ]
 
-    count = len(table.columns)
-    size = next((size for most, size in TABLE_SIZES if count <= most), WIDE_TABLE_SIZE)
-    return {
-        "columns": [
+    rows = [line(row) for row in table.rows]
+    total = line(table.total) if table.total is not None else None
+    lines = [*rows, *([total] if total is not None else [])]
+    columns = []
+    for index, (column, currency) in enumerate(zip(table.columns, currencies, strict=True)):
+        title = heading(column, currency)
+        texts = [cells[index] for cells in lines]
+        columns.append(
             {
-                "title": heading(column, currency),
+                "title": title,
                 "numeric": is_numeric(column),
                 "text": column.kind == "text",
+                "probes": _probes(title, texts, wraps=column.kind == "text"),
+                # A text column's share of the width left: its longest cell, within bounds.
+                "share": min(40, max([8, *(len(text) for text in texts)])),
             }
-            for column, currency in zip(table.columns, currencies, strict=True)
-        ],
-        "rows": [line(row) for row in table.rows],
-        "total": line(table.total) if table.total is not None else None,
-        "size": size,
-    }
+        )
+    return {"columns": columns, "rows": rows, "total": total, "size": TABLE_SIZE}
+
+
+def _probes(title: str, texts: list[str], *, wraps: bool) -> list[str]:
+    """The texts that decide a column's least width: the longest word of its heading and
+    the longest cell (of a text column, which wraps, the longest word and a floor)."""
+    pieces = [word for text in texts for word in text.split()] if wraps else texts
+    probes = [max(title.split() or [""], key=len), max(pieces or [""], key=len)]
+    return [*probes, TEXT_FLOOR] if wraps else probes

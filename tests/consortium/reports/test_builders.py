@@ -125,26 +125,32 @@ def test_progress_reconciles_with_the_api_progress_and_positions(demo, auditor):
     ]
 
     positions = api.get("/api/v1/consortia/aip/positions/", {"as_of": DAY.isoformat()}).json()
-    partners = rows(document, "By partner")
+    commitments = rows(document, "Commitments by partner")
+    capital = rows(document, "Called and contributed by partner")
     for p in positions["results"]:
-        row = partners[p["name"]]
-        assert [text(c) for c in row[1:]] == [
+        assert [text(c) for c in commitments[p["name"]][1:]] == [
             p["equity_signed"],
             p["asset_contribution_signed"],
             p["corporate_partnership_signed"],
             p["debt_signed"],
             p["debt_drawn"],
+            p["equity_share_percent"],
+        ]
+        assert [text(c) for c in capital[p["name"]][1:]] == [
             p["called"],
             p["contributed"],
             p["unfunded"],
             p["outstanding"],
             p["overdue"],
-            p["equity_share_percent"],
         ]
-    total = partners["Total"]
-    assert text(total[1]) == body["instruments"][0]["signed"]  # equity signed, all partners
-    assert text(total[6]) == body["instruments"][0]["called"]
-    assert text(total[7]) == body["instruments"][0]["contributed"]
+    equity = body["instruments"][0]
+    assert text(commitments["Total"][1]) == equity["signed"]  # all partners' equity
+    assert [text(c) for c in capital["Total"][1:5]] == [
+        equity["called"],
+        equity["contributed"],
+        equity["unfunded"],
+        equity["outstanding"],
+    ]
 
 
 def test_progress_holds_the_hand_computed_demo_figures(demo):
@@ -162,18 +168,16 @@ def test_progress_holds_the_hand_computed_demo_figures(demo):
     pipeline = rows(document, "Pipeline")
     assert pipeline["equity"] == (bn("0"), bn("3"), bn("22"), bn("25"))
     assert pipeline["corporate partnership"] == (bn("2"), bn("0"), bn("0"), bn("2"))
-    partners = rows(document, "By partner")
-    assert partners["BlackRock / GIP"][10] == bn("0.6")  # overdue at the report date
-    assert partners["BlackRock / GIP"][11] == Percent(Decimal("36.3636"))
-    assert partners["Total"][10] == bn("0.6")
-    facilities = rows(document, "Debt facilities")
-    assert facilities["aip-senior-term-loan"][2:7] == (
-        bn("20"),
-        bn("5"),
-        bn("0"),
-        bn("5"),
-        bn("15"),
+    capital = rows(document, "Called and contributed by partner")
+    assert capital["BlackRock / GIP"][5] == bn("0.6")  # overdue at the report date
+    assert capital["Total"][5] == bn("0.6")
+    assert rows(document, "Commitments by partner")["BlackRock / GIP"][6] == Percent(
+        Decimal("36.3636")
     )
+    facilities = rows(document, "Debt facilities")
+    loan = (bn("20"), bn("5"), bn("0"), bn("5"), bn("15"))
+    assert facilities["aip-senior-term-loan"][3:] == loan  # all in USD: no base columns
+    assert facilities["Total"][3:] == loan
     chart = section(document, "Signed and contributed").chart
     assert chart is not None and "cumulative" in chart.title
     assert chart.series[0].values[-1] == Decimal("43000021750.00")
@@ -196,8 +200,9 @@ def test_overdue_is_judged_at_the_report_date(demo):
     the 15th."""
     due_day = builders.build_progress("aip", demo, dt.date(2025, 3, 14))
     day_after = builders.build_progress("aip", demo, dt.date(2025, 3, 15))
-    assert rows(due_day, "By partner")["BlackRock / GIP"][10] == bn("0")
-    assert rows(day_after, "By partner")["BlackRock / GIP"][10] == bn("0.6")
+    title = "Called and contributed by partner"
+    assert rows(due_day, title)["BlackRock / GIP"][5] == bn("0")
+    assert rows(day_after, title)["BlackRock / GIP"][5] == bn("0.6")
 
 
 # --- partner statements -----------------------------------------------------------------
@@ -308,16 +313,17 @@ def test_a_statement_shows_reversals_and_reconciles_opening_to_closing(issued_ca
     assert summary["Contributed at the end"] == Amount(Decimal("300.00"), "USD")
 
 
-def test_statements_for_every_partner_fold_twice_per_run(demo, monkeypatch):
-    """Six AIP partners: two consortium folds (opening and closing), not two per partner."""
-    folds: list[dt.date | None] = []
-    real = asof.consortium_view_as_of
+def test_statements_for_every_partner_fold_once_per_run(demo, monkeypatch):
+    """Six AIP partners: one read of the stream folded at the opening and closing dates,
+    not once per partner."""
+    runs: list[list[dt.date]] = []
+    real = asof.consortium_views_as_of
 
-    def counted(slug: str, **kwargs: Any) -> asof.ConsortiumAsOf:
-        folds.append(kwargs.get("effective_on"))
-        return real(slug, **kwargs)
+    def counted(slug: str, dates: list[dt.date], **kwargs: Any) -> list[asof.ConsortiumAsOf]:
+        runs.append(list(dates))
+        return real(slug, dates, **kwargs)
 
-    monkeypatch.setattr(asof, "consortium_view_as_of", counted)
+    monkeypatch.setattr(asof, "consortium_views_as_of", counted)
     documents = builders.build_statements(
         "aip", None, dt.date(2025, 1, 1), dt.date(2025, 6, 30), demo, DAY
     )
@@ -329,7 +335,7 @@ def test_statements_for_every_partner_fold_twice_per_run(demo, monkeypatch):
         "senior-lenders",
         "xai",
     ]
-    assert sorted(folds) == [dt.date(2024, 12, 31), dt.date(2025, 6, 30)]
+    assert runs == [[dt.date(2024, 12, 31), dt.date(2025, 6, 30)]]
 
 
 def test_statement_input_errors(demo):
@@ -519,3 +525,52 @@ def test_a_report_at_an_earlier_position_holds_what_the_ledger_held_then(demo, a
     assert rows(after[0], "By instrument")["equity"][0] == bn("23")
     statement = after[1]
     assert facts(statement, "Summary")["Outstanding at the end"] == bn("0")
+
+
+def test_facilities_in_another_currency_are_totalled_at_historical_rates(formed, alice, bob):
+    """Given a USD term loan of 100 and a EUR revolver of 50 at 1.10, the facilities table
+    adds the base-currency columns and totals only those: 155.00 arranged."""
+    formed()
+    s.partner_admit(
+        actor=alice,
+        slug="aip",
+        organisation_id="bank",
+        name="Bank",
+        role="lender",
+        effective_on=dt.date(2025, 1, 6),
+    )
+    s.fx_rate_record(
+        actor=bob,
+        slug="aip",
+        currency="EUR",
+        rate=Decimal("1.10"),
+        effective_on=dt.date(2025, 1, 6),
+    )
+    for facility, amount in (("usd-loan", usd("100.00")), ("eur-rcf", Money.of("50.00", "EUR"))):
+        s.facility_arrange(
+            actor=bob,
+            slug="aip",
+            facility_id=facility,
+            lender="bank",
+            amount=amount,
+            maturity_on=dt.date(2030, 1, 1),
+            revolving=facility == "eur-rcf",
+            effective_on=dt.date(2025, 1, 7),
+        )
+    document = builders.build_progress("aip", at_head(), DAY)
+    facilities = rows(document, "Debt facilities")
+    assert facilities["eur-rcf"][3] == Amount(Decimal("50.00"), "EUR")
+    assert facilities["eur-rcf"][8:] == (
+        Amount(Decimal("55.00"), "USD"),
+        Amount(Decimal("0.00"), "USD"),
+    )
+    assert facilities["Total"][3:] == (
+        None,
+        None,
+        None,
+        None,
+        None,
+        Amount(Decimal("155.00"), "USD"),
+        Amount(Decimal("0.00"), "USD"),
+    )
+    assert rows(document, "By instrument")["debt"][0] == Amount(Decimal("155.00"), "USD")

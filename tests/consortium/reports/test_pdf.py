@@ -3,6 +3,7 @@ literally, pages numbered, the anchor on every page, the report date as the PDF'
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import shutil
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from consortium.reports.document import Cell, Column, Section, Table
+from consortium.reports.renderers.pdf import typeset
 from consortium.reports.rendering import render
 from tests.consortium.reports import documents
 
@@ -92,3 +95,33 @@ def test_a_rendered_first_page_is_saved_as_an_artifact(kind):
     png = prefix.with_suffix(".png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert png.stat().st_size > 5000  # a page with something on it
+
+
+def test_a_table_too_wide_for_an_upright_page_gets_a_page_turned_sideways():
+    # given a section whose table has a partner's name and twelve amount columns
+    columns = (Column("Partner"), *(Column(f"Figure {n}", "amount") for n in range(12)))
+    row: tuple[Cell, ...] = (documents.PARTNER, *(documents.usd("12345678901.23"),) * 12)
+    wide = Section(title="By partner", sheet="Wide", table=Table(columns=columns, rows=(row,)))
+    narrow = documents.statement().sections[1]
+    document = dataclasses.replace(documents.statement(), sections=(narrow, wide, narrow))
+    reader = PdfReader(io.BytesIO(render(document, "pdf").content))
+    # then that table's page is landscape, the others upright, and every figure is there
+    shapes = [page.mediabox.width > page.mediabox.height for page in reader.pages]
+    assert shapes == [False, True, False]
+    turned = reader.pages[1].extract_text()
+    assert turned.count("12,345,678,901.23") == 12
+    assert "Page 2 of 3" in turned
+
+
+@pytest.mark.parametrize("kind", ["statement", "progress", "notice"])
+def test_typst_has_nothing_to_warn_about(kind):
+    # every glyph found in the embedded fonts, every layout rule understood
+    pdf, warnings = typeset(documents.every()[kind])
+    assert warnings == []
+    assert pdf == render(documents.every()[kind], "pdf").content
+
+
+def test_each_section_is_a_bookmark():
+    reader = PdfReader(io.BytesIO(render(documents.statement(), "pdf").content))
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert titles == [section.title for section in documents.statement().sections]
