@@ -131,6 +131,12 @@ class ReportScheduleForm(forms.ModelForm[ReportSchedule]):
         widget=unfold.UnfoldAdminCheckboxSelectMultipleWidget(),
         help_text="PDF: partner statements only.",
     )
+    cadence = forms.ChoiceField(
+        choices=[("daily", "Daily"), ("monthly", "Monthly")],
+        widget=unfold.UnfoldAdminSelectWidget(),
+        help_text="Daily: reports the previous day. Monthly: reports the previous calendar "
+        "month, on the day of the month below.",
+    )
     timezone = forms.ChoiceField(
         label="Time zone",
         widget=unfold.UnfoldAdminSelectWidget(),
@@ -156,8 +162,6 @@ class ReportScheduleForm(forms.ModelForm[ReportSchedule]):
             "enabled",
         ]
         help_texts = {
-            "cadence": "Daily: reports the previous day. Monthly: reports the previous "
-            "calendar month, on the day of the month below.",
             "hour": "0 to 23, local time.",
             "day_of_month": "Monthly schedules: 1 to 28.",
         }
