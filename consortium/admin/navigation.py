@@ -20,6 +20,19 @@ ROOMS: list[tuple[str, list[tuple[str, str, str, str]]]] = [
         ],
     ),
     (
+        "Reports",
+        [
+            (
+                "Report schedules",
+                "schedule_send",
+                "admin:consortium_reportschedule_changelist",
+                "workspace",
+            ),
+            ("Report runs", "event_repeat", "admin:consortium_reportrun_changelist", "workspace"),
+            ("Deliveries", "outgoing_mail", "admin:consortium_delivery_changelist", "workspace"),
+        ],
+    ),
+    (
         "Operations",
         [
             ("Projections", "sync", "admin:workspace-projections", "workspace"),

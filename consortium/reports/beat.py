@@ -22,9 +22,9 @@ Configured as ``CELERY_BEAT_SCHEDULER`` in ``config/settings/base.py``.
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
+from types import SimpleNamespace
 from typing import Any
 
 from celery import schedules
@@ -140,7 +140,14 @@ class ReportsScheduler(DatabaseScheduler):
         if entry.task == RUN_SCHEDULE:
             if advance:
                 entry = self.reserve(entry)  # type: ignore[no-untyped-call]
-            entry = copy.copy(entry)
-            entry.kwargs = {**entry.kwargs, "fired_at": self.app.now().isoformat()}
+            # What the stock apply_async reads of an entry, with this firing's time added
+            # (the entry itself is left as the database holds it).
+            entry = SimpleNamespace(
+                name=entry.name,
+                task=entry.task,
+                args=entry.args,
+                kwargs={**entry.kwargs, "fired_at": self.app.now().isoformat()},
+                options=entry.options,
+            )
             advance = False
         return super().apply_async(entry, producer=producer, advance=advance, **kwargs)

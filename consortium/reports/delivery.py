@@ -27,6 +27,8 @@ import logging
 import smtplib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from email import encoders
+from email.mime.base import MIMEBase
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -182,8 +184,27 @@ def message(delivery: Delivery) -> EmailMultiAlternatives:
         email.attach_alternative(delivery.body_html, "text/html")
     for report in reports:
         with report.file.open("rb") as file:
-            email.attach(report.filename, bytes(file.read()), report.content_type)
+            email.attach(attachment(report.filename, bytes(file.read()), report.content_type))
     return email
+
+
+def attachment(filename: str, content: bytes, content_type: str) -> MIMEBase:
+    """A file as an attachment in base64 whatever its type, so the recipient's copy is
+    the stored bytes exactly (its SHA-256 is the report's checksum); text parts would
+    otherwise have their line endings rewritten on the way."""
+    kind, _, rest = content_type.partition(";")
+    maintype, _, subtype = kind.strip().partition("/")
+    params = {
+        name.strip(): value.strip().strip('"')
+        for name, _, value in (p.partition("=") for p in rest.split(";") if "=" in p)
+    }
+    part = MIMEBase(maintype or "application", subtype or "octet-stream")
+    for name, value in params.items():
+        part.set_param(name, value)
+    part.set_payload(content)
+    encoders.encode_base64(part)
+    part.add_header("Content-Disposition", "attachment", filename=filename)
+    return part
 
 
 def retry_seconds(attempts: int) -> float:

@@ -39,14 +39,13 @@ from kombu.utils.json import dumps
 
 from consortium import streams
 from consortium.models import Delivery, PartnerRecipient, ReportRun, ReportSchedule, StoredReport
-from consortium.reports import delivery
+from consortium.reports import delivery, services
 from consortium.reports.beat import RUN_SCHEDULE
 from consortium.reports.document import FORMATS
 
 log = logging.getLogger(__name__)
 
 SCHEDULED_KINDS = ("progress", "statement", "ownership")  # notices come from the ledger
-PDF_KINDS = ("statement",)  # PDF is the printable layout of statements (and notices)
 CADENCES = ("daily", "monthly")
 
 
@@ -120,13 +119,17 @@ def check_schedule(schedule: ReportSchedule) -> None:
         elif schedule.asset_id not in streams.registered_assets():
             errors["asset_id"] = f"The ledger has no asset {schedule.asset_id!r}."
     formats = list(schedule.formats) if isinstance(schedule.formats, list | tuple) else []
-    unknown = [f for f in formats if f not in FORMATS]
+    available = services.formats_for(schedule.kind) if schedule.kind in SCHEDULED_KINDS else []
+    unknown = [str(f) for f in formats if f not in FORMATS]
     if not formats or unknown:
-        errors["formats"] = f"Choose one or more of {', '.join(FORMATS)}." + (
-            f" Unknown: {', '.join(map(str, unknown))}." if unknown else ""
+        errors["formats"] = f"Choose one or more of {', '.join(available or FORMATS)}." + (
+            f" Unknown: {', '.join(unknown)}." if unknown else ""
         )
-    elif "pdf" in formats and schedule.kind not in PDF_KINDS:
-        errors["formats"] = "PDF is made for partner statements only; choose XLSX, CSV or HTML."
+    elif available and not set(formats) <= set(available):
+        errors["formats"] = (
+            f"A {schedule.kind} report comes as {', '.join(available)}, not as "
+            f"{', '.join(f for f in formats if f not in available)}."
+        )
     else:
         schedule.formats = [f for f in FORMATS if f in formats]
     if schedule.timezone not in known_time_zones():
@@ -287,9 +290,19 @@ def periods_to_run(schedule: ReportSchedule, now: dt.datetime) -> list[Period]:
     periods = [latest]
     if last is not None:
         limit = max(1, settings.REPORTS_CATCH_UP_PERIODS)
-        while len(periods) < limit:
+        while True:
             before = due_period(schedule, periods[-1].due_at - dt.timedelta(microseconds=1))
             if before.due_at <= last.due_at:
+                break
+            if len(periods) == limit:
+                log.warning(
+                    "Schedule %s missed periods up to %s since its last run (%s); only the "
+                    "latest %s are made (REPORTS_CATCH_UP_PERIODS).",
+                    schedule.pk,
+                    before.period,
+                    last.period,
+                    limit,
+                )
                 break
             periods.append(before)
     return periods[::-1]
@@ -345,8 +358,6 @@ def run_period(schedule: ReportSchedule, period: Period) -> ReportRun | None:
         log.info("Schedule %s already ran for %s.", schedule.pk, period.period)
         return None
     try:
-        from consortium.reports import services
-
         reports = services.generate_reports(
             kind=schedule.kind,
             parameters=parameters_for(schedule, period),

@@ -136,7 +136,7 @@ def stored_report(
 
 
 def attachments(message: EmailMessage) -> dict[str, tuple[str, bytes]]:
-    """File name -> (content type, bytes) of every attachment."""
+    """File name -> (content type without parameters, bytes) of every attachment."""
     found = {}
     for part in message.iter_attachments():
         payload = part.get_payload(decode=True)

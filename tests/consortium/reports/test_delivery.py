@@ -81,7 +81,7 @@ def test_a_bad_address_or_no_report_makes_nothing(smtp):
 @pytest.mark.django_db
 def test_the_message_carries_both_bodies_the_attachments_and_the_message_id(smtp):
     csv = stored_report(organisation="mgx")
-    page = stored_report(fmt="html", organisation="mgx", content=b"<h1>MGX statement</h1>")
+    page = stored_report(fmt="html", organisation="mgx", content=b"<h1>MGX statement</h1>\n")
     (made,) = queue([csv, page], "treasury@mgx.example")
     attempt = send_delivery(delivery_id=made.pk)
     assert attempt == delivery.Attempt("sent", 1)
@@ -96,8 +96,8 @@ def test_the_message_carries_both_bodies_the_attachments_and_the_message_id(smtp
     assert html is not None and html.get_content().strip() == "<p>Your statement</p>"
     assert attachments(received) == {
         "statement-mgx.csv": ("text/csv", csv.file.open("rb").read()),
-        "statement-mgx.html": ("text/html", b"<h1>MGX statement</h1>"),
-    }
+        "statement-mgx.html": ("text/html", b"<h1>MGX statement</h1>\n"),
+    }  # byte for byte: the same SHA-256 as stored (line endings untouched)
     made.refresh_from_db()
     assert (made.status, made.attempts, made.last_error) == ("sent", 1, "")
     assert made.sent_at is not None and made.last_attempt_at is not None
