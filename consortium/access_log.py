@@ -17,8 +17,12 @@ functions here, so both record the same events and follow the same rules:
 The event's data: ``action`` (one of ``ACTIONS``), ``user`` (a username) and, where they
 apply, ``role``, ``organisation_id``, ``consortium`` (``""``: every consortium),
 ``client`` (an API client's name) and ``changed`` (the user fields changed, by name).
-Never a password or a key. Its metadata names the acting person like a command's
-(``actor``, ``correlation_id``, ``causation_id``, ``source``). No projection handles
+Never a password or a key. Payment instructions (``consortium.reports.instructions``) are
+recorded here too: ``payment_instruction_proposed`` / ``_approved`` / ``_rejected``, with
+``user`` the person acting, ``consortium``, and ``instruction`` (its id, bank details and
+proposer), so the history shows who changed where partners pay, and who agreed. Its
+metadata names the acting person like a command's (``actor``, ``correlation_id``,
+``causation_id``, ``source``). No projection handles
 these events (none lists ``AccessChanged`` among its types); the history words them.
 """
 
@@ -26,7 +30,7 @@ import dataclasses
 import datetime as dt
 import getpass
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
@@ -49,7 +53,11 @@ ACTIONS = (
     "role_revoked",
     "api_client_created",
     "api_client_revoked",
+    "payment_instruction_proposed",
+    "payment_instruction_approved",
+    "payment_instruction_rejected",
 )
+PAYMENT_INSTRUCTION_ACTIONS = tuple(a for a in ACTIONS if a.startswith("payment_instruction_"))
 ADMIN = "admin"
 CLI = "cli"
 KEY_PREFIX_LENGTH = 12  # what is kept of a key to recognise it (``csk_`` and 8 more)
@@ -96,6 +104,7 @@ def record(
     consortium: str | None = None,
     client: str | None = None,
     changed: Sequence[str] | None = None,
+    instruction: Mapping[str, Any] | None = None,
 ) -> store.AppendResult:
     """Append one ``AccessChanged`` event. Call it inside the transaction that makes the
     change (every function below does), so the change and its record commit together."""
@@ -108,6 +117,7 @@ def record(
         "consortium": consortium,
         "client": client,
         "changed": sorted(changed) if changed else None,
+        "instruction": dict(instruction) if instruction else None,
     }
     data.update({key: value for key, value in optional.items() if value is not None})
     metadata = {

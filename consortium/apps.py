@@ -10,5 +10,7 @@ class ConsortiumConfig(AppConfig):
 
     def ready(self) -> None:
         import consortium.admin.people  # (users, grants and API clients in the workspace)
+        import consortium.admin.schedules  # (report schedules, runs and deliveries)
         import consortium.api.schema  # (registers the OpenAPI auth scheme)
-        import consortium.projections  # noqa: F401  (registers the projections)
+        import consortium.projections  # (registers the projections)
+        import consortium.reports.notices  # noqa: F401  (the notices consumer and its task)

@@ -5,6 +5,15 @@ illustrative wherever a person reads them.
 Every step is a real command through ``consortium.services`` with its own idempotency
 key, so loading the demo twice appends nothing the second time, and the demo obeys every
 rule a user's own data does.
+
+Beside the ledger (``consortium.reports.instructions``), each partner gets its recipients
+(``example.com`` addresses) as soon as it is admitted, so the demo's capital call notices
+are sent to someone; and, once every step is loaded, each consortium gets payment
+instructions, proposed by alice.deal and approved by bob.finance (as the demo's calls are
+prepared by one and approved by the other). Their proposal and approval are ledger events
+(stream ``access``), appended after the demo's own so that its events keep their
+positions; so the notice of the demo's first call, issued before them, says "to follow",
+and calls issued afterwards print them.
 """
 
 import datetime as dt
@@ -18,6 +27,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from consortium import services as s
 from consortium.domain.money import Money, Percent
 from consortium.domain.values import Holder, Tranche
+from consortium.models import PartnerRecipient
+from consortium.reports import instructions
 
 ILLUSTRATIVE = "(illustrative)"
 KEY_PREFIX = "seed-demo:v1:"
@@ -357,6 +368,73 @@ def asset_steps() -> Iterator[Step]:
     )
 
 
+# Where partners pay each consortium (illustrative: example banks, valid formats).
+DEMO_INSTRUCTIONS = {
+    "aip": {
+        "beneficiary": f"AI Infrastructure Partnership LP {ILLUSTRATIVE}",
+        "bank": f"Example Trust Company, New York {ILLUSTRATIVE}",
+        "account": "000123456789",
+        "bic": "EXMPUS33",
+        "reference": "AIP capital call",
+    },
+    "stargate": {
+        "beneficiary": f"Stargate Project LLC {ILLUSTRATIVE}",
+        "bank": f"Westminster Example Bank, London {ILLUSTRATIVE}",
+        "account": "GB82 WEST 1234 5698 7654 32",
+        "bic": "WESTGB2L",
+        "reference": "Stargate capital call",
+    },
+}
+# Who at each partner receives its statements and notices: (local part, name), by partner
+# (the same people in every consortium the partner is in).
+DEMO_RECIPIENTS = {
+    "blackrock-gip": [("capital-calls", "Fund operations"), ("ir", "Investor relations")],
+    "microsoft": [("treasury", "Corporate treasury")],
+    "mgx": [("investor.relations", "MGX investor relations"), ("cfo.office", "Office of the CFO")],
+    "senior-lenders": [("agency", "Facility agent")],
+    "nvidia": [("partnerships", "Strategic partnerships")],
+    "xai": [("finance", "Finance")],
+    "softbank": [("vision-fund-ops", "Fund operations")],
+    "openai": [("treasury", "Treasury")],
+    "oracle": [("corporate-development", "Corporate development")],
+}
+
+
+def _payment_instruction(slug: str, users: dict[str, AbstractBaseUser]) -> None:
+    """Proposed by alice.deal and approved by bob.finance, once."""
+    details = DEMO_INSTRUCTIONS.get(slug)
+    if details is None or instructions.payment_instruction_in_force(slug) is not None:
+        return
+    proposal = instructions.payment_instruction_propose(
+        consortium=slug, by=users["alice.deal"], source="seed_demo", **details
+    )
+    instructions.payment_instruction_approve(
+        instruction_id=proposal.pk, by=users["bob.finance"], source="seed_demo"
+    )
+
+
+def _recipients(slug: str, organisation_id: str) -> None:
+    """The partner's recipients in ``slug`` that are not there yet."""
+    for local, name in DEMO_RECIPIENTS.get(organisation_id, []):
+        email = f"{local}@{organisation_id}.example.com"
+        if not PartnerRecipient.objects.filter(
+            consortium=slug, organisation_id=organisation_id, email=email
+        ).exists():
+            instructions.partner_recipient_add(
+                consortium=slug, organisation_id=organisation_id, email=email, name=name
+            )
+
+
+def _beside_the_ledger(
+    service: Callable[..., s.CommandResult],
+    arguments: dict[str, Any],
+    users: dict[str, AbstractBaseUser],
+) -> None:
+    """The partner's recipients, as soon as it is admitted."""
+    if service is s.partner_admit:
+        _recipients(arguments["slug"], arguments["organisation_id"])
+
+
 def load_demo(progress: Callable[[str], None] | None = None) -> tuple[int, int]:
     """Load the demo; returns (commands that appended, commands already loaded)."""
     users = demo_users()
@@ -369,6 +447,7 @@ def load_demo(progress: Callable[[str], None] | None = None) -> tuple[int, int]:
             users[username], f"{KEY_PREFIX}{number:03d}", scope="ledger", source="seed_demo"
         )
         result = service(actor=actor, **arguments)
+        _beside_the_ledger(service, arguments, users)
         replayed += result.replayed
         appended += not result.replayed
         if progress:
@@ -376,4 +455,6 @@ def load_demo(progress: Callable[[str], None] | None = None) -> tuple[int, int]:
                 f"{number:3d}/{len(steps)} {service.__name__}: {result.stream} "
                 f"v{result.version}{' (already loaded)' if result.replayed else ''}"
             )
+    for slug in DEMO_INSTRUCTIONS:
+        _payment_instruction(slug, users)
     return appended, replayed

@@ -298,4 +298,26 @@ def _access(data: Mapping[str, Any], names: Names) -> str:
         return f"API client {client} was created{owner}"
     if action == "api_client_revoked":
         return f"API client {client} was revoked"
+    if str(action).startswith("payment_instruction_"):
+        return _instruction(str(action), data, names)
     return f"Access changed ({action or 'unspecified'}) on stream {ACCESS_STREAM}"
+
+
+def _instruction(action: str, data: Mapping[str, Any], names: Names) -> str:
+    """Payment instructions proposed, approved or rejected (``reports.instructions``)."""
+    user = data.get("user") or "someone"
+    where = data.get("consortium") or ""
+    details = data.get("instruction") or {}
+    number = details.get("id", "?")
+    bank = (
+        f"{details.get('beneficiary', '?')}, {details.get('bank', '?')}, account "
+        f"{details.get('account', '?')}, BIC {details.get('bic', '?')}"
+    )
+    scope = names.get(where, where)
+    if action == "payment_instruction_proposed":
+        return f"{user} proposed payment instructions #{number} for {scope}: {bank}"
+    verb = "approved" if action == "payment_instruction_approved" else "rejected"
+    proposer = details.get("proposed_by") or "another person"
+    return (
+        f"{user} {verb} payment instructions #{number} for {scope} (proposed by {proposer}): {bank}"
+    )

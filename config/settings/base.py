@@ -171,7 +171,19 @@ CELERY_BEAT_SCHEDULE = {
         # next one is already queued, so sweeps never pile up.
         "options": {"expires": float(PROJECTION_SWEEP_SECONDS)},
     },
+    # Report deliveries whose queued attempt never came (a lost message) are queued again.
+    "sweep-deliveries": {
+        "task": "consortium.reports.tasks.sweep_deliveries",
+        "schedule": 300.0,
+        "options": {"expires": 300.0},
+    },
 }
+# Beat reads its schedule from the database (django-celery-beat): report schedules are
+# rows managed in the workspace, and the entries above are put back as written here
+# whenever the database differs (consortium.reports.beat).
+CELERY_BEAT_SCHEDULER = "consortium.reports.beat:ReportsScheduler"
+# Task modules outside an app's own tasks.py (which autodiscovery finds).
+CELERY_IMPORTS = ["consortium.reports.tasks"]
 # The sweep resumes a rebuild whose runner has saved no progress for this many seconds
 # (its worker died); keep it well above the time one rebuild batch takes.
 PROJECTION_STALE_REBUILD_SECONDS = env_int("PROJECTION_STALE_REBUILD_SECONDS", 30)
@@ -212,6 +224,37 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# --- E-mail (report delivery) ----------------------------------------------------------
+# With EMAIL_HOST set, mail goes to that SMTP server; without it (the embedded default)
+# each message is written as a file under VAR_DIR/mail, so nothing leaves the machine.
+EMAIL_HOST = env_str("EMAIL_HOST") or ""
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)  # TLS from the start, usually 465
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # seconds per SMTP operation
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "reports@localhost"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The domain of every delivery's Message-ID (<...@domain>); the sender's by default.
+REPORTS_MESSAGE_ID_DOMAIN = (
+    env_str("REPORTS_MESSAGE_ID_DOMAIN") or DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+)
+# A failed send is tried again after REPORTS_DELIVERY_RETRY_SECONDS, doubling up to
+# REPORTS_DELIVERY_RETRY_MAX_SECONDS, REPORTS_DELIVERY_MAX_ATTEMPTS times in all.
+REPORTS_DELIVERY_MAX_ATTEMPTS = env_int("REPORTS_DELIVERY_MAX_ATTEMPTS", 8)
+REPORTS_DELIVERY_RETRY_SECONDS = env_int("REPORTS_DELIVERY_RETRY_SECONDS", 60)
+REPORTS_DELIVERY_RETRY_MAX_SECONDS = env_int("REPORTS_DELIVERY_RETRY_MAX_SECONDS", 3600)
+# A schedule's run also makes the periods missed since its last run, at most this many.
+REPORTS_CATCH_UP_PERIODS = env_int("REPORTS_CATCH_UP_PERIODS", 7)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -12,7 +12,8 @@ Where each room is (the URLs are under ``/admin/``; ``site.Workspace`` mounts th
 - ``approvals``: the maker-checker queue of capital calls awaiting approval;
 - ``journal``: the history, events in words;
 - ``operations``: projections, their lag and rebuilds;
-- ``people``: users, role grants and API clients (superusers only).
+- ``people``: users, role grants and API clients (superusers only);
+- ``recipients``: partner recipients and payment instructions (a second person approves).
 
 Every page reads the projections through ``consortium.projections.selectors`` (only the
 as-of view folds the ledger) and every write goes through ``consortium.services``, as

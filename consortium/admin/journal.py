@@ -10,8 +10,9 @@
 
 Who sees what (``event_scope``): a superuser everything; a READ grant in every
 consortium (deal team, finance, auditor) every stream but ``access`` (users, grants and
-API clients: superusers only); a READ grant in some consortia only those consortia's
-streams and the streams of the assets they sponsor. The ledger's raw ``EventAdmin`` asks
+API clients: superusers only), except its payment-instruction events; a READ grant in
+some consortia only those consortia's streams, the streams of the assets they sponsor,
+and the payment-instruction events of those consortia. The ledger's raw ``EventAdmin`` asks
 the same question through the workspace site (``site.Workspace.event_scope``).
 
 The consortium filter covers the consortium's own stream and the streams of the assets
@@ -50,6 +51,7 @@ from unfold.widgets import INPUT_CLASSES, SELECT_CLASSES
 
 from consortium import roles
 from consortium.access_log import EVENT_TYPE as ACCESS_CHANGED
+from consortium.access_log import PAYMENT_INSTRUCTION_ACTIONS
 from consortium.access_log import STREAM as ACCESS_STREAM
 from consortium.domain.events import (
     ASSET_STREAM_PREFIX,
@@ -108,9 +110,16 @@ def event_scope(user: Any) -> Q | None:
     if user.is_superuser:
         return Q()
     if roles.has_capability(user, roles.READ, None):
-        return ~Q(stream=ACCESS_STREAM)
+        return ~Q(stream=ACCESS_STREAM) | _payment_instructions(None)
     slugs = readable_consortia(user)
-    return Q(stream__in=streams_of(slugs)) if slugs else None
+    return Q(stream__in=streams_of(slugs)) | _payment_instructions(slugs) if slugs else None
+
+
+def _payment_instructions(slugs: list[str] | None) -> Q:
+    """The ``access`` events that propose or decide payment instructions (in ``slugs``;
+    None: every consortium): who changed where partners pay is every reader's business."""
+    found = Q(stream=ACCESS_STREAM, data__action__in=PAYMENT_INSTRUCTION_ACTIONS)
+    return found if slugs is None else found & Q(data__consortium__in=slugs)
 
 
 # --- filters -----------------------------------------------------------------------------

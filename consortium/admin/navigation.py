@@ -16,6 +16,20 @@ ROOMS: list[tuple[str, list[tuple[str, str, str, str]]]] = [
             ("Consortia", "dashboard", "admin:index", "workspace"),
             ("Approvals", "approval", "admin:workspace-approvals", "workspace"),
             ("History", "history", "admin:workspace-journal", "workspace"),
+            ("Recipients and payment", "contact_mail", "admin:workspace-recipients", "workspace"),
+        ],
+    ),
+    (
+        "Reports",
+        [
+            (
+                "Report schedules",
+                "schedule_send",
+                "admin:consortium_reportschedule_changelist",
+                "workspace",
+            ),
+            ("Report runs", "event_repeat", "admin:consortium_reportrun_changelist", "workspace"),
+            ("Deliveries", "outgoing_mail", "admin:consortium_delivery_changelist", "workspace"),
         ],
     ),
     (
@@ -45,6 +59,8 @@ def sidebar(request: HttpRequest) -> list[dict[str, Any]]:
             item: dict[str, Any] = {"title": label, "icon": icon, "link": link}
             if name == "admin:workspace-approvals":
                 _badge(item, request)
+            if name == "admin:workspace-recipients":
+                _instructions_badge(item, request)
             items.append(item)
         if items:
             groups.append({"title": title, "separator": True, "items": items})
@@ -57,6 +73,16 @@ def _badge(item: dict[str, Any], request: HttpRequest) -> None:
     from consortium.admin.approvals import awaiting_approval
 
     count = awaiting_approval(request.user)
+    if count:
+        item["badge"] = str(count)
+        item["badge_variant"] = "warning"
+
+
+def _instructions_badge(item: dict[str, Any], request: HttpRequest) -> None:
+    """The count of payment instructions this user may approve or reject."""
+    from consortium.admin.recipients import pending_for
+
+    count = pending_for(request.user)
     if count:
         item["badge"] = str(count)
         item["badge_variant"] = "warning"

@@ -164,6 +164,9 @@ class Delivery(models.Model):
     key = models.CharField(max_length=400, unique=True)
     recipient = models.EmailField(max_length=254)
     subject = models.CharField(max_length=300)
+    body_html = models.TextField(
+        blank=True, help_text="The HTML body, fixed when the delivery is made."
+    )
     message_id = models.CharField(max_length=300, unique=True)
     reports = models.ManyToManyField(StoredReport, related_name="deliveries")
     run = models.ForeignKey(
