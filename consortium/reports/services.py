@@ -10,7 +10,8 @@ there, and who asked, all in one transaction. Given the same inputs it stores th
 bytes: the stored parameters are enough to make the report again.
 
 Unlike the builders, this service may read the clock: the report date defaults to today
-(``timezone.localdate()``), and a report date after today is refused.
+(``timezone.localdate()``), and a report date after today is refused (today anywhere on
+Earth: a schedule in a time zone ahead of the server's reports on its own date).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from consortium.reports import builders
 from consortium.reports.builders import PaymentDetails
 from consortium.reports.document import FORMATS, KINDS, Anchor, Document, Format
 from consortium.reports.errors import ReportError
+from consortium.reports.instructions import payment_instruction_in_force
 from consortium.reports.models import PaymentInstruction, ReportRun, StoredReport
 from consortium.reports.rendering import UnknownFormat, render
 from ledger import store
@@ -39,7 +41,6 @@ __all__ = [
     "ReportError",
     "formats_for",
     "generate_reports",
-    "instruction_in_force",
 ]
 
 # The formats each kind comes in (PDF: the documents sent to one partner).
@@ -170,16 +171,21 @@ def _date(value: str, what: str) -> dt.date:
         raise ReportError(f"The {what} {value!r} is not a date; write YYYY-MM-DD.") from None
 
 
+# The latest calendar date anywhere (UTC+14): a schedule in a time zone ahead of the
+# server's may report on its own today while the server's is still yesterday.
+_EARLIEST_OFFSET = dt.timedelta(hours=14)
+
+
 def _check_report_date(report_date: dt.date | None) -> dt.date:
-    today = timezone.localdate()
     if report_date is None:
-        return today
+        return timezone.localdate()
     if not isinstance(report_date, dt.date) or isinstance(report_date, dt.datetime):
         raise ReportError(f"The report date must be a date, not {report_date!r}.")
-    if report_date > today:
+    latest = (timezone.now().astimezone(dt.UTC) + _EARLIEST_OFFSET).date()
+    if report_date > latest:
         raise ReportError(
             f"The report date {report_date.isoformat()} is after today "
-            f"({today.isoformat()}): the ledger holds nothing beyond today yet."
+            f"({timezone.localdate().isoformat()}): the ledger holds nothing beyond today yet."
         )
     return report_date
 
@@ -248,22 +254,13 @@ def _organisations(asked: str | None) -> list[str] | None:
     return list(dict.fromkeys(found))
 
 
-def instruction_in_force(consortium: str) -> PaymentInstruction | None:
-    """The consortium's payment instruction in force: approved, latest decided."""
-    return (
-        PaymentInstruction.objects.filter(consortium=consortium, status="approved")
-        .order_by("-decided_at", "-id")
-        .first()
-    )
-
-
 def _payment(consortium: str, asked: str | None) -> PaymentDetails | None:
     """The instruction a notice prints: the one named (``""``: none), else the one in
     force; its id goes into the stored parameters, so regeneration prints the same."""
     if asked == "":
         return None
     if asked is None:
-        found = instruction_in_force(consortium)
+        found = payment_instruction_in_force(consortium)
     else:
         if not asked.isdigit():
             raise ReportError(f"The payment instruction {asked!r} is not an id (a number).")

@@ -193,6 +193,7 @@ def test_a_notice_records_the_payment_instruction_it_printed(demo):
     """Without an approved instruction the notice says they follow; with one, its id is
     recorded, and regenerating from the stored parameters after a newer instruction was
     approved prints the same bytes."""
+    PaymentInstruction.objects.all().delete()  # the demo's: start with none
     [bare] = generate_reports(
         kind="notice",
         parameters=REQUESTS["notice"],
