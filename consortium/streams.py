@@ -6,6 +6,9 @@ ignored and rebuilt from the ledger.
 """
 
 from collections.abc import Collection
+from datetime import date
+
+from django.db.models import Max
 
 from consortium.domain.events import (
     ASSET_STREAM_PREFIX,
@@ -116,6 +119,13 @@ def asset_history(asset_id: str, *, upto_position: int | None = None) -> list[Da
     """Every event of the asset's stream (at or below ``upto_position``), in order."""
     stream = asset_stream_id(asset_id)
     return [to_dated(event) for event in read_stream(stream, upto_position=upto_position)]
+
+
+def latest_effective_on(stream: str) -> date | None:
+    """The latest effective date of any event of ``stream`` (None while it has none)."""
+    found = StoredEvent.objects.filter(stream=stream).aggregate(latest=Max("effective_on"))
+    latest: date | None = found["latest"]
+    return latest
 
 
 def has_events_after(stream: str, position: int) -> bool:

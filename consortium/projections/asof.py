@@ -59,6 +59,7 @@ from consortium.streams import (
     asset_history,
     consortium_history,
     has_events_after,
+    latest_effective_on,
     registered_assets,
     to_dated,
 )
@@ -250,7 +251,11 @@ def consortium_views_as_of(
     For reports that need a consortium at several dates of one ledger position (a
     statement's opening and closing figures): the cost is one read and one decode of the
     history however many dates, and one fold per date."""
-    current = _current(slug, upto_position)
+    # The current fold serves a date on or after the stream's latest effective date; it is
+    # not loaded (a fold of the whole stream when no copy is kept) when none is.
+    latest = latest_effective_on(consortium_stream_id(slug))
+    served = latest is None or any(day >= latest for day in dates)
+    current = _current(slug, upto_position) if served else None
     trackers: list[ConsortiumTracker | None] = [
         current if current is not None and _covers(current, day) else None for day in dates
     ]
