@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from consortium.domain import events as e
-from consortium.domain.events import consortium_stream_id
+from consortium.domain.events import asset_stream_id, consortium_stream_id
 from consortium.domain.state import ConsortiumState, ContributionState
 from consortium.domain.vocabulary import label
 from consortium.narration import describe
@@ -135,7 +135,7 @@ def build_statements(
         state=state,
         contributions=_by_partner(state),
         assets=assets,
-        events=_events_in_period(consortium, state, assets, start, end, recorded),
+        events=_events_in_period(consortium, state, assets, start, end, recorded, anchor.position),
     )
     return [_statement(run, org) for org in wanted]
 
@@ -194,18 +194,28 @@ def _events_in_period(
     start: dt.date,
     end: dt.date,
     recorded: Sequence[RecordedEvent],
+    position: int,
 ) -> dict[str, list[tuple[dt.date, str]]]:
-    """By partner, the period's events (by effective date) concerning it, in words; the
-    stream is read once for every partner."""
+    """By partner, the period's events (by effective date) concerning it, in words: from
+    the consortium's stream (read once for every partner) and its assets' streams (a stake
+    the partner holds directly, or the consortium holds for all its partners)."""
     names = {slug: state.name}
     names.update({org: p.name for org, p in state.partners.items()})
     names.update({o.asset.asset_id: o.asset.name for o in assets})
+    streams = [
+        (event, _concerned(state, to_dated(event).event))
+        for event in recorded
+        if _in(event, start, end)
+    ]
+    everyone = set(state.partners)
+    for owned in assets:
+        for event in read_stream(asset_stream_id(owned.asset.asset_id), upto_position=position):
+            if _in(event, start, end):
+                streams.append((event, _stake_holders(slug, everyone, to_dated(event).event)))
     found: dict[str, list[tuple[dt.date, str]]] = {}
-    for event in recorded:
+    for event, concerned in streams:
         on = event.effective_on
-        if on is None or not start <= on <= end:
-            continue
-        concerned = _concerned(state, to_dated(event).event)
+        assert on is not None
         if concerned:
             sentence = describe(event, names)
             for org in concerned:
@@ -213,6 +223,24 @@ def _events_in_period(
     for lines in found.values():
         lines.sort(key=lambda line: line[0])  # stable: ledger order within a day
     return found
+
+
+def _in(event: RecordedEvent, start: dt.date, end: dt.date) -> bool:
+    return event.effective_on is not None and start <= event.effective_on <= end
+
+
+def _stake_holders(slug: str, partners: set[str], event: e.Event) -> set[str]:
+    """The partners a stake event concerns: an organisation holding directly, every
+    partner when the consortium itself is a party (their look-through changes)."""
+    if isinstance(event, e.StakeAcquired | e.StakeSold):
+        holders = [event.holder]
+    elif isinstance(event, e.StakeTransferred):
+        holders = [event.from_holder, event.to_holder]
+    else:
+        return set()
+    if any(h.kind == "consortium" and h.id == slug for h in holders):
+        return set(partners)
+    return {h.id for h in holders if h.kind == "organisation" and h.id in partners}
 
 
 def _statement(run: _Run, org: str) -> Document:

@@ -18,7 +18,7 @@ from consortium.models import ApiClient, RoleGrant
 from consortium.projections import asof
 from consortium.reports import builders
 from consortium.reports.builders import PaymentDetails
-from consortium.reports.document import Amount, Anchor, Cell, Document, Percent, Section
+from consortium.reports.document import Amount, Anchor, Cell, Document, Percent, Section, Table
 from consortium.reports.errors import ReportError
 from ledger import store
 
@@ -574,3 +574,23 @@ def test_facilities_in_another_currency_are_totalled_at_historical_rates(formed,
         Amount(Decimal("0.00"), "USD"),
     )
     assert rows(document, "By instrument")["debt"][0] == Amount(Decimal("155.00"), "USD")
+
+
+def test_a_statement_words_the_stake_events_concerning_the_partner(demo):
+    """Q1 2025 in AIP: Microsoft's own 20 % of the Virginia campus is among its events,
+    not MGX's; AIP's 80 % (every partner's look-through) is among both."""
+    start, end = dt.date(2025, 1, 1), dt.date(2025, 3, 31)
+    microsoft, mgx = builders.build_statements("aip", ["microsoft", "mgx"], start, end, demo, DAY)
+
+    def words(document: Document) -> list[str]:
+        table = section(document, "Events").table
+        assert table is not None
+        return [str(row[1]) for row in table.rows]
+
+    own = "Microsoft took a 20.00 % stake in AIP Campus Virginia (illustrative)"
+    shared = "AI Infrastructure Partnership took a 80.00 % stake in AIP Campus Virginia"
+    assert own in words(microsoft) and own not in words(mgx)
+    assert any(w.startswith(shared) for w in words(microsoft))
+    assert any(w.startswith(shared) for w in words(mgx))
+    dates = [row[0] for row in (section(microsoft, "Events").table or Table((), ())).rows]
+    assert dates == sorted(dates)
