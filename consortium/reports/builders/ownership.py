@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from consortium.domain.vocabulary import label
 from consortium.projections import asof
+from consortium.projections.figures import Ownership
 from consortium.reports.builders.common import amount, anchor_note, file_part, percent
 from consortium.reports.document import Anchor, Column, Document, Fact, Section, Table
 from consortium.reports.errors import ReportError
@@ -22,6 +23,7 @@ def build_ownership(asset_id: str, anchor: Anchor, report_date: dt.date) -> Docu
             f"ledger up to position {anchor.position}."
         )
     a = owned.asset
+    names = _names(owned, anchor, report_date)
     facts = Section(
         "Asset",
         "Asset",
@@ -29,7 +31,7 @@ def build_ownership(asset_id: str, anchor: Anchor, report_date: dt.date) -> Docu
             Fact("Asset", a.asset_id),
             Fact("Name", a.name),
             Fact("Kind", label(a.kind)),
-            Fact("Sponsor", a.sponsor),
+            Fact("Sponsor", f"{names.get(a.sponsor, a.sponsor)} ({a.sponsor})"),
             Fact("Location", a.location),
             Fact("Capacity (MW)", f"{a.capacity_mw:f}"),
             Fact("Estimated cost", amount(a.estimated_cost_minor, a.currency)),
@@ -42,13 +44,21 @@ def build_ownership(asset_id: str, anchor: Anchor, report_date: dt.date) -> Docu
             columns=(
                 Column("Holder kind"),
                 Column("Holder"),
+                Column("Name"),
                 Column("Stake", "percent"),
                 Column("Held since", "date"),
             ),
             rows=tuple(
-                (s.holder_kind, s.holder_id, percent(s.percent), s.held_since) for s in owned.stakes
+                (
+                    s.holder_kind,
+                    s.holder_id,
+                    names.get(s.holder_id, ""),
+                    percent(s.percent),
+                    s.held_since,
+                )
+                for s in owned.stakes
             ),
-            total=("Total", None, percent(a.stakes_percent), None),
+            total=("Total", None, None, percent(a.stakes_percent), None),
         ),
     )
     rows = owned.look_through
@@ -63,6 +73,7 @@ def build_ownership(asset_id: str, anchor: Anchor, report_date: dt.date) -> Docu
         table=Table(
             columns=(
                 Column("Organisation"),
+                Column("Name"),
                 Column("Direct", "percent"),
                 Column("Via consortia", "percent"),
                 Column("Effective share", "percent"),
@@ -70,6 +81,7 @@ def build_ownership(asset_id: str, anchor: Anchor, report_date: dt.date) -> Docu
             rows=tuple(
                 (
                     r.organisation_id,
+                    names.get(r.organisation_id, ""),
                     percent(r.direct_percent),
                     percent(r.indirect_percent),
                     percent(r.total_percent),
@@ -78,6 +90,7 @@ def build_ownership(asset_id: str, anchor: Anchor, report_date: dt.date) -> Docu
             ),
             total=(
                 "Total",
+                None,
                 percent(sum((r.direct_percent for r in rows), Decimal(0))),
                 percent(sum((r.indirect_percent for r in rows), Decimal(0))),
                 percent(a.look_through_percent),
@@ -96,3 +109,20 @@ def build_ownership(asset_id: str, anchor: Anchor, report_date: dt.date) -> Docu
         sections=(facts, stakes, look_through),
         notes=(anchor_note(anchor, report_date),),
     )
+
+
+def _names(owned: Ownership, anchor: Anchor, report_date: dt.date) -> dict[str, str]:
+    """Display names of the sponsor and the consortia holding a stake, and of their
+    partners, in the same view (an organisation that is nobody's partner has none)."""
+    slugs = {owned.asset.sponsor} | {
+        s.holder_id for s in owned.stakes if s.holder_kind == "consortium"
+    }
+    names: dict[str, str] = {}
+    for slug in sorted(slugs):
+        state = asof.consortium_as_of(slug, effective_on=report_date, upto_position=anchor.position)
+        if state.slug is None:
+            continue
+        names[slug] = state.name
+        for org, partner in state.partners.items():
+            names.setdefault(org, partner.name)
+    return names

@@ -451,21 +451,22 @@ def test_ownership_reconciles_with_the_api(demo, auditor):
     body = api.get("/api/v1/assets/sg-dc-abilene/ownership/", {"as_of": DAY.isoformat()}).json()
     stakes = section(document, "Direct stakes").table
     assert stakes is not None and stakes.total is not None
-    assert [(r[0], r[1], text(r[2]), r[3]) for r in stakes.rows] == [
+    assert [(r[0], r[1], text(r[3]), r[4]) for r in stakes.rows] == [
         (x["holder_kind"], x["holder_id"], x["percent"], dt.date.fromisoformat(x["held_since"]))
         for x in body["stakes"]
     ]
     assert [r[1] for r in stakes.rows] == ["stargate", "oracle"]
-    assert stakes.total[2] == Percent(Decimal("100.0000"))
+    assert stakes.total[3] == Percent(Decimal("100.0000"))
+    assert [r[2] for r in stakes.rows] == ["Stargate", "Oracle"]
     through = rows(document, "Look-through")
     assert [
-        (org, text(r[0]), text(r[1]), text(r[2])) for org, r in through.items() if org != "Total"
+        (org, text(r[1]), text(r[2]), text(r[3])) for org, r in through.items() if org != "Total"
     ] == [
         (x["organisation_id"], x["direct_percent"], x["indirect_percent"], x["total_percent"])
         for x in body["look_through"]
     ]
-    assert through["Total"][2] == Percent(Decimal("100.0000"))
-    assert text(through["oracle"][0]) == "15.0000"
+    assert through["Total"][3] == Percent(Decimal("100.0000"))
+    assert through["oracle"][:2] == ("Oracle", Percent(Decimal("15.0000")))
     before = builders.build_ownership("sg-dc-abilene", demo, dt.date(2025, 5, 31))
     held = section(before, "Direct stakes").table
     assert held is not None and [r[1] for r in held.rows] == ["stargate"]  # transfer: 1 June
