@@ -9,10 +9,12 @@ today); each stored file is printed with its id, checksum and that anchor, which
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from consortium.models import StoredReport
 from consortium.reports.document import FORMATS, KINDS
 from consortium.reports.services import ReportError, formats_for, generate_reports
 
@@ -76,9 +78,19 @@ class Command(BaseCommand):
                 f"check it with: manage.py verify_ledger --expect {anchor}"
             )
 
-    def _progress(self, kind: str) -> Any:
+    def _progress(self, kind: str) -> Callable[[int, int], None]:
+        """``statement 37/200 mgx`` on stderr as each partner's reports are stored. The
+        partner is read from the report just stored (the run's own transaction sees it)."""
+        after = StoredReport.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
         def show(done: int, total: int) -> None:
-            self.stderr.write(f"{kind} {done}/{total}")
+            last = (
+                StoredReport.objects.filter(pk__gt=after)
+                .order_by("-pk")
+                .values_list("organisation_id", flat=True)
+                .first()
+            )
+            self.stderr.write(f"{kind} {done}/{total} {last or ''}".rstrip())
 
         return show
 

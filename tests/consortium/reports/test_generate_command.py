@@ -46,7 +46,8 @@ def test_statements_for_every_partner_show_progress_and_the_anchor(demo):
         "--format",
         "csv",
     )
-    assert err.splitlines() == [f"statement {n}/6" for n in range(1, 7)]
+    partners = ["blackrock-gip", "mgx", "microsoft", "nvidia", "senior-lenders", "xai"]
+    assert err.splitlines() == [f"statement {n}/6 {org}" for n, org in enumerate(partners, 1)]
     reports = list(StoredReport.objects.order_by("id"))
     assert len(reports) == 6 and {r.requested_by for r in reports} == {"command"}
     lines = out.splitlines()
@@ -88,7 +89,7 @@ def test_chosen_partners_position_and_default_formats(demo):
         (org, fmt) for org in ("mgx", "microsoft") for fmt in formats
     ]
     assert {r.position for r in reports} == {demo - 1}
-    assert err.splitlines() == ["statement 1/2", "statement 2/2"]
+    assert err.splitlines() == ["statement 1/2 mgx", "statement 2/2 microsoft"]
     out, err = run("ownership", "--asset", "sg-dc-abilene", "--date", "2025-12-31")
     assert err == "" and "ownership" in out
 
