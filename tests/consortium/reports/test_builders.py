@@ -596,3 +596,19 @@ def test_a_statement_words_the_stake_events_concerning_the_partner(demo):
     dates = [row[0] for row in (section(microsoft, "Events").table or Table((), ())).rows]
     assert all(isinstance(d, dt.date) for d in dates)
     assert dates == sorted(d for d in dates if isinstance(d, dt.date))
+
+
+def test_no_builder_reads_the_clock(demo, monkeypatch):
+    """Every kind is built with the clock made to fail: the figures depend on the anchor
+    and the report date alone."""
+    from django.utils import timezone
+
+    def no_clock() -> dt.datetime:
+        raise AssertionError("a builder read the clock")
+
+    monkeypatch.setattr(timezone, "now", no_clock)
+    monkeypatch.setattr(timezone, "localdate", no_clock)
+    builders.build_progress("aip", demo, DAY)
+    builders.build_statements("aip", None, dt.date(2025, 1, 1), dt.date(2025, 3, 31), demo, DAY)
+    builders.build_notices("aip", "aip-call-1", None, demo, DAY, None)
+    builders.build_ownership("sg-dc-abilene", demo, DAY)
