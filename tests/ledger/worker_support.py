@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
+import kombu.pools
 import pytest
 import redis
 from django.conf import settings as django_settings
@@ -210,8 +211,10 @@ def point_celery_at(url: str | None, *, eager: bool) -> None:
     """Make this process's Celery app publish to ``url`` from its next message on."""
     app: Any = celery_app  # the connection pools are private attributes
     app.conf.update(broker_url=url, task_always_eager=eager)
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # Close every pooled connection and forget the pools: kombu keeps them in registries
+    # keyed by URL, so a pool closed but kept would be handed back, closed, to the next
+    # publish on the same URL (even an eager task acquires a producer).
+    kombu.pools.reset()
     app._pool = None
     amqp = vars(app).get("amqp")  # a cached property: reset only once created
     if amqp is not None:
