@@ -40,11 +40,12 @@ class Workspace(UnfoldAdminSite):
             journal,
             operations,
             people,
+            reports,
         )
 
         patterns: list[URLPattern] = []
         # commands first: its "consortia/new/" must win over the dashboard's "consortia/<slug>/".
-        for room in (commands, dashboards, approvals, journal, operations, people):
+        for room in (commands, dashboards, approvals, journal, operations, people, reports):
             for pattern in room.urls():
                 pattern.callback = self.admin_view(pattern.callback)
                 patterns.append(pattern)

@@ -13,8 +13,8 @@ backend, with its SHA-256 as a strong ``ETag`` and as ``Repr-Digest`` (RFC 9530)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 import django_filters  # type: ignore[import-untyped]
 from django.db.models import QuerySet
@@ -24,6 +24,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, generics, permissions, serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -135,7 +136,7 @@ class ListNegotiation(DefaultContentNegotiation):
     """DRF's negotiation, except that ``?format=pdf`` asks for PDF reports, not for a
     renderer of that name."""
 
-    settings = _FormatIsAFilter()
+    settings = cast(Any, _FormatIsAFilter())
 
 
 class FileNegotiation(DefaultContentNegotiation):
@@ -143,9 +144,13 @@ class FileNegotiation(DefaultContentNegotiation):
     ``application/pdf`` gets it, not 406); errors are still problem+json."""
 
     def select_renderer(
-        self, request: Request, renderers: Sequence[Any], format_suffix: str | None = None
-    ) -> tuple[Any, str]:
-        return renderers[0], renderers[0].media_type
+        self,
+        request: Request,
+        renderers: Iterable[BaseRenderer],
+        format_suffix: str | None = None,
+    ) -> tuple[BaseRenderer, str]:
+        first = next(iter(renderers))
+        return first, first.media_type
 
 
 class ReportFilter(django_filters.FilterSet):  # type: ignore[misc]

@@ -54,14 +54,20 @@ def report_scope(user: Any) -> Q | None:
     return functools.reduce(operator.or_, parts) if parts else None
 
 
-def readable_reports(user: Any, scope: Q | None = None) -> QuerySet[StoredReport]:
-    """The stored reports the user may read, newest first (``scope``: a filter worked
-    out already, e.g. the workspace's, which lets a superuser read everything)."""
-    if scope is None:
-        scope = report_scope(user)
+def readable_reports(user: Any) -> QuerySet[StoredReport]:
+    """The stored reports the user's grants let it read, newest first."""
+    scope = report_scope(user)
     if scope is None:
         return StoredReport.objects.none()
     return StoredReport.objects.filter(scope).order_by("-id")
+
+
+def workspace_reports(user: Any) -> QuerySet[StoredReport]:
+    """The stored reports the workspace shows the user: its grants' (as the API's), and
+    every report to a superuser (who reads the whole history too)."""
+    if getattr(user, "is_superuser", False):
+        return StoredReport.objects.order_by("-id")
+    return readable_reports(user)
 
 
 def partner_reports(user: Any) -> QuerySet[StoredReport]:
