@@ -506,6 +506,19 @@ def read_head() -> HeadState:
     return state
 
 
+def hash_at(position: int) -> str | None:
+    """The chain hash at ``position``: the hash of the event there (the genesis hash at 0),
+    None beyond the head. With the position it is an anchor (``POSITION:HASH``) that
+    ``manage.py verify_ledger --expect`` checks later. Malformed arguments raise
+    ``InvalidRead``."""
+    if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+        raise InvalidRead(f"A ledger position is a whole number of at least 0, not {position!r}.")
+    if position == 0:
+        return canonical.GENESIS_HASH
+    rows = db.fetch("SELECT hash FROM ledger_event WHERE position = %s", [position])
+    return str(rows[0][0]) if rows else None
+
+
 def _observe(identity: str, head: int, *, deferred: bool) -> None:
     """Tell the process caches the ledger's identity and head as just read: now, or, when
     ``deferred`` (read inside a caller's transaction, which may still roll back), once

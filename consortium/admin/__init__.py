@@ -4,7 +4,8 @@ Where each room is (the URLs are under ``/admin/``; ``site.Workspace`` mounts th
 
 - ``site``: the admin site itself: who may enter (``consortium.roles``), the rooms' URLs;
 - ``navigation``: the sidebar;
-- ``formatting``: how amounts, percentages and dates are written on every page (the
+- ``formatting``: how amounts, percentages and dates are written on every page (kept in
+  ``consortium.formatting``, shared with the reports; the
   template filters in ``consortium.templatetags.workspace`` are thin wrappers);
 - ``dashboards``: the landing page and a consortium's dashboard, live and as of a date;
 - ``commands``: one form per service in ``consortium.services``;

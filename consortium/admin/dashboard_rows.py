@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from consortium.admin import formatting
+from consortium import formatting
 from consortium.domain.money import MINOR_UNITS
 from consortium.projections.asof import recorded_at_position
 from consortium.projections.figures import (

@@ -51,13 +51,13 @@ from unfold.widgets import INPUT_CLASSES, SELECT_CLASSES
 from consortium import roles
 from consortium.access_log import EVENT_TYPE as ACCESS_CHANGED
 from consortium.access_log import STREAM as ACCESS_STREAM
-from consortium.admin.narration import describe, names_for, type_words
 from consortium.domain.events import (
     ASSET_STREAM_PREFIX,
     CONSORTIUM_STREAM_PREFIX,
     EVENT_TYPES,
     CapitalCallIssued,
 )
+from consortium.narration import describe, names_for, type_words
 from consortium.projections.common import slug_of
 from consortium.streams import formed_consortia, load_consortium, registered_assets
 from ledger.models import Event

@@ -34,8 +34,7 @@ from django.utils import timezone
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from consortium import access_log
-from consortium.admin import formatting
+from consortium import access_log, formatting
 from consortium.models import ApiClient, RoleGrant
 from consortium.projections import selectors
 

@@ -9,7 +9,7 @@ every other figure (through ``consortium.admin.dashboard_rows.figure``).
 from django import template
 
 from consortium.admin.dashboard_rows import figure
-from consortium.admin.formatting import MISSING
+from consortium.formatting import MISSING
 
 register = template.Library()
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django import template
 
-from consortium.admin import formatting
+from consortium import formatting
 from consortium.domain.money import Money
 
 register = template.Library()

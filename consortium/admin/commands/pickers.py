@@ -11,7 +11,7 @@ them, and the projections that do may be behind.
 
 from collections.abc import Collection
 
-from consortium.admin import formatting
+from consortium import formatting
 from consortium.domain.state import AssetState, CallState, ConsortiumState
 from consortium.domain.values import Holder
 from consortium.domain.vocabulary import CallStatus, label

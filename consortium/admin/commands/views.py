@@ -17,10 +17,10 @@ from consortium import services as s
 from consortium.admin.commands import pickers
 from consortium.admin.commands.catalogue import FORMS, GROUPS, ConsortiumForm
 from consortium.admin.commands.framework import CommandForm, Page, Picker, new_token
-from consortium.admin.narration import describe, names_for
 from consortium.domain.errors import DomainError
 from consortium.domain.events import asset_stream_id, consortium_stream_id
 from consortium.domain.state import ConsortiumState
+from consortium.narration import describe, names_for
 from consortium.roles import READ, has_capability
 from consortium.streams import load_asset, load_consortium
 from ledger.store import IdempotencyConflict, RecordedEvent, read_stream

@@ -8,8 +8,8 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from consortium import services as s
-from consortium.admin.narration import describe, names_for
 from consortium.domain.events import CommitmentAmended, event_from_stored
+from consortium.narration import describe, names_for
 from ledger import store
 from tests.consortium.admin.commands_support import form_url
 from tests.consortium.conftest import usd

@@ -303,7 +303,7 @@ def test_an_assets_smallest_look_through_owners_are_summed_in_one_line():
     [(0, "USD"), (5, "USD"), (123456789012, "USD"), (-250, "EUR"), (1234567, "JPY")],
 )
 def test_a_tables_figure_is_the_exact_amount_without_its_currency(minor, currency):
-    from consortium.admin import formatting
+    from consortium import formatting
 
     exact = formatting.exact_minor(minor, currency)
     assert dashboard_rows.figure(minor, currency) == exact.removeprefix(f"{currency} ")

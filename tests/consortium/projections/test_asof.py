@@ -86,3 +86,46 @@ def test_the_current_view_follows_new_events(aip_with_a_back_dated_last_event, a
     after = asof.progress_as_of("aip")
     assert after == progress_of(full_fold("aip"))
     assert after != before
+
+
+def test_a_view_at_a_position_is_what_the_ledger_held_when_its_head_was_there(
+    aip_with_a_back_dated_last_event, alice
+):
+    """Given the head at P, when later events (one back-dated before everything) are
+    appended, then the view bounded at P still gives the figures read live at P, in every
+    as-of function, with or without a date."""
+    from ledger.store import head
+
+    slug = aip_with_a_back_dated_last_event
+    at = head()
+    live_then = {
+        "progress": asof.progress_as_of(slug),
+        "positions": asof.positions_as_of(slug, today=dt.date(2026, 1, 1)),
+        "calls": asof.calls_as_of(slug, today=dt.date(2026, 1, 1)),
+        "facilities": asof.facilities_as_of(slug),
+        "assets": asof.consortium_assets_as_of(slug),
+        "dated": asof.progress_as_of(slug, effective_on=dt.date(2025, 3, 1)),
+    }
+    s.commitment_record(
+        actor=alice,
+        slug=slug,
+        commitment_id="aip-eq-late",
+        organisation_id="late",
+        instrument="equity",
+        amount=Money.of("1000000.00", "USD"),
+        stage="signed",
+        effective_on=dt.date(2025, 1, 3),
+    )
+    assert asof.progress_as_of(slug) != live_then["progress"]
+    bounded = {
+        "progress": asof.progress_as_of(slug, upto_position=at),
+        "positions": asof.positions_as_of(slug, today=dt.date(2026, 1, 1), upto_position=at),
+        "calls": asof.calls_as_of(slug, today=dt.date(2026, 1, 1), upto_position=at),
+        "facilities": asof.facilities_as_of(slug, upto_position=at),
+        "assets": asof.consortium_assets_as_of(slug, upto_position=at),
+        "dated": asof.progress_as_of(slug, effective_on=dt.date(2025, 3, 1), upto_position=at),
+    }
+    assert bounded == live_then
+    # A bound at or beyond the head is the current view.
+    assert asof.progress_as_of(slug, upto_position=head()) == asof.progress_as_of(slug)
+    assert asof.progress_as_of(slug, upto_position=0) is None

@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 
 from consortium import services as s
-from consortium.admin.narration import describe, names_for
 from consortium.domain import events as e
 from consortium.domain.money import Money, Percent
 from consortium.domain.values import Allocation, Holder, Tranche
+from consortium.narration import describe, names_for
 from ledger.store import RecordedEvent, read_all
 
 D = dt.date(2026, 1, 15)

@@ -1,10 +1,11 @@
-"""Events in words, for the history, a form's "changed since" list and success messages.
+"""Events in words, for the history, a form's "changed since" list, success messages and
+the partner statements' list of the period's events.
 
 ``describe(recorded, names)`` is one plain sentence for a ledger event ("MGX committed
 USD 5.0 bn equity, signed"). ``names`` maps organisation ids, consortium slugs and asset
 ids to display names where the caller knows them (``names_for`` builds it from the folded
 consortium states); an id without a name is shown as the id. Amounts are written in
-summary form and percentages with two decimals (``consortium.admin.formatting``).
+summary form and percentages with two decimals (``consortium.formatting``).
 
 The consortium and asset events are decoded with the domain's codec
 (``consortium.streams.to_dated``); ``AccessChanged`` (stream ``access``: users, role
@@ -19,11 +20,11 @@ from typing import Any
 
 from consortium.access_log import EVENT_TYPE as ACCESS_CHANGED
 from consortium.access_log import STREAM as ACCESS_STREAM
-from consortium.admin.formatting import iso, percent, summary
 from consortium.domain import events as e
 from consortium.domain.money import Money
 from consortium.domain.values import Holder
 from consortium.domain.vocabulary import label
+from consortium.formatting import iso, percent, summary
 from consortium.projections.common import slug_of
 from consortium.streams import load_consortium, registered_assets, to_dated
 from ledger.store import RecordedEvent

@@ -1,0 +1,341 @@
+"""The fundraising progress pack of one consortium, at one ledger position.
+
+Every figure comes from one fold (``asof.consortium_view_as_of`` bounded by the anchor's
+position, as of the report date): the same rows the API's ``progress`` and
+``positions`` answer with, so the pack and the API reconcile by construction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from consortium.domain.vocabulary import label
+from consortium.projections.figures import (
+    PROGRESS_INSTRUMENTS,
+    FacilityRow,
+    PartnerPosition,
+    Progress,
+    ProgressRow,
+)
+from consortium.reports.builders.common import (
+    amount,
+    anchor_note,
+    consortium_view,
+    optional_amount,
+    percent,
+    total,
+)
+from consortium.reports.document import (
+    Anchor,
+    Cell,
+    Chart,
+    Column,
+    Document,
+    Fact,
+    Section,
+    Series,
+    Table,
+)
+
+_PIPELINE_INSTRUMENTS = PROGRESS_INSTRUMENTS[:3]
+
+
+def build_progress(consortium: str, anchor: Anchor, report_date: dt.date) -> Document:
+    """The progress pack of ``consortium`` as of ``report_date`` at ``anchor``."""
+    view = consortium_view(consortium, anchor, report_date)
+    progress = view.progress
+    assert progress is not None  # consortium_view refuses a consortium not formed
+    sections = (
+        _targets(progress),
+        _tranches(progress),
+        _pipeline(progress),
+        _instruments(progress),
+        _partners(progress.currency, view.positions),
+        _facilities(progress.currency, view.facilities),
+        _months(progress),
+    )
+    return Document(
+        kind="progress",
+        name=f"progress-{consortium}-{report_date.isoformat()}",
+        title=f"Fundraising progress: {progress.name}",
+        subtitle=f"As of {report_date.isoformat()}, figures in {progress.currency}",
+        consortium=consortium,
+        report_date=report_date,
+        anchor=anchor,
+        parameters=(Fact("Consortium", f"{progress.name} ({consortium})"),),
+        sections=sections,
+        notes=(anchor_note(anchor, report_date),),
+    )
+
+
+def _targets(progress: Progress) -> Section:
+    c = progress.currency
+    rows = tuple(
+        (
+            label(row.instrument),
+            optional_amount(row.target_minor, c),
+            row.deadline,
+            amount(row.signed_minor, c),
+            percent(row.signed_percent),
+            amount(row.contributed_minor, c),
+            percent(row.contributed_percent),
+        )
+        for row in progress.instruments
+        if row.target_minor is not None
+    )
+    table = Table(
+        columns=(
+            Column("Target"),
+            Column("Amount", "amount"),
+            Column("Deadline", "date"),
+            Column("Signed", "amount"),
+            Column("Signed % of target", "percent"),
+            Column("Contributed", "amount"),
+            Column("Contributed % of target", "percent"),
+        ),
+        rows=rows,
+    )
+    words = () if rows else ("No fundraising target is set.",)
+    return Section("Targets", "Targets", paragraphs=words, table=table if rows else None)
+
+
+def _tranches(progress: Progress) -> Section:
+    c = progress.currency
+    rows = tuple(
+        (
+            label(t.instrument),
+            t.number,
+            t.available_from,
+            amount(t.amount_minor, c),
+            amount(t.cumulative_minor, c),
+            amount(t.signed_minor, c),
+            amount(t.contributed_minor, c),
+        )
+        for t in progress.tranches
+    )
+    if not rows:
+        return Section("Tranches", "Tranches", paragraphs=("No target has tranches.",))
+    table = Table(
+        columns=(
+            Column("Target"),
+            Column("Tranche", "integer"),
+            Column("Available from", "date"),
+            Column("Amount", "amount"),
+            Column("Cumulative", "amount"),
+            Column("Signed in tranche", "amount"),
+            Column("Contributed in tranche", "amount"),
+        ),
+        rows=rows,
+    )
+    words = (
+        "Signed and contributed money fills the tranches in date order: each tranche shows "
+        "the part of the instrument's figure that falls within it.",
+    )
+    return Section("Tranches", "Tranches", paragraphs=words, table=table)
+
+
+def _pipeline(progress: Progress) -> Section:
+    c = progress.currency
+    rows: list[tuple[Cell, ...]] = []
+    sums = [0, 0, 0, 0]
+    for instrument in _PIPELINE_INSTRUMENTS:
+        row = progress.instrument(instrument)
+        figures = (
+            row.indicated_minor,
+            row.soft_circled_minor,
+            row.signed_minor,
+            row.indicated_minor + row.soft_circled_minor + row.signed_minor,
+        )
+        sums = [a + b for a, b in zip(sums, figures, strict=True)]
+        rows.append((label(instrument), *(amount(v, c) for v in figures)))
+    table = Table(
+        columns=(
+            Column("Instrument"),
+            Column("Indicated", "amount"),
+            Column("Soft-circled", "amount"),
+            Column("Signed", "amount"),
+            Column("All stages", "amount"),
+        ),
+        rows=tuple(rows),
+        total=("Total", *(amount(v, c) for v in sums)),
+    )
+    words = (
+        "Commitments by stage at their base-currency amounts; only signed commitments count "
+        "as committed. Debt comes through facilities (below), not commitments.",
+    )
+    return Section("Pipeline by stage", "Pipeline", paragraphs=words, table=table)
+
+
+def _instruments(progress: Progress) -> Section:
+    c = progress.currency
+
+    def cells(name: str, r: ProgressRow) -> tuple[Cell, ...]:
+        return (
+            name,
+            amount(r.signed_minor, c),
+            amount(r.called_minor, c),
+            amount(r.contributed_minor, c),
+            amount(r.unfunded_minor, c),
+            amount(r.outstanding_minor, c),
+        )
+
+    rows = tuple(
+        cells(label(r.instrument), r) for r in progress.instruments if r.instrument != "total"
+    )
+    table = Table(
+        columns=(
+            Column("Instrument"),
+            Column("Signed", "amount"),
+            Column("Called", "amount"),
+            Column("Contributed", "amount"),
+            Column("Unfunded", "amount"),
+            Column("Outstanding", "amount"),
+        ),
+        rows=rows,
+        total=cells("Total", progress.instrument("total")),
+    )
+    words = (
+        "Equity is called by capital calls; for debt, called and contributed are the "
+        "amounts drawn and unfunded is what may still be drawn. Asset contributions and "
+        "corporate partnerships are never called.",
+    )
+    return Section("By instrument", "Instruments", paragraphs=words, table=table)
+
+
+def _partners(currency: str, positions: list[PartnerPosition]) -> Section:
+    c = currency
+    keys = (
+        "equity_signed_minor",
+        "asset_contribution_signed_minor",
+        "corporate_partnership_signed_minor",
+        "debt_signed_minor",
+        "debt_drawn_minor",
+        "called_minor",
+        "contributed_minor",
+        "unfunded_minor",
+        "outstanding_minor",
+    )
+    rows = []
+    for p in positions:
+        f = p.figures
+        rows.append(
+            (
+                f.name,
+                label(f.role) + ("" if f.is_active else " (withdrawn)"),
+                *(amount(getattr(f, key), c) for key in keys),
+                amount(p.overdue_minor, c),
+                percent(f.equity_share_percent),
+            )
+        )
+    sums = [total(getattr(p.figures, key) for p in positions) for key in keys]
+    overdue = total(p.overdue_minor for p in positions)
+    table = Table(
+        columns=(
+            Column("Partner"),
+            Column("Role"),
+            Column("Equity signed", "amount"),
+            Column("Asset contribution signed", "amount"),
+            Column("Corporate partnership signed", "amount"),
+            Column("Debt arranged (as lender)", "amount"),
+            Column("Debt drawn (as lender)", "amount"),
+            Column("Called", "amount"),
+            Column("Contributed", "amount"),
+            Column("Unfunded", "amount"),
+            Column("Outstanding", "amount"),
+            Column("Overdue", "amount"),
+            Column("Share of signed equity", "percent"),
+        ),
+        rows=tuple(rows),
+        total=("Total", None, *(amount(v, c) for v in sums), amount(overdue, c), None),
+    )
+    return Section("By partner", "Partners", table=table)
+
+
+def _facilities(currency: str, facilities: list[FacilityRow]) -> Section:
+    if not facilities:
+        return Section("Debt facilities", "Debt", paragraphs=("No debt facility is arranged.",))
+    rows = tuple(
+        (
+            f.facility_id,
+            f.lender,
+            "revolving" if f.revolving else "term",
+            amount(f.amount_minor, f.currency),
+            amount(f.drawn_minor, f.currency),
+            amount(f.repaid_minor, f.currency),
+            amount(f.outstanding_minor, f.currency),
+            amount(f.available_minor, f.currency),
+            f.maturity_on,
+            amount(f.amount_base_minor, currency),
+            amount(f.drawn_base_minor, currency),
+        )
+        for f in facilities
+    )
+    table = Table(
+        columns=(
+            Column("Facility"),
+            Column("Lender"),
+            Column("Kind"),
+            Column("Arranged", "amount"),
+            Column("Drawn", "amount"),
+            Column("Repaid", "amount"),
+            Column("Outstanding", "amount"),
+            Column("Available", "amount"),
+            Column("Maturity", "date"),
+            Column(f"Arranged ({currency}, historical rates)", "amount"),
+            Column(f"Drawn ({currency}, historical rates)", "amount"),
+        ),
+        rows=rows,
+        total=(
+            "Total",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            amount(total(f.amount_base_minor for f in facilities), currency),
+            amount(total(f.drawn_base_minor for f in facilities), currency),
+        ),
+    )
+    words = (
+        "Amounts in each facility's own currency; the last two columns in the consortium's "
+        f"base currency ({currency}) at the rates in force when arranged and drawn, as they "
+        "count toward the targets.",
+    )
+    return Section("Debt facilities", "Debt", paragraphs=words, table=table)
+
+
+def _months(progress: Progress) -> Section:
+    c = progress.currency
+    title = f"Signed and contributed, cumulative at each month end ({c})"
+    if not progress.months:
+        return Section(title, "By month", paragraphs=("Nothing signed or contributed yet.",))
+    months = progress.months
+    chart = Chart(
+        title=title,
+        categories=tuple(m.month for m in months),
+        series=(
+            Series("Signed", tuple(amount(m.signed_minor, c).value for m in months)),
+            Series("Contributed", tuple(amount(m.contributed_minor, c).value for m in months)),
+        ),
+        currency=c,
+        style="line",
+    )
+    table = Table(
+        columns=(
+            Column("Month", "date"),
+            Column("Signed (cumulative)", "amount"),
+            Column("Contributed (cumulative)", "amount"),
+        ),
+        rows=tuple(
+            (m.month, amount(m.signed_minor, c), amount(m.contributed_minor, c)) for m in months
+        ),
+    )
+    words = (
+        "All instruments together, by effective date: signed counts signed commitments and "
+        "facilities arranged; contributed counts equity contributions (net of reversals) "
+        "and debt drawn.",
+    )
+    return Section(title, "By month", paragraphs=words, table=table, chart=chart)
