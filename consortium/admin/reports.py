@@ -6,8 +6,8 @@
 - ``admin:workspace-report-file`` serves one report's file, after the same check as the
   API's (``consortium.reports.access``): a report the user may not read is 404;
 - ``admin:workspace-report-generate`` is the "Generate a report" form: one call of
-  ``consortium.reports.services.generate_reports`` per partner chosen (all in one
-  transaction), as ``user:<username>``. The service's refusals are shown beside the
+  ``consortium.reports.services.generate_reports`` for the partners chosen (every
+  partner if none), as ``user:<username>``. The service's refusals are shown beside the
   field they concern, in its words, and nothing is stored; on success the list shows the
   new reports first.
 
@@ -24,7 +24,6 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
@@ -35,7 +34,7 @@ from unfold import widgets as unfold
 from consortium.admin.commands import pickers
 from consortium.admin.journal import partners_of
 from consortium.models import StoredReport
-from consortium.reports import access
+from consortium.reports import access, services
 from consortium.streams import load_consortium
 
 PAGE_SIZE = 50
@@ -215,9 +214,7 @@ class GenerateForm(forms.Form):
     )
     asset = forms.ChoiceField(required=False, widget=unfold.UnfoldAdminSelectWidget())
     formats = forms.MultipleChoiceField(
-        choices=list(FORMAT_WORDS.items()),
-        initial=["pdf"],
-        widget=unfold.UnfoldAdminCheckboxSelectMultipleWidget(),
+        initial=["csv"], widget=unfold.UnfoldAdminCheckboxSelectMultipleWidget()
     )
     report_date = forms.DateField(
         required=False,
@@ -242,6 +239,16 @@ class GenerateForm(forms.Form):
             for slug in slugs
             for call_id, label in pickers.calls(load_consortium(slug).state, ("issued", "approved"))
         ]
+        offered = {fmt for kind in KIND_WORDS for fmt in services.formats_for(kind)}
+        formats = self.fields["formats"]
+        assert isinstance(formats, forms.MultipleChoiceField)
+        formats.choices = [(f, w) for f, w in FORMAT_WORDS.items() if f in offered]
+        formats.help_text = "; ".join(
+            f"{KIND_WORDS[kind]}: {', '.join(FORMAT_WORDS[f] for f in services.formats_for(kind))}"
+            for kind in KIND_WORDS
+        )
+        if "xlsx" in offered:
+            formats.initial = ["xlsx"]
         self._choose(
             consortium=[("", "Choose…"), *((slug, names[slug]) for slug in slugs)],
             partners=[(org, f"{name} ({org})") for org, name in partners_of(slugs).items()],
@@ -276,49 +283,66 @@ class GenerateForm(forms.Form):
             return self.sponsors.get(data["asset"], "")
         return str(data["consortium"])
 
-    def requests(self) -> list[dict[str, str]]:
-        """The service's parameters, one set per partner chosen (or one for all)."""
+    def parameters(self) -> dict[str, str]:
+        """The service's parameters (the partners chosen, comma-separated)."""
         data = self.cleaned_data
         kind = data["kind"]
         if kind == "ownership":
-            return [{"asset": data["asset"]}]
-        base = {"consortium": data["consortium"]}
+            return {"asset": data["asset"]}
+        asked = {"consortium": data["consortium"]}
         if kind == "statement":
-            base |= {
+            asked |= {
                 "period_start": data["period_start"].isoformat(),
                 "period_end": data["period_end"].isoformat(),
             }
         if kind == "notice":
-            base["call"] = data["call"]
-        if kind == "progress" or not data.get("partners"):
-            return [base]
-        return [base | {"organisation": org} for org in data["partners"]]
+            asked["call"] = data["call"]
+        if kind != "progress" and data.get("partners"):
+            asked["organisation"] = ",".join(data["partners"])
+        return asked
 
 
-def _refuse(form: GenerateForm, error: Exception) -> None:
-    """The service's refusal beside the field it concerns (its ``field``, when it names
-    one), else above the form; in the service's own words."""
-    field = ERROR_FIELDS.get(str(getattr(error, "field", "") or ""))
-    form.add_error(field if field in form.fields else None, str(error))
+def refused_field(form: GenerateForm, error: Exception) -> str | None:
+    """The form field a refusal of the service concerns: its ``field`` when it names one,
+    else the field whose value the message quotes or whose subject it names; None: the
+    refusal is about the request as a whole."""
+    named = ERROR_FIELDS.get(str(getattr(error, "field", "") or ""))
+    if named:
+        return named
+    data, message = form.cleaned_data, str(error)
+    quoted = [
+        ("partners", data.get("partners") or []),
+        ("call", [data.get("call")]),
+        ("asset", [data.get("asset")]),
+    ]
+    for field, values in quoted:
+        if any(value and repr(value) in message for value in values):
+            return field
+    subjects = [
+        ("period_end", ("The period ends",)),
+        ("period_start", ("The period start",)),
+        ("report_date", ("The report date",)),
+        ("position", ("Ledger position", "A ledger position")),
+        ("consortium", (f"consortium {data.get('consortium')!r}",)),
+        ("formats", ("format",)),
+    ]
+    for field, starts in subjects:
+        if any(start in message for start in starts):
+            return field
+    return None
 
 
 def generate(form: GenerateForm, user: Any) -> list[StoredReport]:
-    """Every report the form asks for, or none: one transaction for all the partners."""
-    from consortium.reports import services  # written beside this room (h-builders)
-
+    """The reports the form asks for (one per partner and format), or none at all."""
     data = form.cleaned_data
-    made: list[StoredReport] = []
-    with transaction.atomic():
-        for parameters in form.requests():
-            made += services.generate_reports(
-                kind=data["kind"],
-                parameters=parameters,
-                formats=list(data["formats"]),
-                requested_by=f"user:{user.get_username()}",
-                report_date=data.get("report_date"),
-                position=data.get("position"),
-            )
-    return made
+    return services.generate_reports(
+        kind=data["kind"],
+        parameters=form.parameters(),
+        formats=list(data["formats"]),
+        requested_by=f"user:{user.get_username()}",
+        report_date=data.get("report_date"),
+        position=data.get("position"),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -327,15 +351,13 @@ def generate_view(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Your role reads reports; the deal team and finance make them.")
     form = GenerateForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        from consortium.reports.services import ReportError
-
         if not access.may_generate(request.user, form.where()):
             form.add_error(None, "Your role does not allow generating reports there.")
         else:
             try:
                 made = generate(form, request.user)
-            except ReportError as error:
-                _refuse(form, error)
+            except services.ReportError as error:
+                form.add_error(refused_field(form, error), str(error))
             else:
                 ids = ",".join(str(report.pk) for report in made)
                 return HttpResponseRedirect(

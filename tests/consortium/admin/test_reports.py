@@ -178,3 +178,114 @@ def test_a_form_error_is_shown_beside_its_field_and_nothing_is_stored(
     assert any(words in message for message in form.errors[field])
     assert words in answer.content.decode().replace("&#x27;", "'")
     assert StoredReport.objects.count() == 0
+
+
+# --- generating through the service -----------------------------------------------------
+
+
+@pytest.fixture
+def dora(make_user, signed_in):
+    return signed_in(make_user("dora", ("deal_team", "")))
+
+
+def generated_ids(answer) -> list[int]:
+    assert answer.status_code == 302, answer.content
+    location = answer["Location"]
+    assert location.startswith("/admin/reports/?generated=")
+    return [int(pk) for pk in location.split("=", 1)[1].replace("%2C", ",").split(",")]
+
+
+def test_the_deal_team_generates_a_progress_report_and_downloads_it(consortia, dora):
+    answer = dora.post(GENERATE, {"kind": "progress", "consortium": "aip", "formats": ["csv"]})
+    (pk,) = generated_ids(answer)
+    report = StoredReport.objects.get(pk=pk)
+    assert (report.kind, report.consortium, report.format) == ("progress", "aip", "csv")
+    assert report.requested_by == "user:dora"
+    page = dora.get(answer["Location"])
+    text = page.content.decode()
+    assert "Generated just now (1)" in text
+    link = reverse("admin:workspace-report-file", args=[pk])
+    assert link in text
+    download = dora.get(link)
+    body = b"".join(download.streaming_content)
+    assert body == report.file.open("rb").read() and len(body) == report.size
+    assert download["ETag"] == f'"{report.checksum}"'
+
+
+def test_finance_generates_statements_for_the_partners_chosen(consortia, make_user, signed_in):
+    client = signed_in(make_user("fin", ("finance", "aip")))
+    answer = client.post(
+        GENERATE,
+        {
+            "kind": "statement",
+            "consortium": "aip",
+            "partners": ["mgx", "microsoft"],
+            "period_start": "2025-01-01",
+            "period_end": "2025-03-31",
+            "formats": ["csv"],
+        },
+    )
+    made = StoredReport.objects.filter(pk__in=generated_ids(answer))
+    assert sorted(made.values_list("organisation_id", flat=True)) == ["mgx", "microsoft"]
+    assert {r.requested_by for r in made} == {"user:fin"}
+
+
+def test_a_notice_for_an_issued_call(issued_call, dora):
+    answer = dora.post(
+        GENERATE, {"kind": "notice", "consortium": "aip", "call": "call-1", "formats": ["csv"]}
+    )
+    made = StoredReport.objects.filter(pk__in=generated_ids(answer))
+    assert sorted(made.values_list("organisation_id", flat=True)) == ["mgx", "microsoft"]
+
+
+@pytest.mark.parametrize(
+    ("posted", "field", "words"),
+    [
+        (
+            {
+                "kind": "statement",
+                "period_start": "2025-03-31",
+                "period_end": "2025-01-01",
+            },
+            "period_end",
+            "The period ends on 2025-01-01, before it starts on 2025-03-31.",
+        ),
+        ({"kind": "progress", "report_date": "2099-01-01"}, "report_date", "is after today"),
+        ({"kind": "progress", "position": "999999"}, "position", "does not exist yet"),
+        (
+            {"kind": "progress", "report_date": "2020-01-01"},
+            "consortium",
+            "No consortium 'aip' was formed by 2020-01-01",
+        ),
+    ],
+)
+def test_a_refusal_of_the_service_is_shown_beside_its_field_and_nothing_is_stored(
+    consortia, dora, posted, field, words
+):
+    answer = dora.post(GENERATE, {"consortium": "aip", "formats": ["csv"], **posted})
+    assert answer.status_code == 200
+    form = answer.context["form"]
+    assert field in form.errors, form.errors
+    assert any(words in message for message in form.errors[field]), form.errors
+    assert StoredReport.objects.count() == 0
+
+
+def test_a_partner_of_another_consortium_is_refused_in_the_services_words(consortia, dora):
+    """The form offers every partner of the user's consortia: the service says which one
+    is not a partner where the statement is asked."""
+    answer = dora.post(
+        GENERATE,
+        {
+            "kind": "statement",
+            "consortium": "stargate",
+            "partners": ["mgx"],
+            "period_start": "2025-01-01",
+            "period_end": "2025-02-01",
+            "formats": ["csv"],
+        },
+    )
+    assert answer.status_code == 200
+    errors = answer.context["form"].errors["partners"]
+    (error,) = errors
+    assert error.startswith("'mgx' is not a partner of 'stargate' by 2025-02-01 (ledger position")
+    assert StoredReport.objects.count() == 0

@@ -64,7 +64,7 @@ def test_a_partner_downloads_its_own_file_byte_for_byte(reports):
     own = reports["notice"]
     answer = client.get(file_url(own))
     assert answer.status_code == 200
-    assert b"".join(answer.streaming_content) == own.file.open("rb").read()
+    assert answer.getvalue() == own.file.open("rb").read()
     assert answer["Content-Type"] == "application/pdf"
     assert answer["Content-Disposition"] == f'attachment; filename="{own.filename}"'
     assert answer["ETag"] == f'"{own.checksum}"'
