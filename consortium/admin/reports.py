@@ -107,11 +107,11 @@ class Line:
 
     @property
     def short_hash(self) -> str:
-        return self.report.chain_hash[:12]
+        return self.report.chain_hash[:8]
 
     @property
     def short_checksum(self) -> str:
-        return self.report.checksum[:12]
+        return self.report.checksum[:10]
 
 
 def lines(reports: list[StoredReport], consortia: dict[str, str]) -> list[Line]:
@@ -251,7 +251,7 @@ class GenerateForm(forms.Form):
             formats.initial = ["xlsx"]
         self._choose(
             consortium=[("", "Choose…"), *((slug, names[slug]) for slug in slugs)],
-            partners=[(org, f"{name} ({org})") for org, name in partners_of(slugs).items()],
+            partners=self._partners(slugs, names),
             call=[("", "Choose…"), *calls],
             asset=[
                 ("", "Choose…"),
@@ -259,6 +259,18 @@ class GenerateForm(forms.Form):
             ],
         )
         self.consortia = slugs
+
+    @staticmethod
+    def _partners(slugs: list[str], names: dict[str, str]) -> list[tuple[str, str]]:
+        """Every partner of those consortia, by name, saying which of them it is in."""
+        found: dict[str, tuple[str, list[str]]] = {}
+        for slug in slugs:
+            for org, partner in load_consortium(slug).state.partners.items():
+                found.setdefault(org, (partner.name, []))[1].append(names[slug])
+        return [
+            (org, f"{name} ({org}): {', '.join(where)}")
+            for org, (name, where) in sorted(found.items(), key=lambda item: item[1][0].lower())
+        ]
 
     def _choose(self, **choices: list[tuple[str, str]]) -> None:
         for name, options in choices.items():

@@ -50,8 +50,8 @@ def test_the_room_lists_every_report_newest_first_with_its_anchor(reports, make_
     assert listed(page) == newest_first(*reports.values())
     text = page.content.decode()
     statement = reports["mgx_statement"]
-    assert f"{statement.position}:{statement.chain_hash[:12]}" in text
-    assert statement.checksum[:12] in text and f"SHA-256 {statement.checksum}" in text
+    assert f"{statement.position}:{statement.chain_hash[:8]}" in text
+    assert statement.checksum[:10] in text and f"SHA-256 {statement.checksum}" in text
     assert "Partner statement" in text and "Mgx" in text  # the partner's name
     assert "user:dora" in text and "notices" in text
     assert reverse("admin:workspace-report-file", args=[statement.pk]) in text
