@@ -43,7 +43,8 @@ def downloaded(browser, selector: str) -> tuple[str, bytes]:
             page.locator(selector).first.click()
         return info.value.suggested_filename, Path(info.value.path()).read_bytes()
 
-    return browser.run(click)
+    name, body = browser.run(click)
+    return str(name), bytes(body)
 
 
 def test_the_deal_team_lead_generates_a_progress_report_and_downloads_it(demo, browser):
