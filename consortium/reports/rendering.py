@@ -1,18 +1,23 @@
 """Render a ``Document`` in one format: bytes, a content type and a file name.
 
-Renderers lay out what the document holds and do no arithmetic; the same document gives
-the same bytes every time (nothing reads the clock, the machine's fonts or its locale).
+The renderers (``consortium.reports.renderers``, one module per format) lay out what the
+document holds and do no arithmetic; the same document gives the same bytes every time
+(nothing reads the clock, the machine's fonts or its locale).
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from consortium.reports.document import Amount, Cell, Document, Format, Percent
+from consortium.reports.document import FORMATS, Document, Format
+from consortium.reports.renderers.cells import plain
+from consortium.reports.renderers.csv import render_csv
+from consortium.reports.renderers.html import render_html
+from consortium.reports.renderers.pdf import render_pdf
+from consortium.reports.renderers.xlsx import render_xlsx
+
+__all__ = ["CONTENT_TYPES", "Rendered", "UnknownFormat", "plain", "render"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,56 +31,27 @@ class UnknownFormat(ValueError):
     pass
 
 
-def plain(cell: Cell) -> str:
-    """A cell as plain text, exact (``1234567.89``, ``73.33``, ``2026-03-31``)."""
-    if cell is None:
-        return ""
-    if isinstance(cell, Amount):
-        return f"{cell.value:f}"
-    if isinstance(cell, Percent):
-        return f"{cell.value:f}"
-    if isinstance(cell, dt.date):
-        return cell.isoformat()
-    return str(cell)
-
-
-def render_csv(document: Document) -> bytes:
-    """Every section's facts and table, one after another, with the anchor at the top.
-    Money columns carry the amount; the currency is in the column heading's row below."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([document.title, document.subtitle])
-    writer.writerow(["Report date", document.report_date.isoformat()])
-    writer.writerow(["Ledger anchor", str(document.anchor)])
-    for fact in document.parameters:
-        writer.writerow([fact.label, plain(fact.value)])
-    for section in document.sections:
-        writer.writerow([])
-        writer.writerow([section.title])
-        for fact in section.facts:
-            currency = fact.value.currency if isinstance(fact.value, Amount) else ""
-            writer.writerow([fact.label, plain(fact.value), currency])
-        if section.table is not None:
-            table = section.table
-            writer.writerow([column.title for column in table.columns])
-            for row in table.rows:
-                writer.writerow([plain(cell) for cell in row])
-            if table.total is not None:
-                writer.writerow([plain(cell) for cell in table.total])
-    return out.getvalue().encode("utf-8")
-
-
-_RENDERERS: dict[str, tuple[Callable[[Document], bytes], str]] = {
-    "csv": (render_csv, "text/csv; charset=utf-8"),
+CONTENT_TYPES: dict[str, str] = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
 }
 
+_RENDERERS: dict[str, Callable[[Document], bytes]] = {
+    "xlsx": render_xlsx,
+    "csv": render_csv,
+    "html": render_html,
+    "pdf": render_pdf,
+}
+assert tuple(_RENDERERS) == FORMATS, "a renderer for each format, in the contract's order"
 
-def render(document: Document, fmt: Format) -> Rendered:
-    """The document in ``fmt`` (one of ``document.FORMATS``)."""
-    try:
-        renderer, content_type = _RENDERERS[fmt]
-    except KeyError:
+
+def render(document: Document, fmt: Format | str) -> Rendered:
+    """The document in ``fmt`` (one of ``document.FORMATS``); another raises UnknownFormat."""
+    renderer = _RENDERERS.get(fmt) if isinstance(fmt, str) else None
+    if renderer is None:
         raise UnknownFormat(
-            f"Reports come as {', '.join(sorted(_RENDERERS))}; {fmt!r} is not one of them."
+            f"Reports come as {', '.join(FORMATS)}; {fmt!r} is not one of them."
         ) from None
-    return Rendered(renderer(document), content_type, f"{document.name}.{fmt}")
+    return Rendered(renderer(document), CONTENT_TYPES[fmt], f"{document.name}.{fmt}")
