@@ -37,15 +37,10 @@ from consortium.api.pagination import ReportCursorPagination
 from consortium.models import StoredReport
 from consortium.reports import access
 from consortium.reports.document import FORMATS, KINDS
+from consortium.reports.rendering import CONTENT_TYPES
 
-# What each format's file is served as (``StoredReport.content_type`` holds the exact
-# value, a charset included for text).
-CONTENT_TYPES = {
-    "csv": "text/csv",
-    "html": "text/html",
-    "pdf": "application/pdf",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+# The media types a file is served as (its stored ``content_type`` less any charset).
+FILE_MEDIA_TYPES = sorted({value.split(";")[0] for value in CONTENT_TYPES.values()})
 
 # --- bodies -------------------------------------------------------------------------------
 
@@ -277,7 +272,7 @@ class ReportFile(ReportView):
                     "The file as stored (an attachment). `ETag` is its SHA-256 (hex, quoted); "
                     "`Repr-Digest` the same digest as RFC 9530 writes it.",
                 )
-                for media in CONTENT_TYPES.values()
+                for media in FILE_MEDIA_TYPES
             }
             | {
                 (304, "application/json"): OpenApiResponse(
