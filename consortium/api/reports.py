@@ -19,6 +19,7 @@ from typing import Any, cast
 import django_filters  # type: ignore[import-untyped]
 from django.db.models import QuerySet
 from django.http import HttpResponseBase
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, permissions, serializers
@@ -27,7 +28,6 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
@@ -81,7 +81,7 @@ class ReportPageSerializer(serializers.Serializer[Any]):
     results = ReportSerializer(many=True)
 
 
-def report_body(report: StoredReport, request: Request | None) -> dict[str, Any]:
+def report_body(report: StoredReport, request: Request) -> dict[str, Any]:
     return {
         "id": report.pk,
         "kind": report.kind,
@@ -99,7 +99,8 @@ def report_body(report: StoredReport, request: Request | None) -> dict[str, Any]
         "filename": report.filename,
         "requested_by": report.requested_by,
         "created_at": report.created_at.isoformat(),
-        "file": reverse("api-report-file", args=[report.pk], request=request),
+        # Django's reverse: DRF's would carry a ``?format=`` filter over into the link.
+        "file": request.build_absolute_uri(reverse("api-report-file", args=[report.pk])),
     }
 
 

@@ -231,6 +231,12 @@ def test_filters(api_client_for, reports, params, names):
     assert listed(api_client_for("deal_team"), **params) == expected
 
 
+def test_the_file_link_carries_no_filter(api_client_for, reports):
+    body = api_client_for("deal_team").get("/api/v1/reports/", {"format": "pdf"}).json()
+    for item in body["results"]:
+        assert item["file"] == f"http://testserver/api/v1/reports/{item['id']}/file/"
+
+
 def test_a_partners_filters_narrow_its_own_reports_only(api_client_for, reports):
     api = api_client_for("partner:mgx")
     assert listed(api, organisation="microsoft") == []
