@@ -163,7 +163,10 @@ class ReportFilter(django_filters.FilterSet):  # type: ignore[misc]
 # --- schema -------------------------------------------------------------------------------
 
 REPORT_ID = OpenApiParameter(
-    "id", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH, description="The report's id."
+    "id",
+    {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+    OpenApiParameter.PATH,
+    description="The report's id.",
 )
 LIST_PARAMS = [
     OpenApiParameter(

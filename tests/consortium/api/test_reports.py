@@ -263,7 +263,11 @@ def test_the_reports_are_in_the_schema(client):
     }
     detail = paths["/api/v1/reports/{id}/"]["get"]
     assert detail["operationId"] == "reports_retrieve"
-    assert detail["parameters"][0]["schema"] == {"type": "integer", "minimum": 1}
+    assert detail["parameters"][0]["schema"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2**63 - 1,
+    }
     file = paths["/api/v1/reports/{id}/file/"]["get"]
     assert file["operationId"] == "reports_file"
     ok = file["responses"]["200"]["content"]
