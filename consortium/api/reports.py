@@ -13,10 +13,14 @@ backend, with its SHA-256 as a strong ``ETag`` and as ``Repr-Digest`` (RFC 9530)
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import django_filters  # type: ignore[import-untyped]
+from django.core.validators import RegexValidator
 from django.db.models import QuerySet
 from django.http import HttpResponseBase
 from django.urls import reverse
@@ -31,13 +35,17 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from consortium.api import idempotency
 from consortium.api import read_serializers as rs
-from consortium.api.errors import PROBLEM
+from consortium.api.access import client_id
+from consortium.api.errors import PROBLEM, Unprocessable, problem
 from consortium.api.pagination import ReportCursorPagination
+from consortium.domain.identifiers import IDENTIFIER_PATTERN, SLUG_PATTERN
 from consortium.models import StoredReport
-from consortium.reports import access
+from consortium.reports import access, services
 from consortium.reports.document import FORMATS, KINDS
 from consortium.reports.rendering import CONTENT_TYPES
+from consortium.streams import load_asset
 
 # The media types a file is served as (its stored ``content_type`` less any charset).
 FILE_MEDIA_TYPES = sorted({value.split(";")[0] for value in CONTENT_TYPES.values()})
@@ -104,6 +112,66 @@ def report_body(report: StoredReport, request: Request) -> dict[str, Any]:
     }
 
 
+# --- generating on demand ------------------------------------------------------------------
+
+_ID = RegexValidator(IDENTIFIER_PATTERN, "Not an id: letters, digits and . _ : - only.")
+_ORGANISATIONS = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}(,[A-Za-z0-9][A-Za-z0-9._:-]{0,99}){0,49}$",
+    "One organisation id, or several separated by commas.",
+)
+
+
+class ReportParametersIn(serializers.Serializer[Any]):
+    """What a report is about; which ones a kind needs is the service's to say (422)."""
+
+    consortium = serializers.RegexField(SLUG_PATTERN, max_length=64, required=False)
+    period_start = serializers.DateField(required=False, help_text="A statement's first day.")
+    period_end = serializers.DateField(required=False, help_text="A statement's last day.")
+    call = serializers.CharField(max_length=100, required=False, validators=[_ID])
+    organisation = serializers.CharField(
+        max_length=5050,
+        required=False,
+        validators=[_ORGANISATIONS],
+        help_text="Statements and notices: one partner, or several separated by commas "
+        "(left out: every partner).",
+    )
+    asset = serializers.CharField(max_length=100, required=False, validators=[_ID])
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(str(name) for name in data if name not in self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Not a parameter of any report."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class ReportIn(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=KINDS)
+    parameters = ReportParametersIn(
+        help_text="progress: consortium; statement: consortium, period_start, period_end "
+        "(organisation optional); notice: consortium, call (organisation optional); "
+        "ownership: asset."
+    )
+    formats = serializers.ListField(
+        child=serializers.ChoiceField(choices=FORMATS), min_length=1, max_length=len(FORMATS)
+    )
+    report_date = serializers.DateField(
+        required=False, help_text="Figures as of this date (default today; not after it)."
+    )
+    position = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**62,
+        help_text="The ledger position to compute at (default the head).",
+    )
+
+
+class ReportsMadeSerializer(serializers.Serializer[Any]):
+    results = ReportSerializer(many=True)
+
+
 # --- access -------------------------------------------------------------------------------
 
 
@@ -116,6 +184,9 @@ class ReadsSomeReports(permissions.BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         if not request.user or not request.user.is_authenticated:
             return False
+        if request.method == "POST":
+            self.message = "Your role does not allow generating reports."
+            return access.may_generate_somewhere(request.user)
         return access.report_scope(request.user) is not None
 
 
@@ -189,12 +260,27 @@ LIST_PARAMS = [
     ),
 ]
 _PROBLEMS = {
-    400: "An unknown kind or format, or a cursor this API did not give.",
+    400: "An unknown kind or format, or a cursor this API did not give; for a POST, "
+    "malformed JSON, a wrong type, a bad date or id, or a bad header.",
     401: "No API key, or an unknown, revoked or expired one.",
-    403: "The key's roles read no report at all.",
+    403: "The key's roles read no report at all (POST: generate none, or not there).",
     404: "No such report, or none this key may read.",
+    413: "The body is larger than the limit (256 KiB).",
+    415: "The body is not JSON.",
+    422: "The service refuses what was asked, in words (an unknown consortium, partner, "
+    "call or asset, a period that ends before it starts, a date after today, a position "
+    "beyond the ledger's head, a format the kind does not come in), or an "
+    "Idempotency-Key reused with another body. Nothing is stored.",
     429: "Too many requests from this client.",
 }
+IDEMPOTENCY_KEY = OpenApiParameter(
+    idempotency.HEADER,
+    {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$", "maxLength": 255},
+    OpenApiParameter.HEADER,
+    description="Per client. A repeat with the same body answers the reports stored the "
+    "first time (201, `Idempotent-Replayed: true`), storing nothing; with another body it "
+    "is 422.",
+)
 
 
 def _responses(ok: dict[Any, Any], codes: Sequence[int]) -> dict[Any, Any]:
@@ -250,6 +336,92 @@ class ReportList(ReportView, generics.GenericAPIView[StoredReport]):
                 "results": [report_body(report, request) for report in page or []],
             }
         )
+
+    @extend_schema(
+        operation_id="reports_generate",
+        request=ReportIn,
+        parameters=[IDEMPOTENCY_KEY],
+        responses=_responses(
+            {
+                (201, "application/json"): OpenApiResponse(
+                    ReportsMadeSerializer,
+                    "Generated and stored: one report per document (a statement or notice "
+                    "per partner) and format, in that order.",
+                )
+            },
+            (400, 401, 403, 413, 415, 422, 429),
+        ),
+        description="Generate reports now (deal team and finance, in the report's consortium; "
+        "an asset's ownership report: in its sponsor's), computed at one ledger position and "
+        "stored as a schedule's would be, `requested_by` naming the key's user.",
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        body = ReportIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        parameters = {
+            name: value.isoformat() if isinstance(value, dt.date) else str(value)
+            for name, value in data["parameters"].items()
+        }
+        where = _consortium_of(data["kind"], parameters)
+        if not access.may_generate(request.user, where):
+            raise exceptions.PermissionDenied(
+                f"Your role does not allow generating reports {'in ' + where if where else 'here'}."
+            )
+        key, replayed = _key(request, data)
+        try:
+            made = services.generate_reports(
+                kind=data["kind"],
+                parameters=parameters,
+                formats=data["formats"],
+                requested_by=f"user:{request.user.get_username()}",
+                report_date=data.get("report_date"),
+                position=data.get("position"),
+                key=key,
+            )
+        except services.ReportError as error:
+            return problem(
+                422,
+                "The report cannot be made",
+                str(error),
+                kind="report-refused",
+                errors={"non_field_errors": [str(error)]},
+            )
+        response = Response(
+            {"results": [report_body(report, request) for report in made]},
+            status=201,
+        )
+        if replayed:
+            response[idempotency.REPLAYED] = "true"
+        return response
+
+
+def _consortium_of(kind: str, parameters: dict[str, str]) -> str | None:
+    """Where generating the report is decided: its consortium, an asset's sponsor (None
+    when unknown: only a global grant may ask, and the service says it is unknown)."""
+    if kind == "ownership":
+        asset = parameters.get("asset")
+        return (load_asset(asset).state.sponsor or None) if asset else None
+    return parameters.get("consortium") or None
+
+
+def _key(request: Request, data: dict[str, Any]) -> tuple[str | None, bool]:
+    """The service's ``key`` for the request's ``Idempotency-Key`` (scoped to the client,
+    naming the body), and whether reports are stored under it already; the same key with
+    another body is 422."""
+    given = idempotency.key_of(request)
+    if given is None:
+        return None, False
+    scope = f"api:{client_id(request)}:{hashlib.sha256(given.encode()).hexdigest()[:24]}"
+    canonical = json.dumps(data, sort_keys=True, default=str).encode()
+    key = f"{scope}:{hashlib.sha256(canonical).hexdigest()[:16]}"
+    stored = StoredReport.objects.filter(key__startswith=f"{scope}:")
+    if stored.exclude(key__startswith=f"{key}:").exists():
+        raise Unprocessable(
+            f"The {idempotency.HEADER} {given!r} was used with another request; "
+            "use a new key for this one."
+        )
+    return key, stored.exists()
 
 
 class ReportDetail(ReportView):

@@ -282,3 +282,113 @@ def test_the_reports_are_in_the_schema(client):
         assert operation["description"]
         assert "application/problem+json" in operation["responses"]["401"]["content"]
     assert "404" in file["responses"] and "404" in detail["responses"]
+
+
+# --- POST: generating on demand ------------------------------------------------------------
+
+PROGRESS = {"kind": "progress", "parameters": {"consortium": "aip"}, "formats": ["csv"]}
+
+
+def post(api, body, **headers):
+    return api.post("/api/v1/reports/", body, format="json", **headers)
+
+
+@pytest.mark.parametrize("role", ["deal_team", "finance"])
+def test_the_deal_team_and_finance_generate_reports(formed, api_client_for, role):
+    formed("aip")
+    api = api_client_for(role, "aip")
+    response = post(api, PROGRESS)
+    assert response.status_code == 201, response.content
+    (item,) = response.json()["results"]
+    report = StoredReport.objects.get(pk=item["id"])
+    assert (report.kind, report.consortium, report.format) == ("progress", "aip", "csv")
+    assert report.requested_by == f"user:{api.user.username}"
+    assert item == api.get(f"/api/v1/reports/{report.pk}/").json()
+    file = api.get(item["file"])
+    assert hashlib.sha256(b"".join(file.streaming_content)).hexdigest() == report.checksum
+
+
+def test_statements_for_the_partners_asked(formed, api_client_for):
+    formed("aip")
+    body = {
+        "kind": "statement",
+        "parameters": {
+            "consortium": "aip",
+            "period_start": "2025-01-01",
+            "period_end": "2025-03-31",
+            "organisation": "mgx,microsoft",
+        },
+        "formats": ["csv", "xlsx"],
+    }
+    response = post(api_client_for("deal_team"), body)
+    assert response.status_code == 201, response.content
+    made = [(r["organisation_id"], r["format"]) for r in response.json()["results"]]
+    assert sorted(made) == [
+        ("mgx", "csv"),
+        ("mgx", "xlsx"),
+        ("microsoft", "csv"),
+        ("microsoft", "xlsx"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("role", "consortium"), [("auditor", None), ("partner:mgx", None), ("finance", "stargate")]
+)
+def test_others_may_not_generate(formed, api_client_for, role, consortium):
+    formed("aip")
+    response = post(api_client_for(role, consortium), PROGRESS)
+    assert_problem(response, 403)
+    assert StoredReport.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        ({**PROGRESS, "kind": "memo"}, 400, "kind"),
+        ({**PROGRESS, "formats": []}, 400, "formats"),
+        ({**PROGRESS, "parameters": {"consortium": "AIP!"}}, 400, "parameters.consortium"),
+        ({**PROGRESS, "parameters": {"consortium": "aip", "colour": "red"}}, 400, "colour"),
+        ({**PROGRESS, "position": 0}, 400, "position"),
+        ({**PROGRESS, "parameters": {}}, 422, "A progress report needs consortium."),
+        ({**PROGRESS, "formats": ["pdf"]}, 422, "does not come as pdf"),
+        ({**PROGRESS, "parameters": {"consortium": "nope"}}, 422, "No consortium 'nope'"),
+        ({**PROGRESS, "position": 10**9}, 422, "does not exist yet"),
+        (
+            {
+                "kind": "statement",
+                "parameters": {
+                    "consortium": "aip",
+                    "period_start": "2025-03-31",
+                    "period_end": "2025-01-01",
+                },
+                "formats": ["csv"],
+            },
+            422,
+            "The period ends on 2025-01-01, before it starts on 2025-03-31.",
+        ),
+    ],
+)
+def test_bad_requests_store_nothing(formed, api_client_for, body, status, words):
+    formed("aip")
+    response = post(api_client_for("deal_team"), body)
+    assert_problem(response, status)
+    problem = response.json()
+    assert words in problem["detail"] or words in problem["errors"], problem
+    assert StoredReport.objects.count() == 0
+
+
+def test_a_repeat_with_the_same_idempotency_key_stores_nothing_more(formed, api_client_for):
+    formed("aip")
+    api = api_client_for("finance")
+    first = post(api, PROGRESS, HTTP_IDEMPOTENCY_KEY="pack-2025-06")
+    again = post(api, PROGRESS, HTTP_IDEMPOTENCY_KEY="pack-2025-06")
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true" and not first.has_header("Idempotent-Replayed")
+    assert again.json() == first.json()
+    assert StoredReport.objects.count() == 1
+    other = post(api, {**PROGRESS, "formats": ["xlsx"]}, HTTP_IDEMPOTENCY_KEY="pack-2025-06")
+    assert_problem(other, 422)
+    # Another client's same key is its own.
+    theirs = post(api_client_for("finance"), PROGRESS, HTTP_IDEMPOTENCY_KEY="pack-2025-06")
+    assert theirs.status_code == 201 and not theirs.has_header("Idempotent-Replayed")
+    assert StoredReport.objects.count() == 2
