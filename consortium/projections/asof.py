@@ -24,6 +24,7 @@ the one that falls inside it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -62,7 +63,7 @@ from consortium.streams import (
     to_dated,
 )
 from ledger import states
-from ledger.store import RecordedEvent, read_all
+from ledger.store import RecordedEvent, read_all, read_stream
 
 _TRACKER_CODE = f"consortium-tracker-{STATE_CODE_VERSION}.{TRACKER_CODE_VERSION}"
 
@@ -79,21 +80,29 @@ def _tracker(
 ) -> ConsortiumTracker:
     """The consortium's tracker in the view: the current fold when the view covers every
     event (read-only: it is the reader copy's own), else a fold from the start."""
-    stream = consortium_stream_id(slug)
-    if upto_position is not None and has_events_after(stream, upto_position):
+    current = _current(slug, upto_position)
+    if current is None:
         return _folded(slug, effective_on, known_at, upto_position)
-    current = states.load(
-        stream,
-        code_version=_TRACKER_CODE,
-        initial=ConsortiumTracker,
-        apply=_fold_tracker,
-    ).state
     latest, recorded = current.state.last_effective_on, current.last_recorded_at
     if (effective_on is None or latest is None or latest <= effective_on) and (
         known_at is None or recorded is None or recorded <= known_at
     ):
         return current
     return _folded(slug, effective_on, known_at, upto_position)
+
+
+def _current(slug: str, upto_position: int | None) -> ConsortiumTracker | None:
+    """The stream's current fold (read-only), None when ``upto_position`` leaves out some
+    of its events."""
+    stream = consortium_stream_id(slug)
+    if upto_position is not None and has_events_after(stream, upto_position):
+        return None
+    return states.load(
+        stream,
+        code_version=_TRACKER_CODE,
+        initial=ConsortiumTracker,
+        apply=_fold_tracker,
+    ).state
 
 
 def _folded(
@@ -219,11 +228,62 @@ def consortium_view_as_of(
     """Progress, positions, calls and facilities as of a date / as known at a time, from
     ONE fold (each ``*_as_of`` function folds anew; these equal theirs)."""
     tracker = _tracker(slug, effective_on, known_at, upto_position)
-    state, day = tracker.state, _today(today, effective_on)
+    return _view(tracker, _today(today, effective_on))
+
+
+def consortium_views_as_of(
+    slug: str,
+    dates: Sequence[dt.date],
+    *,
+    upto_position: int | None = None,
+    recorded: Sequence[RecordedEvent] | None = None,
+    open_calls: bool = True,
+) -> list[ConsortiumAsOf]:
+    """``consortium_view_as_of(slug, effective_on=d, today=d, upto_position=...)`` for
+    each date ``d``, from ONE read of the stream: each event is decoded once and folded
+    into every view whose date it falls on or before (a date the current fold covers is
+    served by it, as in ``consortium_view_as_of``). ``recorded``: the stream's events
+    (at or below ``upto_position``), when the caller has read them already.
+    ``open_calls=False`` leaves every view's ``open_calls`` empty, for a caller that does
+    not read them (they cost a row per allocation of every unsettled call).
+
+    For reports that need a consortium at several dates of one ledger position (a
+    statement's opening and closing figures): the cost is one read and one decode of the
+    history however many dates, and one fold per date."""
+    current = _current(slug, upto_position)
+    trackers: list[ConsortiumTracker | None] = [
+        current if current is not None and _covers(current, day) else None for day in dates
+    ]
+    folds = {i: ConsortiumTracker() for i, tracker in enumerate(trackers) if tracker is None}
+    if folds:
+        if recorded is None:
+            recorded = read_stream(consortium_stream_id(slug), upto_position=upto_position)
+        for event in recorded:
+            if upto_position is not None and event.position > upto_position:
+                break
+            dated = to_dated(event)
+            for i, fold in folds.items():
+                if dated.effective_on <= dates[i]:
+                    fold.apply(dated, event.position)
+    ready = [folds[i] if tracker is None else tracker for i, tracker in enumerate(trackers)]
+    return [
+        _view(tracker, day, open_calls=open_calls)
+        for day, tracker in zip(dates, ready, strict=True)
+    ]
+
+
+def _covers(current: ConsortiumTracker, day: dt.date) -> bool:
+    """Whether the current fold is the view as of ``day`` (nothing takes effect after it)."""
+    latest = current.state.last_effective_on
+    return latest is None or latest <= day
+
+
+def _view(tracker: ConsortiumTracker, day: dt.date, *, open_calls: bool = True) -> ConsortiumAsOf:
+    state = tracker.state
     open_ = ConsortiumState(
         slug=state.slug,
         base_currency=state.base_currency,
-        calls={k: c for k, c in state.calls.items() if _open(c)},
+        calls={k: c for k, c in state.calls.items() if _open(c)} if open_calls else {},
     )
     return ConsortiumAsOf(
         progress=progress_of(tracker),

@@ -1,10 +1,11 @@
 """Partner statements for a period [start, end]: every partner's from the same two folds.
 
-A run for N partners folds the consortium twice (as of the day before ``start`` for the
-opening figures, as of ``end`` for the closing ones, both bounded by the anchor's
-position), takes the consortium's assets once and reads its stream once for the period's
-events, then cuts each partner's statement out of those: the cost grows with the events
-and the partners, never with their product.
+A run for N partners reads the consortium's stream once (up to the anchor's position)
+and folds it twice in that one pass (``asof.consortium_views_as_of``: as of the day
+before ``start`` for the opening figures, as of ``end`` for the closing ones), takes the
+consortium's assets once and the period's events in words from the same read, then cuts
+each partner's statement out of those: the cost grows with the events and the partners,
+never with their product.
 
 Closing figures are the API's ``positions`` as of ``end`` (overdue judged on ``end``),
 so a statement reconciles with ``GET /api/v1/consortia/<slug>/positions/?as_of=<end>``:
@@ -37,14 +38,13 @@ from consortium.reports.builders.common import (
     ONE_DAY,
     amount,
     anchor_note,
-    consortium_view,
     percent,
     total,
 )
 from consortium.reports.document import Anchor, Cell, Column, Document, Fact, Section, Table
 from consortium.reports.errors import ReportError
 from consortium.streams import to_dated
-from ledger.store import read_stream
+from ledger.store import RecordedEvent, read_stream
 
 # The signed commitment figures of a position row, in the statement's order.
 _COMMITMENTS = (
@@ -96,8 +96,20 @@ def build_statements(
         raise ReportError(
             f"The period ends on {end.isoformat()}, before it starts on {start.isoformat()}."
         )
-    closing = consortium_view(consortium, anchor, end)
+    recorded = read_stream(consortium_stream_id(consortium), upto_position=anchor.position)
+    opening, closing = asof.consortium_views_as_of(
+        consortium,
+        [start - ONE_DAY, end],
+        upto_position=anchor.position,
+        recorded=recorded,
+        open_calls=False,  # a statement lists the period's calls from the closing state
+    )
     state = closing.state
+    if state.slug is None:
+        raise ReportError(
+            f"No consortium {consortium!r} was formed by {end.isoformat()} in the ledger up "
+            f"to position {anchor.position}: check the slug and the dates."
+        )
     wanted = sorted(state.partners) if partners is None else list(partners)
     unknown = [org for org in wanted if org not in state.partners]
     if unknown:
@@ -106,12 +118,6 @@ def build_statements(
             f"{'is not a partner' if len(unknown) == 1 else 'are not partners'} of "
             f"{consortium!r} by {end.isoformat()} (ledger position {anchor.position})."
         )
-    opening = asof.consortium_view_as_of(
-        consortium,
-        effective_on=start - ONE_DAY,
-        today=start - ONE_DAY,
-        upto_position=anchor.position,
-    )
     assets = asof.consortium_assets_as_of(
         consortium, effective_on=end, state=state, upto_position=anchor.position
     )
@@ -129,7 +135,7 @@ def build_statements(
         state=state,
         contributions=_by_partner(state),
         assets=assets,
-        events=_events_in_period(consortium, state, assets, start, end, anchor),
+        events=_events_in_period(consortium, state, assets, start, end, recorded),
     )
     return [_statement(run, org) for org in wanted]
 
@@ -187,7 +193,7 @@ def _events_in_period(
     assets: list[Ownership],
     start: dt.date,
     end: dt.date,
-    anchor: Anchor,
+    recorded: Sequence[RecordedEvent],
 ) -> dict[str, list[tuple[dt.date, str]]]:
     """By partner, the period's events (by effective date) concerning it, in words; the
     stream is read once for every partner."""
@@ -195,13 +201,13 @@ def _events_in_period(
     names.update({org: p.name for org, p in state.partners.items()})
     names.update({o.asset.asset_id: o.asset.name for o in assets})
     found: dict[str, list[tuple[dt.date, str]]] = {}
-    for recorded in read_stream(consortium_stream_id(slug), upto_position=anchor.position):
-        on = recorded.effective_on
+    for event in recorded:
+        on = event.effective_on
         if on is None or not start <= on <= end:
             continue
-        concerned = _concerned(state, to_dated(recorded).event)
+        concerned = _concerned(state, to_dated(event).event)
         if concerned:
-            sentence = describe(recorded, names)
+            sentence = describe(event, names)
             for org in concerned:
                 found.setdefault(org, []).append((on, sentence))
     for lines in found.values():

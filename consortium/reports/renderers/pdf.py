@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 from importlib.resources import files
 from typing import Any
@@ -38,6 +39,7 @@ TABLE_SIZE = 8.5
 # A text column is never narrower than this (names do not wrap a syllable a line).
 TEXT_FLOOR = "MMMMMMMM"
 
+logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _compiler: typst.Compiler | None = None
 _source: bytes = b""
@@ -57,11 +59,21 @@ def _get_compiler() -> typst.Compiler:
 
 
 def render_pdf(document: Document) -> bytes:
+    pdf, warnings = typeset(document)
+    for warning in warnings:
+        # A warning (a glyph no embedded font has, say) changes nothing reproducible: the
+        # same document still gives the same bytes; it is logged for someone to look at.
+        logger.warning("Typst, laying out %s: %s", document.name, warning)
+    return pdf
+
+
+def typeset(document: Document) -> tuple[bytes, list[str]]:
+    """The PDF of ``document`` and Typst's warnings about it (none for a sound template)."""
     data = json.dumps(payload(document), ensure_ascii=False, separators=(",", ":"))
     midnight = dt.datetime.combine(document.report_date, dt.time(), tzinfo=dt.UTC)
     with _lock:
         try:
-            pdf = _get_compiler().compile(
+            pdf, warnings = _get_compiler().compile_with_warnings(
                 input=_source,
                 format="pdf",
                 sys_inputs={"document": data},
@@ -70,7 +82,7 @@ def render_pdf(document: Document) -> bytes:
         except typst.TypstError as error:
             raise PdfError(f"Typst could not lay out {document.name}: {error.message}") from error
     assert isinstance(pdf, bytes)  # one PDF, not pages
-    return pdf
+    return pdf, [warning.message for warning in warnings]
 
 
 def payload(document: Document) -> dict[str, Any]:

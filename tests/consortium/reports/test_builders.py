@@ -308,16 +308,17 @@ def test_a_statement_shows_reversals_and_reconciles_opening_to_closing(issued_ca
     assert summary["Contributed at the end"] == Amount(Decimal("300.00"), "USD")
 
 
-def test_statements_for_every_partner_fold_twice_per_run(demo, monkeypatch):
-    """Six AIP partners: two consortium folds (opening and closing), not two per partner."""
-    folds: list[dt.date | None] = []
-    real = asof.consortium_view_as_of
+def test_statements_for_every_partner_fold_once_per_run(demo, monkeypatch):
+    """Six AIP partners: one read of the stream folded at the opening and closing dates,
+    not once per partner."""
+    runs: list[list[dt.date]] = []
+    real = asof.consortium_views_as_of
 
-    def counted(slug: str, **kwargs: Any) -> asof.ConsortiumAsOf:
-        folds.append(kwargs.get("effective_on"))
-        return real(slug, **kwargs)
+    def counted(slug: str, dates: list[dt.date], **kwargs: Any) -> list[asof.ConsortiumAsOf]:
+        runs.append(list(dates))
+        return real(slug, dates, **kwargs)
 
-    monkeypatch.setattr(asof, "consortium_view_as_of", counted)
+    monkeypatch.setattr(asof, "consortium_views_as_of", counted)
     documents = builders.build_statements(
         "aip", None, dt.date(2025, 1, 1), dt.date(2025, 6, 30), demo, DAY
     )
@@ -329,7 +330,7 @@ def test_statements_for_every_partner_fold_twice_per_run(demo, monkeypatch):
         "senior-lenders",
         "xai",
     ]
-    assert sorted(folds) == [dt.date(2024, 12, 31), dt.date(2025, 6, 30)]
+    assert runs == [[dt.date(2024, 12, 31), dt.date(2025, 6, 30)]]
 
 
 def test_statement_input_errors(demo):

@@ -14,6 +14,7 @@ import pytest
 from pypdf import PdfReader
 
 from consortium.reports.document import Cell, Column, Section, Table
+from consortium.reports.renderers.pdf import typeset
 from consortium.reports.rendering import render
 from tests.consortium.reports import documents
 
@@ -110,3 +111,17 @@ def test_a_table_too_wide_for_an_upright_page_gets_a_page_turned_sideways():
     turned = reader.pages[1].extract_text()
     assert turned.count("12,345,678,901.23") == 12
     assert "Page 2 of 3" in turned
+
+
+@pytest.mark.parametrize("kind", ["statement", "progress", "notice"])
+def test_typst_has_nothing_to_warn_about(kind):
+    # every glyph found in the embedded fonts, every layout rule understood
+    pdf, warnings = typeset(documents.every()[kind])
+    assert warnings == []
+    assert pdf == render(documents.every()[kind], "pdf").content
+
+
+def test_each_section_is_a_bookmark():
+    reader = PdfReader(io.BytesIO(render(documents.statement(), "pdf").content))
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert titles == [section.title for section in documents.statement().sections]

@@ -37,7 +37,7 @@ REQUESTS = {
 
 
 @pytest.fixture(autouse=True)
-def media(settings, tmp_path) -> Path:
+def media(settings, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = str(tmp_path / "media")
     return tmp_path / "media"
 
@@ -54,7 +54,8 @@ def stored_files(media: Path) -> list[Path]:
 
 def content(report: StoredReport) -> bytes:
     with report.file.open("rb") as handle:
-        return handle.read()
+        data: bytes = handle.read()
+    return data
 
 
 def test_a_stored_report_records_its_anchor_checksum_and_parameters(demo):
