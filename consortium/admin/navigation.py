@@ -16,7 +16,12 @@ ROOMS: list[tuple[str, list[tuple[str, str, str, str]]]] = [
             ("Consortia", "dashboard", "admin:index", "workspace"),
             ("Approvals", "approval", "admin:workspace-approvals", "workspace"),
             ("History", "history", "admin:workspace-journal", "workspace"),
-            ("Reports", "description", "admin:workspace-reports", "workspace"),
+        ],
+    ),
+    (
+        "Reports",
+        [
+            ("Stored reports", "description", "admin:workspace-reports", "workspace"),
         ],
     ),
     (
