@@ -160,8 +160,8 @@ def reports_view(request: HttpRequest) -> HttpResponse:
     made = list(access.workspace_reports(request.user).filter(pk__in=generated))
     context = {
         **admin.site.each_context(request),
-        "title": "Reports",
-        "crumbs": [("Reports", None)],
+        "title": "Stored reports",
+        "crumbs": [("Stored reports", None)],
         "form": filters,
         "filtered": any(request.GET.get(name) for name in ReportFilters.base_fields),
         "lines": lines(page, consortia),
@@ -378,7 +378,7 @@ def generate_view(request: HttpRequest) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
         "title": "Generate a report",
-        "crumbs": [("Reports", reverse("admin:workspace-reports")), ("Generate", None)],
+        "crumbs": [("Stored reports", reverse("admin:workspace-reports")), ("Generate", None)],
         "form": form,
         "kind": form["kind"].value() or "",
     }
