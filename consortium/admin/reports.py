@@ -28,7 +28,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 from unfold import widgets as unfold
 
 from consortium.admin.commands import pickers
@@ -174,7 +174,7 @@ def reports_view(request: HttpRequest) -> HttpResponse:
     return render(request, "workspace/reports/list.html", context)
 
 
-@require_GET
+@require_safe
 def report_file(request: HttpRequest, report_id: int) -> HttpResponseBase:
     report = access.workspace_reports(request.user).filter(pk=report_id).first()
     if report is None:
@@ -237,7 +237,7 @@ class GenerateForm(forms.Form):
         calls = [
             (call_id, f"{names[slug]}: {label}")
             for slug in slugs
-            for call_id, label in pickers.calls(load_consortium(slug).state, ("issued", "approved"))
+            for call_id, label in pickers.calls(load_consortium(slug).state, ("issued",))
         ]
         offered = {fmt for kind in KIND_WORDS for fmt in services.formats_for(kind)}
         formats = self.fields["formats"]
@@ -336,7 +336,7 @@ def refused_field(form: GenerateForm, error: Exception) -> str | None:
         ("report_date", ("The report date",)),
         ("position", ("Ledger position", "A ledger position")),
         ("consortium", (f"consortium {data.get('consortium')!r}",)),
-        ("formats", ("format",)),
+        ("formats", ("format", "does not come as")),
     ]
     for field, starts in subjects:
         if any(start in message for start in starts):

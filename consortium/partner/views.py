@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from unfold.widgets import BASE_INPUT_CLASSES
 
 from consortium import roles
@@ -155,7 +155,7 @@ def statements(user: Any, names: dict[str, str]) -> list[Statement]:
 
 @never_cache
 @login_required(login_url=reverse_lazy("partner:login"))
-@require_GET
+@require_safe
 def report_file(request: HttpRequest, report_id: int) -> HttpResponseBase:
     """One of the signed-in partner's own statements or notices; anyone else's is 404."""
     report = access.partner_reports(request.user).filter(pk=report_id).first()

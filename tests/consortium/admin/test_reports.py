@@ -252,6 +252,7 @@ def test_a_notice_for_an_issued_call(issued_call, dora):
         ),
         ({"kind": "progress", "report_date": "2099-01-01"}, "report_date", "is after today"),
         ({"kind": "progress", "position": "999999"}, "position", "does not exist yet"),
+        ({"kind": "progress", "formats": ["pdf"]}, "formats", "does not come as pdf"),
         (
             {"kind": "progress", "report_date": "2020-01-01"},
             "consortium",
@@ -262,7 +263,7 @@ def test_a_notice_for_an_issued_call(issued_call, dora):
 def test_a_refusal_of_the_service_is_shown_beside_its_field_and_nothing_is_stored(
     consortia, dora, posted, field, words
 ):
-    answer = dora.post(GENERATE, {"consortium": "aip", "formats": ["csv"], **posted})
+    answer = dora.post(GENERATE, {"consortium": "aip", "formats": ["csv"]} | posted)
     assert answer.status_code == 200
     form = answer.context["form"]
     assert field in form.errors, form.errors

@@ -93,3 +93,10 @@ def test_no_statement_yet_is_said(formed):
     formed("aip")
     page = signed_in(person("mgx.reader", "partner:mgx")).get("/partner/")
     assert "No statement or capital call notice has been issued to you yet" in page.content.decode()
+
+
+def test_a_head_request_answers_the_files_headers(reports):
+    own = reports["notice"]
+    answer = signed_in(person("mgx.reader", "partner:mgx")).head(file_url(own))
+    assert answer.status_code == 200
+    assert answer["ETag"] == f'"{own.checksum}"'
