@@ -33,11 +33,13 @@ from unfold import widgets as unfold
 
 from consortium.admin.commands import pickers
 from consortium.admin.journal import partners_of
+from consortium.domain.vocabulary import CallStatus
 from consortium.models import StoredReport
 from consortium.reports import access, services
 from consortium.streams import load_consortium
 
 PAGE_SIZE = 50
+ISSUED: tuple[CallStatus, ...] = ("issued",)  # a notice is made for an issued call
 KIND_WORDS = {
     "progress": "Fundraising progress",
     "statement": "Partner statement",
@@ -237,7 +239,7 @@ class GenerateForm(forms.Form):
         calls = [
             (call_id, f"{names[slug]}: {label}")
             for slug in slugs
-            for call_id, label in pickers.calls(load_consortium(slug).state, ("issued",))
+            for call_id, label in pickers.calls(load_consortium(slug).state, ISSUED)
         ]
         offered = {fmt for kind in KIND_WORDS for fmt in services.formats_for(kind)}
         formats = self.fields["formats"]
