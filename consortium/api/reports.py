@@ -4,7 +4,9 @@ Who reads which report is ``consortium.reports.access`` (the workspace and the p
 view ask the same): the deal team, finance and auditors read the reports of the consortia
 they hold the role in; a ``partner:<org>`` key reads only its organisation's own
 statements and capital call notices. A report the key may not read is 404, as if it did
-not exist; a key with no role that reads any report is 403.
+not exist; a key with no role that reads any report is 403. ``POST reports/`` generates
+reports now (the deal team and finance, in the report's consortium) through
+``consortium.reports.services.generate_reports``.
 
 The list pages by cursor, newest first (a report stored while a client pages appears on
 a newer page, never twice). The file is the stored bytes, streamed from the storage
@@ -176,15 +178,19 @@ class ReportsMadeSerializer(serializers.Serializer[Any]):
 
 
 class ReadsSomeReports(permissions.BasePermission):
-    """A key whose grants let it read some stored report (401 without a valid key);
-    which ones is the queryset's to say."""
+    """A key whose grants let it read some stored report, or for a POST generate some
+    (401 without a valid key); which ones is the queryset's, and the consortium's, to
+    say. A method the view does not have is its 405, for any valid key."""
 
     message = "Your role does not allow reading reports."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         if not request.user or not request.user.is_authenticated:
             return False
-        if request.method == "POST":
+        method = (request.method or "GET").lower()
+        if method != "options" and not hasattr(view, method):
+            return True
+        if method == "post":
             self.message = "Your role does not allow generating reports."
             return access.may_generate_somewhere(request.user)
         return access.report_scope(request.user) is not None

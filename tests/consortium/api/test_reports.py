@@ -392,3 +392,14 @@ def test_a_repeat_with_the_same_idempotency_key_stores_nothing_more(formed, api_
     theirs = post(api_client_for("finance"), PROGRESS, HTTP_IDEMPOTENCY_KEY="pack-2025-06")
     assert theirs.status_code == 201 and not theirs.has_header("Idempotent-Replayed")
     assert StoredReport.objects.count() == 2
+
+
+@pytest.mark.parametrize("role", ["auditor", "no_role", "partner:mgx"])
+def test_a_method_a_route_does_not_have_is_405_for_any_valid_key(api_client_for, reports, role):
+    api = api_client_for(role)
+    report = reports["mgx_statement"]
+    for url in urls(report):
+        response = api.delete(url)
+        assert_problem(response, 405)
+        assert response["Allow"] == "GET, HEAD, OPTIONS"
+    assert_problem(api.delete("/api/v1/reports/"), 405)
