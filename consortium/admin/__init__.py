@@ -11,6 +11,7 @@ Where each room is (the URLs are under ``/admin/``; ``site.Workspace`` mounts th
 - ``commands``: one form per service in ``consortium.services``;
 - ``approvals``: the maker-checker queue of capital calls awaiting approval;
 - ``journal``: the history, events in words;
+- ``reports``: stored reports, their downloads and a form to generate one;
 - ``operations``: projections, their lag and rebuilds;
 - ``people``: users, role grants and API clients (superusers only);
 - ``recipients``: partner recipients and payment instructions (a second person approves).

@@ -22,6 +22,7 @@ ROOMS: list[tuple[str, list[tuple[str, str, str, str]]]] = [
     (
         "Reports",
         [
+            ("Stored reports", "description", "admin:workspace-reports", "workspace"),
             (
                 "Report schedules",
                 "schedule_send",

@@ -41,11 +41,13 @@ class Workspace(UnfoldAdminSite):
             operations,
             people,
             recipients,
+            reports,
         )
 
         patterns: list[URLPattern] = []
         # commands first: its "consortia/new/" must win over the dashboard's "consortia/<slug>/".
-        for room in (commands, dashboards, approvals, journal, operations, people, recipients):
+        rooms = (commands, dashboards, approvals, journal, operations, people, recipients, reports)
+        for room in rooms:
             for pattern in room.urls():
                 pattern.callback = self.admin_view(pattern.callback)
                 patterns.append(pattern)

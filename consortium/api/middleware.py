@@ -13,7 +13,9 @@ than that still ends its connection.
 (``"12"`` into ``W/"12"``), since the compressed bytes differ from the uncompressed ones.
 The API's ETags name a stream version, not a byte sequence: the version is the same
 whatever the encoding, and ``If-Match`` compares strongly, so the ETag must stay as the
-write gave it (``Vary: Accept-Encoding`` still tells caches the bytes differ).
+write gave it (``Vary: Accept-Encoding`` still tells caches the bytes differ). A response
+that states a digest of its exact bytes (``Repr-Digest``: a stored report's file) is not
+compressed at all: its digest and its strong ETag name the bytes as stored.
 
 ``DjangoErrorsAsProblems``: under ``/api/``, an error page Django renders itself (its
 debug pages for a missing URL or a crash, which bypass ``handler404`` and ``handler500``
@@ -37,6 +39,8 @@ class GZipMiddleware(DjangoGZipMiddleware):
     def process_response(
         self, request: HttpRequest, response: HttpResponseBase
     ) -> HttpResponseBase:
+        if response.has_header("Repr-Digest"):
+            return response
         etag = response.get("ETag")
         response = super().process_response(request, response)
         if etag is not None and response.get("ETag") != etag:

@@ -70,6 +70,8 @@ def path_id_limits(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         for operation in item.values():
             for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
                 limits = PATH_IDS.get(parameter.get("name", ""))
-                if parameter.get("in") == "path" and limits is not None:
-                    parameter.setdefault("schema", {}).update(limits)
+                schema = parameter.setdefault("schema", {})
+                # A string id only: a number (a stored report's ``{id}``) has no pattern.
+                if parameter.get("in") == "path" and limits and schema.get("type") == "string":
+                    schema.update(limits)
     return result

@@ -12,7 +12,7 @@ form only (``consortium.api.schema.canonical_paths``).
 
 from django.urls import URLPattern, URLResolver, path
 
-from consortium.api import health, reads, writes
+from consortium.api import health, reads, reports, writes
 from consortium.roles import READ, WRITE
 
 
@@ -81,6 +81,9 @@ _ROUTES: list[URLPattern] = [
     path("assets/<str:asset>/stakes/", writes.AssetStake.as_view(), name="api-asset-stakes"),
     path("assets/<str:id>/ownership/", reads.AssetOwnershipView.as_view(), name="api-ownership"),
     path("events/", reads.EventFeed.as_view(), name="api-events"),
+    path("reports/", reports.ReportList.as_view(), name="api-reports"),
+    path("reports/<int:id>/", reports.ReportDetail.as_view(), name="api-report"),
+    path("reports/<int:id>/file/", reports.ReportFile.as_view(), name="api-report-file"),
 ]
 
 

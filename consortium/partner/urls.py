@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("login/", views.PartnerLogin.as_view(), name="login"),
     path("logout/", views.PartnerLogout.as_view(), name="logout"),
+    path("reports/<int:report_id>/file/", views.report_file, name="report-file"),
 ]

@@ -1,22 +1,25 @@
-"""The partner view's pages: sign in, sign out, and the organisation's own figures."""
+"""The partner view's pages: sign in, sign out, the organisation's own figures, and its
+own statements and capital call notices to download."""
 
 import dataclasses
+import json
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView, LogoutView
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from unfold.widgets import BASE_INPUT_CLASSES
 
 from consortium import roles
 from consortium.projections import selectors
 from consortium.projections.figures import AllocationRow, CallRow, PartnerPosition
+from consortium.reports import access
 
 TITLE = "Partner view"
 
@@ -89,6 +92,78 @@ def holdings(user: Any) -> list[Holding]:
     return found
 
 
+@dataclasses.dataclass(frozen=True)
+class Download:
+    format: str
+    link: str
+    filename: str
+    size: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Statement:
+    """One statement or notice, in every format it was stored in (one row, a link each)."""
+
+    kind: str
+    consortium: str
+    organisation_id: str
+    report_date: Any
+    parameters: dict[str, Any]
+    anchor: str
+    downloads: list[Download]
+
+    @property
+    def title(self) -> str:
+        return "Partner statement" if self.kind == "statement" else "Capital call notice"
+
+
+def statements(user: Any, names: dict[str, str]) -> list[Statement]:
+    """The user's organisations' own statements and notices, newest first; the formats of
+    one report (same parameters, date and ledger position) side by side."""
+    found: dict[tuple[Any, ...], Statement] = {}
+    for report in access.partner_reports(user):
+        key = (
+            report.kind,
+            report.consortium,
+            report.organisation_id,
+            report.report_date,
+            report.position,
+            json.dumps(report.parameters, sort_keys=True),
+        )
+        if key not in found:
+            found[key] = Statement(
+                kind=report.kind,
+                consortium=names.get(report.consortium, report.consortium),
+                organisation_id=report.organisation_id,
+                report_date=report.report_date,
+                parameters=report.parameters,
+                anchor=f"{report.position}:{report.chain_hash}",
+                downloads=[],
+            )
+        found[key].downloads.append(
+            Download(
+                report.format,
+                reverse("partner:report-file", args=[report.pk]),
+                report.filename,
+                report.size,
+            )
+        )
+    for statement in found.values():
+        statement.downloads.sort(key=lambda d: d.format)
+    return list(found.values())
+
+
+@never_cache
+@login_required(login_url=reverse_lazy("partner:login"))
+@require_safe
+def report_file(request: HttpRequest, report_id: int) -> HttpResponseBase:
+    """One of the signed-in partner's own statements or notices; anyone else's is 404."""
+    report = access.partner_reports(request.user).filter(pk=report_id).first()
+    if report is None:
+        raise Http404("No such statement or notice of yours.")
+    return access.download(request, report)
+
+
 @never_cache
 @login_required(login_url=reverse_lazy("partner:login"))
 @require_GET
@@ -103,5 +178,10 @@ def index(request: HttpRequest) -> HttpResponse:
         return render(request, "partner/denied.html", context, status=403)
     known = selectors.organisations()
     names = [known.get(organisation, organisation) for organisation in organisations]
-    context = {**context, "organisation_names": names, "holdings": holdings(request.user)}
+    context = {
+        **context,
+        "organisation_names": names,
+        "holdings": holdings(request.user),
+        "statements": statements(request.user, selectors.consortium_names()),
+    }
     return render(request, "partner/index.html", context)

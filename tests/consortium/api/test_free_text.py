@@ -328,12 +328,15 @@ def test_the_schema_states_the_limit_the_domain_keeps(
 
 
 def test_every_id_in_a_path_states_its_pattern_and_limit(schema):
+    """A text id its pattern and length; a number (a stored report's) its range."""
+    bounds = {"string": {"pattern", "maxLength"}, "integer": {"minimum", "maximum"}}
     unbounded = [
         f"{path} {parameter['name']}"
         for path, item in schema["paths"].items()
         for operation in item.values()
         for parameter in operation.get("parameters", [])
-        if parameter["in"] == "path" and not {"pattern", "maxLength"} <= set(parameter["schema"])
+        if parameter["in"] == "path"
+        and not bounds[parameter["schema"]["type"]] <= set(parameter["schema"])
     ]
     assert not unbounded, unbounded
 

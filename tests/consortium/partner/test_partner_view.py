@@ -37,6 +37,7 @@ DEMO_IDS: dict[str, Any] = {
     "partner": "mgx",
     "app_label": "consortium",
     "url": "no-such-page/",
+    "report_id": 1,
 }
 # Sign-in and sign-out are the doors, not rooms: the sign-in page shows its form to
 # anyone not allowed in, sign-out only takes a POST.
@@ -61,12 +62,15 @@ def _route(pattern: Any) -> str:
 
 
 def _object_ids() -> dict[str, str]:
-    """A real primary key per registered model, by its URL prefix (``app/model/``)."""
+    """A primary key per registered model, by its URL prefix (``app/model/``): a real
+    row's where the demo has one; else 1 (a model of a library, e.g. django-celery-beat's
+    schedules, that the demo does not fill): a partner must be refused either way."""
     ids = {}
     for model in admin.site._registry:
         first = model._default_manager.order_by("pk").first()
-        assert first is not None, f"the demo has no {model.__name__} to ask for"
-        ids[f"{model._meta.app_label}/{model._meta.model_name}/"] = str(first.pk)
+        ids[f"{model._meta.app_label}/{model._meta.model_name}/"] = (
+            str(first.pk) if first is not None else "1"
+        )
     return ids
 
 
@@ -155,7 +159,7 @@ def test_partners_of_two_organisations_see_only_their_own_rows(demo):
     assert "USD 6,000,000,000.00" in text  # its signed equity in AIP
     for other in ("Microsoft", "BlackRock", "SoftBank"):
         assert other not in text, other
-    assert "Statements" in text and "reports" in text
+    assert "Statements and capital call notices" in text
 
 
 def test_a_partner_signs_in_at_the_partner_view_and_out_again(demo):
