@@ -38,6 +38,8 @@ DEMO_IDS: dict[str, Any] = {
     "app_label": "consortium",
     "url": "no-such-page/",
     "report_id": 1,
+    "recipient_id": 1,
+    "instruction_id": 1,
 }
 # Sign-in and sign-out are the doors, not rooms: the sign-in page shows its form to
 # anyone not allowed in, sign-out only takes a POST.
