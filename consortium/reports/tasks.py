@@ -23,6 +23,12 @@ def run_schedule(schedule_id: int, fired_at: str | None = None) -> list[int]:
     ]
 
 
+@shared_task(name="consortium.reports.tasks.retry_run", ignore_result=True)
+def retry_run(run_id: int) -> str:
+    """Run a failed run again (asked for in the workspace)."""
+    return schedules.report_run_retry(run_id=run_id).status
+
+
 @shared_task(bind=True, name=delivery.SEND_DELIVERY, ignore_result=True, max_retries=None)
 def send_delivery(self: Any, delivery_id: int) -> str:
     """One attempt at a delivery; retried with backoff while it is pending (the number of

@@ -144,6 +144,15 @@ def test_a_failed_run_is_recorded_with_its_error_and_sends_nothing(statements):
     assert not Delivery.objects.exists()
     # The period is taken: the next firing does not silently try again.
     assert schedules.report_schedule_run(schedule_id=statements.pk, fired_at=MARCH_3) == []
+    # The cause fixed, the deal team runs it again: the same run, done, sent.
+    ReportSchedule.objects.filter(pk=statements.pk).update(consortium="aip")
+    assert schedules.report_run_retry(run_id=run.pk).status == "done"
+    run.refresh_from_db()
+    assert (run.status, run.error) == ("done", "")
+    assert StoredReport.objects.filter(run=run).count() == 4
+    assert Delivery.objects.filter(run=run).count() == 4
+    with pytest.raises(schedules.ScheduleError, match="Only a failed run"):
+        schedules.report_run_retry(run_id=run.pk)
 
 
 @pytest.mark.django_db
