@@ -12,4 +12,5 @@ class ConsortiumConfig(AppConfig):
         import consortium.admin.people  # (users, grants and API clients in the workspace)
         import consortium.admin.schedules  # (report schedules, runs and deliveries)
         import consortium.api.schema  # (registers the OpenAPI auth scheme)
-        import consortium.projections  # noqa: F401  (registers the projections)
+        import consortium.projections  # (registers the projections)
+        import consortium.reports.tasks  # noqa: F401  (the reports' tasks, queued by name)

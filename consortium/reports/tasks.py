@@ -1,6 +1,6 @@
 """Celery tasks of the reports: they take ids and call the services that do the work
-(``consortium.reports.schedules``, ``consortium.reports.delivery``). Loaded by workers
-through ``CELERY_IMPORTS``."""
+(``consortium.reports.schedules``, ``consortium.reports.delivery``), which queue them by
+name. Registered in every process by ``consortium.apps``."""
 
 from __future__ import annotations
 
