@@ -11,6 +11,7 @@ from django_celery_beat.models import PeriodicTask
 from consortium.models import Delivery, ReportRun, ReportSchedule
 from consortium.reports import schedules
 from consortium.reports.beat import RUN_SCHEDULE
+from tests.consortium.reports.delivery_support import running_eagerly
 
 pytestmark = pytest.mark.django_db
 
@@ -189,13 +190,9 @@ def test_beats_own_pages_are_not_on_the_workspace(aip, make_user, signed_in):
 @pytest.fixture
 def eager(settings, tmp_path):
     """Tasks run in this process (as on the embedded default); files in a temporary dir."""
-    from config.celery import app
-
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
+    with running_eagerly(settings):
+        yield
 
 
 def test_the_deal_team_runs_a_failed_run_again_and_finance_cannot(
