@@ -246,7 +246,7 @@ def send_delivery(*, delivery_id: int) -> Attempt:
         delivery.last_attempt_at = timezone.now()
         try:
             message(delivery).send(fail_silently=False)
-        except (smtplib.SMTPException, OSError) as error:
+        except Exception as error:  # SMTP, network, storage, configuration: all recorded
             delivery.last_error = describe(error)
             give_up = (
                 permanent(error) or delivery.attempts >= settings.REPORTS_DELIVERY_MAX_ATTEMPTS
