@@ -13,4 +13,5 @@ class ConsortiumConfig(AppConfig):
         import consortium.admin.schedules  # (report schedules, runs and deliveries)
         import consortium.api.schema  # (registers the OpenAPI auth scheme)
         import consortium.projections  # (registers the projections)
-        import consortium.reports.notices  # noqa: F401  (the notices consumer and its task)
+        import consortium.reports.notices  # (the notices consumer and its task)
+        import consortium.reports.tasks  # noqa: F401  (the reports' tasks, queued by name)

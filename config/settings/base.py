@@ -182,8 +182,6 @@ CELERY_BEAT_SCHEDULE = {
 # rows managed in the workspace, and the entries above are put back as written here
 # whenever the database differs (consortium.reports.beat).
 CELERY_BEAT_SCHEDULER = "consortium.reports.beat:ReportsScheduler"
-# Task modules outside an app's own tasks.py (which autodiscovery finds).
-CELERY_IMPORTS = ["consortium.reports.tasks"]
 # The sweep resumes a rebuild whose runner has saved no progress for this many seconds
 # (its worker died); keep it well above the time one rebuild batch takes.
 PROJECTION_STALE_REBUILD_SECONDS = env_int("PROJECTION_STALE_REBUILD_SECONDS", 30)

@@ -4,7 +4,8 @@
   change and delete, every save and delete through ``consortium.reports.schedules`` (which
   keeps each schedule's beat entry in step); its refusals are shown beside the field they
   concern. A schedule that has run is kept (its runs are the record): disable it instead.
-- **Report runs**: one per schedule and period, read-only: status, period, error.
+- **Report runs**: one per schedule and period, read-only: status, period, error; the
+  deal team may run a failed one again (an action, queued as a task).
 - **Deliveries**: one per e-mail and recipient, read-only: status, attempts, last error,
   Message-ID.
 
@@ -18,10 +19,12 @@ Registered on the workspace by ``consortium.apps``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -81,6 +84,12 @@ def _within(queryset: QuerySet[Any], request: HttpRequest, *fields: str) -> Quer
     for field in fields:
         match |= Q(**{f"{field}__in": scope})
     return queryset.filter(match)
+
+
+def _queue_retry(run_id: int) -> None:
+    from consortium.reports.tasks import retry_run
+
+    retry_run.delay(run_id)
 
 
 def _writable(request: HttpRequest) -> list[str]:
@@ -326,8 +335,28 @@ class ReportRunAdmin(ReadersOnly, ModelAdmin):  # type: ignore[misc]
     fields = RUN_FIELDS
     readonly_fields = RUN_FIELDS
 
+    actions = ["run_again"]
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReportRun]:
         return _within(super().get_queryset(request), request, "schedule__consortium")
+
+    def has_run_again_permission(self, request: HttpRequest) -> bool:
+        return _may(request, None, roles.WRITE)
+
+    @admin.action(description="Run the selected failed runs again", permissions=["run_again"])
+    def run_again(self, request: HttpRequest, queryset: QuerySet[ReportRun]) -> None:
+        writable = set(_writable(request))
+        chosen = list(queryset.select_related("schedule"))
+        failed = [r for r in chosen if r.status == "failed" and r.schedule.consortium in writable]
+        for run in failed:
+            transaction.on_commit(functools.partial(_queue_retry, run.pk))
+        skipped = len(chosen) - len(failed)
+        self.message_user(
+            request,
+            f"{len(failed)} run(s) queued to run again"
+            + (f"; {skipped} left (only failed runs, in your consortia)." if skipped else "."),
+            messages.SUCCESS if failed else messages.WARNING,
+        )
 
     @admin.display(description="Error")
     def short_error(self, obj: ReportRun) -> str:

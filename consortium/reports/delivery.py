@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from email import encoders
 from email.mime.base import MIMEBase
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, make_msgid
@@ -130,11 +131,11 @@ def _delivery(
     return made
 
 
-def queue_send(delivery_id: int, countdown: float | None = None) -> None:
-    """Queue one sending attempt (the Celery task; eager on the embedded default)."""
-    from consortium.reports.tasks import send_delivery
-
-    send_delivery.apply_async((delivery_id,), countdown=countdown or 0)
+def queue_send(delivery_id: int) -> None:
+    """Queue one sending attempt: the task ``SEND_DELIVERY``, by name (``consortium.apps``
+    registers the reports' tasks in every process; run in-process on the embedded
+    default)."""
+    current_app.signature(SEND_DELIVERY, args=(delivery_id,)).apply_async()
 
 
 def body_html(reports: Sequence[StoredReport], title: str) -> str:
@@ -245,7 +246,7 @@ def send_delivery(*, delivery_id: int) -> Attempt:
         delivery.last_attempt_at = timezone.now()
         try:
             message(delivery).send(fail_silently=False)
-        except (smtplib.SMTPException, OSError) as error:
+        except Exception as error:  # SMTP, network, storage, configuration: all recorded
             delivery.last_error = describe(error)
             give_up = (
                 permanent(error) or delivery.attempts >= settings.REPORTS_DELIVERY_MAX_ATTEMPTS

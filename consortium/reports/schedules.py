@@ -357,6 +357,28 @@ def run_period(schedule: ReportSchedule, period: Period) -> ReportRun | None:
     except IntegrityError:
         log.info("Schedule %s already ran for %s.", schedule.pk, period.period)
         return None
+    return _complete(schedule, run, period)
+
+
+def report_run_retry(*, run_id: int) -> ReportRun:
+    """Run a failed run again (the deal team, once the cause is fixed): what it stored
+    before is reused, deliveries already made are not made twice. ``ScheduleError`` for a
+    run that did not fail."""
+    with transaction.atomic():
+        run = ReportRun.objects.select_for_update().select_related("schedule").get(pk=run_id)
+        if run.status != "failed":
+            raise ScheduleError(
+                {"status": f"Only a failed run is run again; this one is {run.status}."}
+            )
+        run.status, run.error, run.finished_at = "running", "", None
+        run.save(update_fields=["status", "error", "finished_at"])
+    period = Period(run.period, run.period_start, run.period_end, run.due_at)
+    return _complete(run.schedule, run, period)
+
+
+def _complete(schedule: ReportSchedule, run: ReportRun, period: Period) -> ReportRun:
+    """Generate and store the run's reports, queue its deliveries and mark it done; or
+    mark it failed with the error."""
     try:
         reports = services.generate_reports(
             kind=schedule.kind,

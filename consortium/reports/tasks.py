@@ -1,6 +1,6 @@
 """Celery tasks of the reports: they take ids and call the services that do the work
-(``consortium.reports.schedules``, ``consortium.reports.delivery``). Loaded by workers
-through ``CELERY_IMPORTS``."""
+(``consortium.reports.schedules``, ``consortium.reports.delivery``), which queue them by
+name. Registered in every process by ``consortium.apps``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,12 @@ def run_schedule(schedule_id: int, fired_at: str | None = None) -> list[int]:
     return [
         run.pk for run in schedules.report_schedule_run(schedule_id=schedule_id, fired_at=fired)
     ]
+
+
+@shared_task(name="consortium.reports.tasks.retry_run", ignore_result=True)
+def retry_run(run_id: int) -> str:
+    """Run a failed run again (asked for in the workspace)."""
+    return schedules.report_run_retry(run_id=run_id).status
 
 
 @shared_task(bind=True, name=delivery.SEND_DELIVERY, ignore_result=True, max_retries=None)

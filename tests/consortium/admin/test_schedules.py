@@ -5,11 +5,13 @@ deliveries; django-celery-beat's own pages are not on the workspace."""
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import User
 from django_celery_beat.models import PeriodicTask
 
 from consortium.models import Delivery, ReportRun, ReportSchedule
 from consortium.reports import schedules
 from consortium.reports.beat import RUN_SCHEDULE
+from tests.consortium.reports.delivery_support import running_eagerly
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +185,52 @@ def test_beats_own_pages_are_not_on_the_workspace(aip, make_user, signed_in):
     sidebar = root.get(LIST).content.decode()
     for entry in ("Report schedules", "Report runs", "Deliveries"):
         assert entry in sidebar
+
+
+@pytest.fixture
+def eager(settings, tmp_path):
+    """Tasks run in this process (as on the embedded default); files in a temporary dir."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    with running_eagerly(settings):
+        yield
+
+
+def test_the_deal_team_runs_a_failed_run_again_and_finance_cannot(
+    aip, dana, make_user, signed_in, eager, django_capture_on_commit_callbacks
+):
+    schedule = schedules.report_schedule_create(
+        schedule=ReportSchedule(
+            name="AIP progress",
+            kind="progress",
+            cadence="daily",
+            consortium="aip",
+            formats=["csv"],
+            timezone="UTC",
+            recipients="a@example.com",
+        ),
+        created_by="user:dana",
+    )
+    run = ReportRun.objects.create(
+        schedule=schedule,
+        period="2026-01-01",
+        period_start=dt.date(2026, 1, 1),
+        period_end=dt.date(2026, 1, 1),
+        due_at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC),
+        status="failed",
+        error="OSError: the disk was full",
+    )
+    runs = "/admin/consortium/reportrun/"
+    action = {"action": "run_again", "_selected_action": [str(run.pk)]}
+    finance = signed_in(make_user("fran", ("finance", "aip")))
+    finance.post(runs, action)
+    run.refresh_from_db()
+    assert run.status == "failed"
+    finance.logout()
+
+    dana.force_login(User.objects.get(username="dana"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = dana.post(runs, action, follow=True)
+    assert "1 run(s) queued to run again" in response.content.decode()
+    run.refresh_from_db()
+    assert (run.status, run.error) == ("done", "")
+    assert Delivery.objects.filter(run=run).count() == 1

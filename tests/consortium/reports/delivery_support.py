@@ -2,6 +2,7 @@
 started and stopped by the test), real stored reports in a temporary media root, and
 Celery run eagerly in this process whatever the backend."""
 
+import contextlib
 import datetime as dt
 import email
 import email.policy
@@ -12,13 +13,14 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import kombu.pools
 import pytest
 from aiosmtpd.controller import Controller
 from django.core.files.base import ContentFile
 
 from config.celery import app as celery_app
 from consortium.models import StoredReport
-from tests.ledger.worker_support import free_port
+from tests.ledger.worker_support import free_port, point_celery_at
 
 
 class Mailbox:
@@ -95,16 +97,28 @@ def media(settings: Any, tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def eager(settings: Any) -> Iterator[None]:
-    """Celery tasks run in this process (the embedded default), on either backend."""
+@contextlib.contextmanager
+def running_eagerly(settings: Any) -> Iterator[None]:
+    """Celery tasks run in this process (the embedded default), on either backend.
+
+    An eager call still takes a producer from kombu's process-wide pools (for its
+    serializer); a test before this one may have closed the pool for this broker URL
+    (``point_celery_at``), so the pools start afresh here."""
     saved = celery_app.conf.task_always_eager
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    celery_app.conf.task_always_eager = True
+    point_celery_at(celery_app.conf.broker_url, eager=True)
+    kombu.pools.reset()
     try:
         yield
     finally:
-        celery_app.conf.task_always_eager = saved
+        point_celery_at(celery_app.conf.broker_url, eager=saved)
+        kombu.pools.reset()
+
+
+@pytest.fixture
+def eager(settings: Any) -> Iterator[None]:
+    with running_eagerly(settings):
+        yield
 
 
 def stored_report(

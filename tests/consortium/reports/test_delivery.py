@@ -235,3 +235,18 @@ def test_two_workers_sending_one_delivery_at_once_send_it_once(postgres_only, sm
         thread.join()
     assert sorted((r.status, r.attempts) for r in results) == [("sent", 1), ("sent", 1)]
     assert len(smtp.mailbox.to("a@example.com")) == 1
+
+
+@pytest.mark.django_db
+def test_a_misconfigured_backend_is_recorded_on_the_delivery(settings, tmp_path):
+    # The file backend pointed at a file, not a directory (as a read-only container
+    # without EMAIL_HOST would be): each attempt fails, and says why.
+    (tmp_path / "mail").write_text("not a directory")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    (made,) = queue([stored_report()], "a@example.com")
+    attempt = send_delivery(delivery_id=made.pk)
+    assert (attempt.status, attempt.attempts, attempt.retry_in) == ("pending", 1, 60)
+    assert attempt.error.startswith("ImproperlyConfigured: ")
+    made.refresh_from_db()
+    assert made.last_error == attempt.error

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from celery.signals import task_prerun
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask, PeriodicTasks
 
@@ -20,7 +21,12 @@ import ledger.tasks  # noqa: F401
 from config.celery import app as celery_app
 from consortium.models import Delivery, ReportRun, ReportSchedule, StoredReport
 from consortium.reports import schedules
-from consortium.reports.beat import CODE_DEFINED, ReportsScheduler, is_code_defined
+from consortium.reports.beat import (
+    CODE_DEFINED,
+    RUN_SCHEDULE,
+    ReportsScheduler,
+    is_code_defined,
+)
 from tests.consortium.reports.delivery_support import attachments
 from tests.ledger.worker_support import wait_until
 
@@ -140,7 +146,21 @@ def test_eager_beat_runs_the_schedule_and_mails_the_report(formed, smtp, media, 
         created_by="user:alice",
     )
     due = due_now(schedule)
-    tick_until(scheduler(), lambda: ReportRun.objects.exists(), timeout=30)
+    started: list[dict[str, Any]] = []
+
+    def seen(sender: Any = None, kwargs: Any = None, **_: Any) -> None:
+        if sender is not None and sender.name == RUN_SCHEDULE:
+            started.append(dict(kwargs or {}))
+
+    task_prerun.connect(seen)
+    try:
+        tick_until(scheduler(), lambda: ReportRun.objects.exists(), timeout=30)
+    finally:
+        task_prerun.disconnect(seen)
+    # Beat said when it fired, so a late worker would still report this period.
+    (fired,) = started
+    assert fired["schedule_id"] == schedule.pk
+    assert due <= dt.datetime.fromisoformat(fired["fired_at"]) <= timezone.now()
     run = ReportRun.objects.get()
     assert (run.status, run.error) == ("done", "")
     assert run.period == (due.date() - dt.timedelta(days=1)).isoformat()

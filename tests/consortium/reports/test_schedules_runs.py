@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from consortium.models import Delivery, PartnerRecipient, ReportRun, ReportSchedule, StoredReport
-from consortium.reports import schedules
+from consortium.reports import schedules, tasks
 
 MARCH_3 = dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.UTC)  # after 06:00 London, 3 March
 
@@ -144,8 +144,25 @@ def test_a_failed_run_is_recorded_with_its_error_and_sends_nothing(statements):
     assert not Delivery.objects.exists()
     # The period is taken: the next firing does not silently try again.
     assert schedules.report_schedule_run(schedule_id=statements.pk, fired_at=MARCH_3) == []
+    # The cause fixed, the deal team runs it again: the same run, done, sent.
+    ReportSchedule.objects.filter(pk=statements.pk).update(consortium="aip")
+    assert schedules.report_run_retry(run_id=run.pk).status == "done"
+    run.refresh_from_db()
+    assert (run.status, run.error) == ("done", "")
+    assert StoredReport.objects.filter(run=run).count() == 4
+    assert Delivery.objects.filter(run=run).count() == 4
+    with pytest.raises(schedules.ScheduleError, match="Only a failed run"):
+        schedules.report_run_retry(run_id=run.pk)
 
 
 @pytest.mark.django_db
 def test_a_deleted_schedule_runs_nothing():
     assert schedules.report_schedule_run(schedule_id=999, fired_at=MARCH_3) == []
+
+
+@pytest.mark.django_db
+def test_a_worker_running_the_task_days_late_reports_the_period_beat_fired_for(statements):
+    # Beat fired on 3 March (February due); the worker gets to it in April.
+    made = tasks.run_schedule(statements.pk, fired_at=MARCH_3.isoformat())
+    (run,) = ReportRun.objects.filter(pk__in=made)
+    assert run.period == "2026-02"
