@@ -284,7 +284,11 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "consortium.api.schema.path_id_limits",
     ],
-    "ENUM_NAME_OVERRIDES": {"CurrencyEnum": "consortium.api.write_serializers.CURRENCIES"},
+    "ENUM_NAME_OVERRIDES": {
+        "CurrencyEnum": "consortium.api.write_serializers.CURRENCIES",
+        "ReportKindEnum": "consortium.reports.document.KINDS",
+        "ReportFormatEnum": "consortium.reports.document.FORMATS",
+    },
 }
 # Request bodies above this are refused before parsing (413).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("API_MAX_BODY_BYTES", 256 * 1024)

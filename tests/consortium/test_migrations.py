@@ -78,3 +78,30 @@ def test_the_facilities_table_asks_for_a_rebuild_that_the_sweep_resumes() -> Non
     assert list(DebtFacilityRow.live().values_list("facility_id", flat=True)) == [
         "aip-senior-term-loan"
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_notices_consumer_starts_at_the_head_of_a_ledger_that_has_events() -> None:
+    """Given a ledger with a capital call issued before reports were installed, when the
+    migration runs, then the notices consumer starts past it (nobody is e-mailed an old
+    notice); on an empty ledger it starts at 0 (no state row is made)."""
+    from django.core.management import call_command
+
+    from consortium.reports.notices import NoticesProjection
+    from ledger.models import ProjectionState
+    from ledger.store import head
+
+    before = [("consortium", "0007_delivery_body_html")]
+    after = [("consortium", "0008_notices_start_at_the_head")]
+    try:
+        _migrate(before)
+        _migrate(after)
+        assert not ProjectionState.objects.filter(name=NoticesProjection.name).exists()
+        _migrate(before)
+        call_command("seed_demo", verbosity=0)
+        ProjectionState.objects.filter(name=NoticesProjection.name).delete()
+        _migrate(after)
+        state = ProjectionState.objects.get(name=NoticesProjection.name)
+        assert state.checkpoint == head() > 0
+    finally:
+        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
