@@ -20,6 +20,9 @@ def start_at_the_head(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("consortium", "0007_delivery_body_html"), ("ledger", "0010_the_append_runs_as_the_owner")]
+    dependencies = [
+        ("consortium", "0007_delivery_body_html"),
+        ("ledger", "0010_the_append_runs_as_the_owner"),
+    ]
 
     operations = [migrations.RunPython(start_at_the_head, migrations.RunPython.noop)]
