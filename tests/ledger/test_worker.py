@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -26,7 +25,7 @@ from ledger.models import ProjectionState
 from ledger.projections import runner, triggers
 from ledger.store import NewEvent, append, head, iter_stored
 from ledger.testing.models import Tally
-from tests.ledger.worker_support import READY, Processes, RedisServer, publishing_to, wait_until
+from tests.ledger.worker_support import READY, Processes, RedisServer, private_broker, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 NAME = "test_tally"
@@ -67,14 +66,8 @@ def broker(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RedisServer]:
     """A private redis-server, and this process's triggers and Celery app pointed at it."""
-    assert shutil.which("redis-server"), "these tests start their own redis-server"
-    server = RedisServer(tmp_path_factory.mktemp("worker-logs") / "redis.log")
-    server.start()
-    try:
-        with publishing_to(server, settings, monkeypatch):
-            yield server
-    finally:
-        server.stop()
+    with private_broker(settings, monkeypatch, tmp_path_factory.mktemp("worker-logs")) as server:
+        yield server
 
 
 @pytest.fixture

@@ -238,6 +238,25 @@ def publishing_to(
         point_celery_at(saved[0], eager=bool(saved[1]))
 
 
+@contextlib.contextmanager
+def private_broker(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, logs: Path
+) -> Iterator[RedisServer]:
+    """A private redis-server (its log in ``logs``), and this process's settings and
+    Celery app publishing to it, until the block ends: what a test with real workers
+    starts from (a ``broker`` fixture is this and ``postgres_only``)."""
+    import shutil
+
+    assert shutil.which("redis-server"), "this test starts its own redis-server"
+    server = RedisServer(logs / "redis.log")
+    server.start()
+    try:
+        with publishing_to(server, settings, monkeypatch):
+            yield server
+    finally:
+        server.stop()
+
+
 class Processes:
     """The worker and beat processes of one test; all stopped (by pid) at teardown."""
 

@@ -7,7 +7,6 @@ page's polled fragment from "queued" to "switched".
 
 import io
 import re
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,7 +21,7 @@ from tests.consortium.workspace_people import person, seed, signed_in
 from tests.ledger.worker_support import (
     Processes,
     RedisServer,
-    publishing_to,
+    private_broker,
     wait_until,
 )
 
@@ -144,14 +143,10 @@ def broker(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RedisServer]:
-    assert shutil.which("redis-server"), "this test starts its own redis-server"
-    server = RedisServer(tmp_path_factory.mktemp("operations-logs") / "redis.log")
-    server.start()
-    try:
-        with publishing_to(server, settings, monkeypatch):
-            yield server
-    finally:
-        server.stop()
+    with private_broker(
+        settings, monkeypatch, tmp_path_factory.mktemp("operations-logs")
+    ) as server:
+        yield server
 
 
 @pytest.mark.slow

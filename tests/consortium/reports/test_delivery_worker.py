@@ -14,7 +14,6 @@ the embedded SQLite run, where ``test_schedules_beat`` covers the eager flow.
 """
 
 import datetime as dt
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from consortium.reports import schedules
 from consortium.reports.beat import ReportsScheduler
 from consortium.reports.tasks import send_delivery
 from tests.consortium.reports.delivery_support import SMTPServer, attachments
-from tests.ledger.worker_support import Processes, RedisServer, publishing_to, wait_until
+from tests.ledger.worker_support import Processes, RedisServer, private_broker, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -47,14 +46,8 @@ def broker(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RedisServer]:
     """A private redis-server, and this process's Celery app publishing to it."""
-    assert shutil.which("redis-server"), "this test starts its own redis-server"
-    server = RedisServer(tmp_path_factory.mktemp("delivery-logs") / "redis.log")
-    server.start()
-    try:
-        with publishing_to(server, settings, monkeypatch):
-            yield server
-    finally:
-        server.stop()
+    with private_broker(settings, monkeypatch, tmp_path_factory.mktemp("delivery-logs")) as server:
+        yield server
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ notices and queue the deliveries.
 
 import datetime as dt
 import io
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,7 +27,7 @@ from ledger import store
 from ledger.models import ProjectionState
 from ledger.projections import registry, runner
 from tests.consortium.conftest import usd
-from tests.ledger.worker_support import Processes, RedisServer, publishing_to, wait_until
+from tests.ledger.worker_support import Processes, RedisServer, private_broker, wait_until
 
 CALL = "call-1"
 IBAN = "GB82WEST12345698765432"
@@ -275,14 +274,8 @@ def broker(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RedisServer]:
-    assert shutil.which("redis-server"), "this test starts its own redis-server"
-    server = RedisServer(tmp_path_factory.mktemp("notices-logs") / "redis.log")
-    server.start()
-    try:
-        with publishing_to(server, settings, monkeypatch):
-            yield server
-    finally:
-        server.stop()
+    with private_broker(settings, monkeypatch, tmp_path_factory.mktemp("notices-logs")) as server:
+        yield server
 
 
 @pytest.mark.slow
