@@ -26,6 +26,7 @@ from consortium.projections.figures import (
 )
 from consortium.streams import consortium_history, load_asset, load_consortium
 from ledger.projections import runner
+from ledger.store import head
 
 pytestmark = pytest.mark.django_db
 
@@ -313,9 +314,17 @@ class Scenario:
 def test_incremental_equals_rebuild_and_as_of_now(data, alice, bob, helpers):
     scenario = Scenario(data, alice, bob)
     scenario.setup()
+    seen: list[tuple[int, dict[str, object]]] = []  # what the views gave with the head at P
     for _ in range(data.draw(st.integers(5, 40))):
         scenario.step()
+        if data.draw(st.integers(0, 3)) == 0:
+            seen.append((head(), {slug: asof.progress_as_of(slug) for slug in scenario.slugs}))
     helpers.catch_up(batch=data.draw(st.integers(1, 6)))
+    # A view bounded at a position is what the ledger held when its head was there,
+    # whatever came after (back-dated events included).
+    for position, then in seen:
+        for slug, progress in then.items():
+            assert asof.progress_as_of(slug, upto_position=position) == progress, position
 
     for name in NAMES:
         assert helpers.live_table(name) == helpers.fresh_rebuild(name), name
