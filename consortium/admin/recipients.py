@@ -6,7 +6,8 @@
 - **Payment instructions**: the instruction in force (printed on every capital call
   notice), the proposals awaiting a second person, each field beside the one in force
   with the changes highlighted, and the decisions made. A deal-team member proposes new
-  instructions; *another* deal-team member approves or rejects them: the proposer sees no
+  instructions; *another* person of the deal team or finance approves or rejects them
+  (bank details are treasury's to check too): the proposer sees no
   button (the service refuses them anyway, and so does the database).
 - **Partner recipients**: who at each partner receives its statements and notices; a
   deal-team member adds, changes and deactivates them (never deletes: deliveries name the
@@ -78,8 +79,14 @@ def _readable(request: HttpRequest, slug: str) -> str:
 
 
 def may_change(user: Any, slug: str) -> bool:
-    """Deal-team members change recipients and propose and decide payment instructions."""
+    """Deal-team members change recipients and propose payment instructions."""
     return roles.has_capability(user, roles.WRITE, slug)
+
+
+def may_decide(user: Any, slug: str) -> bool:
+    """Deal team and finance approve or reject payment instructions (never their own:
+    the service and the database refuse the proposer)."""
+    return roles.has_capability(user, roles.FINANCE_WRITE, slug)
 
 
 def _writable(request: HttpRequest, slug: str) -> str:
@@ -92,12 +99,13 @@ def _writable(request: HttpRequest, slug: str) -> str:
 
 
 def pending_for(user: Any) -> int:
-    """Proposals this user may decide (deal team, not the proposer): the sidebar's badge."""
+    """Proposals this user may decide (deal team or finance, not the proposer): the
+    sidebar's badge."""
     if not getattr(user, "is_authenticated", False):
         return 0
     pending = PaymentInstruction.objects.filter(status="proposed").exclude(proposed_by=user)
     slugs = set(pending.values_list("consortium", flat=True))
-    mine = [slug for slug in slugs if may_change(user, slug)]
+    mine = [slug for slug in slugs if may_decide(user, slug)]
     return pending.filter(consortium__in=mine).count()
 
 
@@ -133,6 +141,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def consortium_page(request: HttpRequest, slug: str) -> HttpResponse:
     name = _readable(request, slug)
     user, writer = request.user, may_change(request.user, slug)
+    decider = may_decide(user, slug)
     in_force = i.payment_instruction_in_force(slug)
     instructions = PaymentInstruction.objects.filter(consortium=slug).select_related(
         "proposed_by", "decided_by"
@@ -141,7 +150,7 @@ def consortium_page(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "instruction": proposal,
             "differences": i.differences(proposal, in_force),
-            "may_decide": writer and proposal.proposed_by_id != user.pk,
+            "may_decide": decider and proposal.proposed_by_id != user.pk,
             "own": proposal.proposed_by_id == user.pk,
             "decide": reverse("admin:workspace-instruction-decide", args=[slug, proposal.pk]),
         }
@@ -361,7 +370,7 @@ def instruction_propose(request: HttpRequest, slug: str) -> HttpResponse:
         title="Propose payment instructions",
         records=(
             f"Where partners pay {name}'s capital calls, printed on every notice. They take "
-            "effect only when another deal-team member approves them."
+            "effect only when another person of the deal team or finance approves them."
         ),
         crumbs=_crumbs(slug, name, "Propose payment instructions"),
     )
@@ -369,7 +378,11 @@ def instruction_propose(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def instruction_decide(request: HttpRequest, slug: str, instruction_id: int) -> HttpResponse:
-    _writable(request, slug)
+    name = _readable(request, slug)
+    if not may_decide(request.user, slug):
+        raise PermissionDenied(
+            f"Only the deal team and finance approve payment instructions in {name}."
+        )
     if not PaymentInstruction.objects.filter(consortium=slug, pk=instruction_id).exists():
         raise Http404(f"There are no payment instructions {instruction_id} in {slug}.")
     decision = request.POST.get("decision")

@@ -16,7 +16,8 @@ calls: the services behind the workspace's recipients room (``consortium.admin.r
 Services take keyword-only, typed arguments, run atomically and raise named errors (each
 a ``ValueError`` with the form ``field`` it concerns) whose message says how to fix it.
 Who may call them is the surface's business, as for every command: the workspace lets only
-deal-team members (``roles.WRITE``) change recipients, propose and decide.
+deal-team members (``roles.WRITE``) change recipients and propose instructions, and the
+deal team or finance (``roles.FINANCE_WRITE``) decide them.
 """
 
 from __future__ import annotations
@@ -407,7 +408,7 @@ def _decide(
     if instruction.proposed_by_id == person.pk:
         raise TwoPeopleRequired(
             f"You proposed these payment instructions, so you cannot {verb} them: another "
-            "deal-team member must decide."
+            "person of the deal team or finance must decide."
         )
     instruction.status = status
     instruction.decided_by = cast(User, person)  # the project's user model

@@ -64,14 +64,32 @@ def test_the_proposer_sees_no_button_and_is_refused_all_the_same(team, client):
     client.force_login(team["dora"])
     body = client.get(PAGE).content.decode()
     assert ">Approve</button>" not in body
-    assert "Proposed by you: another deal-team member must approve." in body
+    assert "Proposed by you: another person of the deal team or finance must approve." in body
 
     answer = client.post(decide_url(proposal), {"decision": "approve"}, follow=True)
 
-    assert "you cannot approve them: another deal-team member must decide" in (
+    assert "you cannot approve them: another person of the deal team or finance must decide" in (
         answer.content.decode()
     )
     assert PaymentInstruction.objects.get(pk=proposal.pk).status == "proposed"
+
+
+def test_finance_approves_instructions_but_neither_proposes_them_nor_changes_recipients(
+    team, client, make_user
+):
+    """Bank details are treasury's to check: a finance controller is the second person."""
+    proposal = propose(team["dora"])
+    client.force_login(make_user("fay", ("finance", "aip")))
+    body = client.get(PAGE).content.decode()
+    assert ">Approve</button>" in body
+    assert "Propose new instructions" not in body and "Add a recipient" not in body
+    assert client.get(reverse("admin:workspace-instruction-propose", args=["aip"])).status_code == (
+        403
+    )
+    assert client.get(reverse("admin:workspace-recipient-add", args=["aip"])).status_code == 403
+
+    assert client.post(decide_url(proposal), {"decision": "approve"}).status_code == 302
+    assert i.payment_instruction_in_force("aip") == proposal
 
 
 def test_a_reader_sees_instructions_and_recipients_but_changes_nothing(team, client):
