@@ -70,7 +70,9 @@ def test_the_proposer_may_not_decide_their_own_proposal(aip, alice, decide):
     proposal = propose(alice.user)
     before = store.head()
 
-    with pytest.raises(i.TwoPeopleRequired, match="another person of the deal team or finance must decide"):
+    with pytest.raises(
+        i.TwoPeopleRequired, match="another person of the deal team or finance must decide"
+    ):
         decide(instruction_id=proposal.pk, by=alice.user)
 
     proposal.refresh_from_db()
