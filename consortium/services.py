@@ -59,6 +59,7 @@ The speed mechanisms on this path (copies of states, the stream lock, prepared
 statements, debounced triggers) are listed, with their off switches, in ``ledger.speed``.
 """
 
+import contextlib
 import dataclasses
 import datetime as dt
 import uuid
@@ -70,7 +71,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
 
 from consortium.domain import commands as c
-from consortium.domain.decisions import decide, decide_for_asset
+from consortium.domain.decisions import consortium_holders_of, decide, decide_for_asset
 from consortium.domain.errors import (
     DateBeforeFormation,
     DomainError,
@@ -84,6 +85,7 @@ from consortium.domain.identifiers import check_person, check_slug
 from consortium.domain.money import Money, Percent
 from consortium.domain.state import ConsortiumState
 from consortium.domain.values import Holder, Tranche
+from consortium.periods import seal_basis
 from consortium.streams import load_consortium
 from ledger import commands, states
 from ledger.commands import ConcurrentChange as ConcurrentChange
@@ -99,6 +101,7 @@ from ledger.store import (
     append,
     find_receipt,
     fingerprint,
+    lock_stream,
 )
 
 
@@ -467,10 +470,12 @@ def commitment_amend(
     commitment_id: str,
     amount: Money | c.Amount,
     effective_on: dt.date | None = None,
+    corrects_position: int | None = None,
 ) -> CommandResult:
-    """Increase or reduce a commitment (never below what was already called)."""
+    """Increase or reduce a commitment (never below what was already called); an
+    amendment correcting a closed period may name the position it corrects."""
     money = _priced(amount, _commitment_currency(slug, commitment_id))
-    command = c.AmendCommitment(commitment_id, money, effective_on or _today())
+    command = c.AmendCommitment(commitment_id, money, effective_on or _today(), corrects_position)
     return _consortium_command(actor, slug, command)
 
 
@@ -554,10 +559,14 @@ def contribution_reverse(
     reason: str,
     effective_on: dt.date | None = None,
     call_id: str | None = None,
+    corrects_position: int | None = None,
 ) -> CommandResult:
     """Reverse a contribution recorded in error or returned by the bank; with ``call_id``
-    it must have been received on that capital call."""
-    command = c.ReverseContribution(contribution_id, reason, effective_on or _today(), call_id)
+    it must have been received on that capital call. A reversal correcting a closed period
+    may name the position it corrects (``corrects_position``)."""
+    command = c.ReverseContribution(
+        contribution_id, reason, effective_on or _today(), call_id, corrects_position
+    )
     return _consortium_command(actor, slug, command)
 
 
@@ -630,6 +639,49 @@ def fx_rate_record(
     return _consortium_command(actor, slug, command)
 
 
+# --- sealed periods ---------------------------------------------------------------------
+
+
+def period_close(
+    *,
+    actor: Actor,
+    slug: str,
+    closing_date: dt.date,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Seal ``slug``'s books up to ``closing_date`` (finance): the ``PeriodClosed`` event
+    records the ledger's head the decision saw and each partner's balances as of the
+    closing date (``consortium.periods``). After it, no event of the consortium (nor a
+    stake of it) may take effect on or before the closing date."""
+    command = c.ClosePeriod(closing_date, actor.username, effective_on or _today())
+    stream, today = consortium_stream_id(slug), _today()
+
+    def decide_on(state: ConsortiumState) -> list[Event]:
+        closing = command.closing_date
+        basis = seal_basis(slug, state, closing) if type(closing) is dt.date else None
+        return decide(state, dataclasses.replace(command, basis=basis), today=today)
+
+    result = _execute(_answering(actor, command), stream, decide_on, command.effective_on)
+    return dataclasses.replace(result, command=command)
+
+
+def period_propose_reopening(
+    *, actor: Actor, slug: str, reason: str, effective_on: dt.date | None = None
+) -> CommandResult:
+    """Propose undoing ``slug``'s latest close; the acting user is the proposer."""
+    command = c.ProposeReopening(reason, actor.username, effective_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
+def period_approve_reopening(
+    *, actor: Actor, slug: str, effective_on: dt.date | None = None
+) -> CommandResult:
+    """Approve the pending proposal to reopen (never the proposer): the latest close is
+    undone; its ``PeriodClosed`` stays in the ledger."""
+    command = c.ApproveReopening(actor.username, effective_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
 # --- assets and stakes --------------------------------------------------------------------
 
 
@@ -639,13 +691,24 @@ def _asset_command(
     command: c.AssetCommand,
     sponsor: Any = None,
 ) -> CommandResult:
+    """Decide and append an asset command. Sealed periods: each consortium holder the
+    command names is locked against appends (``ledger.store.lock_stream``) while its state
+    is read and the asset's event appended, so a close cannot slip in between and the
+    stake cannot land inside a period closed meanwhile."""
     today = _today()
-    result = _execute(
-        _answering(actor, command),
-        asset_stream_id(asset_id),
-        lambda state: decide_for_asset(state, command, sponsor=sponsor, today=today),
-        command.effective_on,
-    )
+    with contextlib.ExitStack() as held:
+        holders = {}
+        for slug in consortium_holders_of(command):
+            held.enter_context(lock_stream(consortium_stream_id(slug)))
+            holders[slug] = load_consortium(slug).state
+        result = _execute(
+            _answering(actor, command),
+            asset_stream_id(asset_id),
+            lambda state: decide_for_asset(
+                state, command, sponsor=sponsor, today=today, holders=holders
+            ),
+            command.effective_on,
+        )
     return dataclasses.replace(result, command=command)
 
 

@@ -7,12 +7,19 @@ catches that is an **anchor**: a (position, hash) pair published outside the dat
 (``current_anchor``, printed by ``manage.py ledger_anchor`` and by ``verify_ledger``) and
 checked later (``verify(expect=...)``, ``verify_ledger --expect POSITION:HASH``): a
 rewrite at or below an anchored position changes that position's hash.
+
+**Verification hooks**: checks a domain adds on top of the chain, registered by name
+(``register_hook``) and run by ``verify()`` (hence ``manage.py verify_ledger``) once the
+chain is intact. A hook takes no argument and yields a line per thing it checked (a
+``str``) and a ``Problem`` per thing that no longer matches; any problem fails the
+verification. The ledger knows nothing of what a hook checks (``consortium`` registers
+the check of its sealed periods).
 """
 
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.db import connection
 
@@ -83,25 +90,97 @@ def current_anchor() -> CurrentAnchor:
     return CurrentAnchor(Anchor(position, head_hash), recorded_at)
 
 
+# --- verification hooks ---
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """Something a verification hook found no longer matching, at a position (if any)."""
+
+    position: int | None
+    text: str
+
+
+Hook = Callable[[], Iterable["Problem | str"]]
+_HOOKS: dict[str, Hook] = {}
+
+
+def register_hook(name: str, hook: Hook) -> None:
+    """Register ``hook`` under ``name`` (registering a name again replaces its hook)."""
+    _HOOKS[name] = hook
+
+
+def registered_hooks() -> dict[str, Hook]:
+    """The hooks by name, in the order they were first registered."""
+    return dict(_HOOKS)
+
+
+@dataclasses.dataclass(frozen=True)
+class HookReport:
+    """What one hook checked (a line each) and the problems it found."""
+
+    name: str
+    lines: tuple[str, ...]
+    problems: tuple[Problem, ...]
+
+
+def run_hooks(names: Iterable[str] | None = None) -> list[HookReport]:
+    """Run the registered hooks (or those named), each to the end."""
+    chosen = registered_hooks() if names is None else {n: _HOOKS[n] for n in names}
+    reports = []
+    for name, hook in chosen.items():
+        lines: list[str] = []
+        problems: list[Problem] = []
+        for item in hook():
+            if isinstance(item, Problem):
+                problems.append(item)
+                lines.append(f"PROBLEM: {item.text}")
+            else:
+                lines.append(item)
+        reports.append(HookReport(name, tuple(lines), tuple(problems)))
+    return reports
+
+
 @dataclasses.dataclass(frozen=True)
 class Report:
-    """The outcome: events checked, the head, and the first failure (if any)."""
+    """The outcome: events checked, the head, the first failure of the chain (if any),
+    and what each verification hook found (run only on an intact chain)."""
 
     checked: int
     head_position: int
     head_hash: str
     failed_at: int | None = None
     problem: str = ""
+    hooks: tuple[HookReport, ...] = ()
+
+    @property
+    def chain_ok(self) -> bool:
+        return self.failed_at is None
+
+    @property
+    def hook_problems(self) -> list[tuple[str, Problem]]:
+        return [(hook.name, problem) for hook in self.hooks for problem in hook.problems]
 
     @property
     def ok(self) -> bool:
-        return self.failed_at is None
+        return self.chain_ok and not self.hook_problems
 
 
 def verify(
-    *, expect: list[Anchor] | None = None, progress: Callable[[int], None] | None = None
+    *,
+    expect: list[Anchor] | None = None,
+    progress: Callable[[int], None] | None = None,
+    hooks: bool = True,
 ) -> Report:
-    """Walk every stored event in order, recomputing positions, links and hashes."""
+    """Walk every stored event in order, recomputing positions, links and hashes; then,
+    with ``hooks`` and an intact chain, run every verification hook."""
+    report = _verify_chain(expect, progress)
+    if not hooks or not report.chain_ok:
+        return report
+    return dataclasses.replace(report, hooks=tuple(run_hooks()))
+
+
+def _verify_chain(expect: list[Anchor] | None, progress: Callable[[int], None] | None) -> Report:
     anchors = {anchor.position: anchor.hash for anchor in expect or []}
     prev_hash, expected_position, last_recorded = canonical.GENESIS_HASH, 1, None
     head_position, head_hash = store.head_state()

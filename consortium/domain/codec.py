@@ -21,7 +21,7 @@ class DecodeError(ValueError):
 
 def encode_value(value: object) -> Any:
     """Encode one field value: Decimals as plain strings, dates as ISO strings."""
-    if value is None or isinstance(value, bool | str):
+    if value is None or isinstance(value, bool | str | int):  # int: ledger positions
         return value
     if isinstance(value, Money):
         return {"amount": format(value.amount, "f"), "currency": value.currency}
@@ -108,7 +108,7 @@ def _compile(hint: Any, where: str) -> Decoder:
 
 
 def _compile_plain(hint: Any, where: str) -> Decoder:
-    if hint is str or hint is bool:
+    if hint is str or hint is bool or hint is int:  # int: ledger positions (sealed periods)
         return lambda raw: _expect(raw, hint, where)
     if hint is Decimal:
         return lambda raw: _decimal(raw, where)

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from consortium.domain.money import Money, Percent
-from consortium.domain.values import Holder, Tranche
+from consortium.domain.values import ClosingBalance, Holder, Tranche
 
 # Vocabulary fields (role, instrument, stage, kind) are plain `str` here: the decision
 # checks them against vocabulary.py, so callers can pass what a form or an API posted.
@@ -85,6 +85,7 @@ class AmendCommitment:
     commitment_id: str
     amount: Money
     effective_on: date
+    corrects_position: int | None = None  # sealed periods: the event it corrects
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +138,7 @@ class ReverseContribution:
     reason: str
     effective_on: date
     call_id: str | None = None
+    corrects_position: int | None = None  # sealed periods: the event it corrects
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +218,46 @@ class SellStake:
     effective_on: date
 
 
+# --- sealed periods ---
+
+
+@dataclass(frozen=True, slots=True)
+class SealBasis:
+    """What the ledger held when a close was decided (the service reads it): the stream
+    version the balances were computed on, the head position and its chain hash, and each
+    partner's balances as of the closing date from the ledger up to that position."""
+
+    version: int
+    position: int
+    chain_hash: str
+    balances: tuple[ClosingBalance, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClosePeriod:
+    """Seal the books up to ``closing_date`` (on or before ``effective_on``)."""
+
+    closing_date: date
+    closed_by: str
+    effective_on: date
+    basis: SealBasis | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProposeReopening:
+    """Propose undoing the latest close; a second person approves."""
+
+    reason: str
+    proposed_by: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ApproveReopening:
+    approved_by: str
+    effective_on: date
+
+
 ConsortiumCommand = (
     FormConsortium
     | SetFundraisingTarget
@@ -235,5 +277,9 @@ ConsortiumCommand = (
     | DrawDebtFacility
     | RepayDebtFacility
     | RecordFxRate
+    # --- sealed periods ---
+    | ClosePeriod
+    | ProposeReopening
+    | ApproveReopening
 )
 AssetCommand = RegisterAsset | AcquireStake | TransferStake | SellStake

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any, Final
@@ -14,15 +14,18 @@ from consortium.domain.commands import (
     AdvanceCommitmentStage,
     AmendCommitment,
     ApproveCapitalCall,
+    ApproveReopening,
     ArrangeDebtFacility,
     AssetCommand,
     CancelCapitalCall,
     ChangePartnerRole,
+    ClosePeriod,
     ConsortiumCommand,
     DrawDebtFacility,
     FormConsortium,
     IssueCapitalCall,
     PrepareCapitalCall,
+    ProposeReopening,
     ReceiveContribution,
     RecordCommitment,
     RecordFxRate,
@@ -42,6 +45,8 @@ from consortium.domain.errors import (
     InvalidPercent,
     InvalidTransition,
     NotAPartner,
+    SamePersonCannotApprove,
+    SealBasisMoved,
 )
 from consortium.domain.events import (
     AssetRegistered,
@@ -64,6 +69,9 @@ from consortium.domain.events import (
     PartnerAdmitted,
     PartnerRoleChanged,
     PartnerWithdrew,
+    PeriodClosed,
+    PeriodReopened,
+    PeriodReopenProposed,
     StakeAcquired,
     StakeSold,
     StakeTransferred,
@@ -82,6 +90,7 @@ from consortium.domain.identifiers import (
     check_person,
     check_slug,
     check_text,
+    same_person,
     shown,
 )
 from consortium.domain.money import Money, Percent, minor_digits
@@ -97,6 +106,7 @@ from consortium.domain.rules import (
     check_capacity,
     check_commitment,
     check_contribution,
+    check_corrects_position,
     check_draw_within_available,
     check_effective_on,
     check_facility,
@@ -109,6 +119,7 @@ from consortium.domain.rules import (
     check_not_in_future,
     check_not_matured,
     check_not_withdrawn,
+    check_open_period,
     check_partner,
     check_positive,
     check_rate,
@@ -120,6 +131,7 @@ from consortium.domain.rules import (
     check_tranches,
     check_unfunded_of,
     check_within_owed,
+    spoken_date,
 )
 from consortium.domain.state import AssetState, ConsortiumState
 from consortium.domain.values import Allocation, Holder
@@ -290,7 +302,8 @@ def decide_amend_commitment(state: ConsortiumState, command: AmendCommitment) ->
         )
     check_amend_not_below_called(commitment, amount)
     base_amount, rate = _in_base(state, amount, on)
-    return [CommitmentAmended(commitment.commitment_id, amount, base_amount, rate)]
+    corrects = check_corrects_position(command.corrects_position)
+    return [CommitmentAmended(commitment.commitment_id, amount, base_amount, rate, corrects)]
 
 
 # --- capital calls ----------------------------------------------------------------------
@@ -398,7 +411,8 @@ def decide_reverse_contribution(
     reason = check_text(
         command.reason, field="reason", what="The reason for the reversal", kind=REASON
     )
-    return [ContributionReversed(contribution.contribution_id, reason)]
+    corrects = check_corrects_position(command.corrects_position)
+    return [ContributionReversed(contribution.contribution_id, reason, corrects)]
 
 
 # --- debt facilities --------------------------------------------------------------------
@@ -484,6 +498,75 @@ def decide_record_fx_rate(state: ConsortiumState, command: RecordFxRate) -> list
             field="effective_on",
         )
     return [FxRateRecorded(command.currency, rate, on)]
+
+
+# --- sealed periods ---------------------------------------------------------------------
+
+
+def decide_close_period(state: ConsortiumState, command: ClosePeriod) -> list[Event]:
+    """Seal the books up to the closing date, with the basis the service read (the head
+    and each partner's balances as of the closing date) for exactly this state."""
+    on = _start(state, command.effective_on)
+    closing = check_date(command.closing_date, field="closing_date", what="The closing date")
+    check_not_before(closing, state.formed_on, f"{state.name}'s formation", field="closing_date")
+    if closing > on:
+        raise InvalidDate(
+            f"A period closes once it has ended: the closing date {spoken_date(closing)} is "
+            f"after the close's own date ({spoken_date(on)}).",
+            field="closing_date",
+        )
+    latest = state.latest_seal
+    if latest is not None and closing <= latest.closing_date:
+        raise InvalidDate(
+            f"{state.name}'s books are already closed up to {spoken_date(latest.closing_date)}; "
+            "a new close must have a later closing date.",
+            field="closing_date",
+        )
+    closer = check_person(command.closed_by, field="closed_by", what="The person closing")
+    basis = command.basis
+    if basis is None:
+        raise TypeError("ClosePeriod needs its seal basis (consortium.periods reads it).")
+    if basis.version != state.version:
+        raise SealBasisMoved(
+            f"{state.name}'s ledger moved while the close was being sealed; nothing was "
+            "recorded. Try again."
+        )
+    return [PeriodClosed(closing, basis.position, basis.chain_hash, basis.balances, closer)]
+
+
+def decide_propose_reopening(state: ConsortiumState, command: ProposeReopening) -> list[Event]:
+    _start(state, command.effective_on)
+    latest = state.latest_seal
+    if latest is None:
+        raise InvalidTransition(f"{state.name} has no closed period to reopen.")
+    pending = state.reopen_proposal
+    if pending is not None:
+        raise AlreadyExists(
+            f"{pending.proposed_by} already proposed reopening the period closed up to "
+            f"{spoken_date(pending.closing_date)}; a second person must approve it."
+        )
+    reason = check_text(
+        command.reason, field="reason", what="The reason for reopening", kind=REASON
+    )
+    proposer = check_person(command.proposed_by, field="proposed_by", what="The proposer")
+    return [PeriodReopenProposed(latest.closing_date, reason, proposer)]
+
+
+def decide_approve_reopening(state: ConsortiumState, command: ApproveReopening) -> list[Event]:
+    _start(state, command.effective_on)
+    proposal = state.reopen_proposal
+    if proposal is None:
+        raise InvalidTransition(
+            f"Nobody has proposed reopening a period of {state.name}; propose it first."
+        )
+    approver = check_person(command.approved_by, field="approved_by", what="The approver")
+    if same_person(approver, proposal.proposed_by):
+        raise SamePersonCannotApprove(
+            f"{approver} proposed reopening the period closed up to "
+            f"{spoken_date(proposal.closing_date)}; a second person must approve it.",
+            field="approved_by",
+        )
+    return [PeriodReopened(proposal.closing_date, proposal.proposed_by, approver)]
 
 
 # --- assets and stakes ------------------------------------------------------------------
@@ -576,6 +659,10 @@ _CONSORTIUM_DECIDERS: Final[dict[type[Any], Callable[[ConsortiumState, Any], lis
     DrawDebtFacility: decide_draw_debt_facility,
     RepayDebtFacility: decide_repay_debt_facility,
     RecordFxRate: decide_record_fx_rate,
+    # --- sealed periods ---
+    ClosePeriod: decide_close_period,
+    ProposeReopening: decide_propose_reopening,
+    ApproveReopening: decide_approve_reopening,
 }
 
 
@@ -585,11 +672,14 @@ def decide(
     """Decide a consortium command; every event takes effect on `command.effective_on`.
 
     With `today`, an effective date after today is refused. The state is never changed.
+    No command takes effect inside a closed period (sealed periods).
     """
     decider = _CONSORTIUM_DECIDERS.get(type(command))
     if decider is None:
         raise TypeError(f"{type(command).__name__} is not a consortium command.")
-    check_not_in_future(_effective_on(command), today)
+    on = _effective_on(command)
+    check_not_in_future(on, today)
+    check_open_period(state, on)
     return decider(state, command)
 
 
@@ -599,9 +689,21 @@ def decide_for_asset(
     *,
     sponsor: ConsortiumState | None = None,
     today: date | None = None,
+    holders: Mapping[str, ConsortiumState] | None = None,
 ) -> list[Event]:
-    """Decide an asset command; RegisterAsset also needs the sponsor consortium's state."""
-    check_not_in_future(_effective_on(command), today)
+    """Decide an asset command; RegisterAsset also needs the sponsor consortium's state.
+
+    ``holders``: the state of each consortium holder the command names, by slug; a stake
+    event may not take effect inside a period such a holder has closed (sealed periods).
+    The services always pass it; None (pure domain tests) leaves that check out."""
+    on = _effective_on(command)
+    check_not_in_future(on, today)
+    if holders is not None:
+        for slug in consortium_holders_of(command):
+            holder = holders.get(slug)
+            if holder is None:
+                raise TypeError(f"The state of consortium {slug!r}, a holder, is missing.")
+            check_open_period(holder, on)
     if isinstance(command, RegisterAsset):
         if sponsor is None:
             raise TypeError("RegisterAsset needs the sponsoring consortium's state.")
@@ -617,3 +719,18 @@ def decide_for_asset(
 
 def _effective_on(command: ConsortiumCommand | AssetCommand) -> date:
     return check_date(command.effective_on, field="effective_on", what="The effective date")
+
+
+# --- sealed periods ---
+
+
+def consortium_holders_of(command: AssetCommand) -> tuple[str, ...]:
+    """The consortia (by slug) whose stakes an asset command changes, sorted."""
+    named: tuple[Holder, ...]
+    if isinstance(command, TransferStake):
+        named = (command.from_holder, command.to_holder)
+    elif isinstance(command, AcquireStake | SellStake):
+        named = (command.holder,)
+    else:
+        return ()
+    return tuple(sorted({h.id for h in named if isinstance(h, Holder) and h.kind == "consortium"}))

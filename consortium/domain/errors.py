@@ -165,3 +165,18 @@ class DateInFuture(InvalidDate):
 
 class FacilityMatured(InvalidDate):
     code = "facility_matured"
+
+
+# --- sealed periods ---
+
+
+class PeriodIsClosed(InvalidDate):
+    """An event would take effect inside a period whose books are sealed."""
+
+    code = "period_closed"
+
+
+class SealBasisMoved(DomainError):
+    """The ledger moved while a close was being sealed; deciding again settles it."""
+
+    code = "seal_basis_moved"

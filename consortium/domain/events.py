@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Final, Self
 from consortium.domain.codec import decode_fields, encode_fields
 from consortium.domain.identifiers import check_identifier, check_slug
 from consortium.domain.money import Money, Percent
-from consortium.domain.values import Allocation, Holder, Tranche
+from consortium.domain.values import Allocation, ClosingBalance, Holder, Tranche
 from consortium.domain.vocabulary import (
     AssetKind,
     Instrument,
@@ -138,6 +138,8 @@ class CommitmentAmended(Event):
     amount: Money
     base_amount: Money
     fx_rate: Decimal | None = None
+    # --- sealed periods --- the position of the event this amendment corrects, if any
+    corrects_position: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +191,8 @@ class ContributionReversed(Event):
     TYPE: ClassVar[str] = "ContributionReversed"
     contribution_id: str
     reason: str
+    # --- sealed periods --- the position of the event this reversal corrects, if any
+    corrects_position: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +235,44 @@ class FxRateRecorded(Event):
     currency: str
     rate: Decimal
     effective_on: date
+
+
+# --- sealed periods ---
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodClosed(Event):
+    """Finance sealed the consortium's books up to ``closing_date``: ``position`` and
+    ``chain_hash`` are the ledger's head the decision saw, ``balances`` each partner's
+    figures as of ``closing_date`` from the ledger up to ``position``."""
+
+    TYPE: ClassVar[str] = "PeriodClosed"
+    closing_date: date
+    position: int
+    chain_hash: str
+    balances: tuple[ClosingBalance, ...]
+    closed_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodReopenProposed(Event):
+    """Someone proposes undoing the latest close (the one up to ``closing_date``)."""
+
+    TYPE: ClassVar[str] = "PeriodReopenProposed"
+    closing_date: date
+    reason: str
+    proposed_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodReopened(Event):
+    """A second person approved the proposal: the latest close is undone (its
+    ``PeriodClosed`` stays in the ledger)."""
+
+    TYPE: ClassVar[str] = "PeriodReopened"
+    closing_date: date
+    proposed_by: str
+    approved_by: str
 
 
 # --- asset stream ---------------------------------------------------------------------
@@ -296,6 +338,10 @@ CONSORTIUM_EVENTS: Final[tuple[type[Event], ...]] = (
     DebtFacilityDrawn,
     DebtFacilityRepaid,
     FxRateRecorded,
+    # --- sealed periods ---
+    PeriodClosed,
+    PeriodReopenProposed,
+    PeriodReopened,
 )
 ASSET_EVENTS: Final[tuple[type[Event], ...]] = (
     AssetRegistered,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from consortium.domain.errors import (
@@ -26,6 +26,7 @@ from consortium.domain.errors import (
     NotAPartner,
     NotFound,
     PartnerHasOpenCommitments,
+    PeriodIsClosed,
     RepaymentExceedsDrawn,
     SamePersonCannotApprove,
     StakeExceedsHolding,
@@ -476,3 +477,38 @@ def check_holding(asset: AssetState, holder: Holder, percent: Percent) -> date:
             field="percent",
         )
     return asset.held_since[holder]
+
+
+# --- sealed periods ---
+
+
+def spoken_date(day: date) -> str:
+    """A date as people write it in a sentence: ``31 March 2026``."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def check_open_period(state: ConsortiumState, on: date) -> None:
+    """No event takes effect on or before the closing date of the consortium's latest close
+    in force; the message names the period and the first open day."""
+    seal = state.latest_seal
+    if seal is None or on > seal.closing_date:
+        return
+    name = state.name or state.slug or "The consortium"
+    raise PeriodIsClosed(
+        f"{name}'s books are closed up to {spoken_date(seal.closing_date)} (sealed at position "
+        f"{seal.position}); record the correction in the next open period, dated "
+        f"{spoken_date(seal.closing_date + timedelta(days=1))} or later.",
+        field="effective_on",
+    )
+
+
+def check_corrects_position(value: object) -> int | None:
+    """An optional ledger position a correction names: a whole number of at least 1."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput(
+            f"The position corrected must be a whole number of at least 1, not {value!r}.",
+            field="corrects_position",
+        )
+    return value

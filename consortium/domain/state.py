@@ -30,6 +30,9 @@ from consortium.domain.events import (
     PartnerAdmitted,
     PartnerRoleChanged,
     PartnerWithdrew,
+    PeriodClosed,
+    PeriodReopened,
+    PeriodReopenProposed,
     StakeAcquired,
     StakeSold,
     StakeTransferred,
@@ -46,7 +49,7 @@ from consortium.domain.vocabulary import (
 )
 
 # Bump whenever folding changes what a state holds: snapshots are keyed by it.
-STATE_CODE_VERSION: Final = 3
+STATE_CODE_VERSION: Final = 4
 
 
 @dataclass(slots=True)
@@ -166,6 +169,30 @@ class TargetState:
     set_on: date
 
 
+# --- sealed periods ---
+
+
+@dataclass(slots=True)
+class SealState:
+    """One close in force: the books are sealed up to ``closing_date``."""
+
+    closing_date: date
+    position: int
+    chain_hash: str
+    closed_by: str
+    closed_on: date
+
+
+@dataclass(slots=True)
+class ReopenProposal:
+    """A pending proposal to undo the latest close (a second person must approve it)."""
+
+    closing_date: date
+    reason: str
+    proposed_by: str
+    proposed_on: date
+
+
 @dataclass(slots=True)
 class ConsortiumState:
     """Everything the rules need about one consortium; plain data, cheap to pickle."""
@@ -185,10 +212,18 @@ class ConsortiumState:
     targets: dict[str, TargetState] = field(default_factory=dict)
     # Latest effective date of any change to signed equity; an issue may not precede it.
     signed_equity_changed_on: date | None = None
+    # --- sealed periods --- the closes in force, oldest first, and a pending reopening
+    seals: list[SealState] = field(default_factory=list)
+    reopen_proposal: ReopenProposal | None = None
 
     @property
     def is_formed(self) -> bool:
         return self.formed_on is not None
+
+    @property
+    def latest_seal(self) -> SealState | None:
+        """The close in force with the latest closing date (None: every period is open)."""
+        return self.seals[-1] if self.seals else None
 
     def apply(self, dated: DatedEvent) -> None:
         """Fold one event into this state, in place (O(1) except call issue: O(partner))."""
@@ -502,6 +537,26 @@ def _fx_rate_recorded(state: ConsortiumState, event: FxRateRecorded, on: date) -
     state.fx_rates.setdefault(event.currency, FxSeries()).record(event.effective_on, event.rate)
 
 
+# --- sealed periods ---
+
+
+def _period_closed(state: ConsortiumState, event: PeriodClosed, on: date) -> None:
+    state.seals.append(
+        SealState(event.closing_date, event.position, event.chain_hash, event.closed_by, on)
+    )
+    state.reopen_proposal = None
+
+
+def _reopen_proposed(state: ConsortiumState, event: PeriodReopenProposed, on: date) -> None:
+    state.reopen_proposal = ReopenProposal(event.closing_date, event.reason, event.proposed_by, on)
+
+
+def _period_reopened(state: ConsortiumState, event: PeriodReopened, on: date) -> None:
+    if state.seals and state.seals[-1].closing_date == event.closing_date:
+        state.seals.pop()
+    state.reopen_proposal = None
+
+
 _CONSORTIUM_APPLIERS: Final[dict[type[Event], Callable[[ConsortiumState, Any, date], None]]] = {
     ConsortiumFormed: _formed,
     FundraisingTargetSet: _target_set,
@@ -521,6 +576,10 @@ _CONSORTIUM_APPLIERS: Final[dict[type[Event], Callable[[ConsortiumState, Any, da
     DebtFacilityDrawn: _facility_drawn,
     DebtFacilityRepaid: _facility_repaid,
     FxRateRecorded: _fx_rate_recorded,
+    # --- sealed periods ---
+    PeriodClosed: _period_closed,
+    PeriodReopenProposed: _reopen_proposed,
+    PeriodReopened: _period_reopened,
 }
 
 

@@ -47,3 +47,20 @@ class Allocation:
 
     organisation_id: str
     amount: Money
+
+
+# --- sealed periods ---
+
+
+@dataclass(frozen=True, slots=True)
+class ClosingBalance:
+    """One partner's equity figures at a period's closing date, as the seal recorded them
+    (the position figures: committed is signed equity; unfunded = committed - called;
+    outstanding = called - contributed)."""
+
+    organisation_id: str
+    committed: Money
+    called: Money
+    contributed: Money
+    unfunded: Money
+    outstanding: Money

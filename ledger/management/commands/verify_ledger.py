@@ -34,10 +34,21 @@ class Command(BaseCommand):
             sys.stderr.write(f"  verified up to position {position:,}\n")
 
         report = verify(expect=anchors, progress=progress)
-        if not report.ok:
+        if not report.chain_ok:
             raise CommandError(
                 f"Ledger verification FAILED at position {report.failed_at}: that event "
                 f"{report.problem}. {report.checked:,} events before it verified."
+            )
+        for hook in report.hooks:
+            self.stdout.write(f"{hook.name}: {len(hook.lines)} checked")
+            for line in hook.lines:
+                self.stdout.write(f"  {line}")
+        if report.hook_problems:
+            raise CommandError(
+                "Ledger verification FAILED: the hash chain is intact, but "
+                + "; ".join(
+                    f"{name} found: {problem.text}" for name, problem in report.hook_problems
+                )
             )
         self.stdout.write(
             f"Ledger verified: {report.checked:,} events, hash chain intact"
