@@ -77,6 +77,14 @@ _ROUTES: list[URLPattern] = [
     path(_FAC + "draws/", writes.FacilityDraw.as_view(), name="api-facility-draws"),
     path(_FAC + "repayments/", writes.FacilityRepay.as_view(), name="api-facility-repayments"),
     path(_C + "fx-rates/", writes.FxRateRecord.as_view(), name="api-fx-rates"),
+    # --- sealed periods ---
+    path(_C + "periods/close/", writes.PeriodClose.as_view(), name="api-period-close"),
+    path(_C + "periods/reopen/", writes.PeriodReopenPropose.as_view(), name="api-period-reopen"),
+    path(
+        _C + "periods/reopen/approve/",
+        writes.PeriodReopenApprove.as_view(),
+        name="api-period-reopen-approve",
+    ),
     path("assets/", Assets.as_view(), name="api-assets"),
     path("assets/<str:asset>/stakes/", writes.AssetStake.as_view(), name="api-asset-stakes"),
     path("assets/<str:id>/ownership/", reads.AssetOwnershipView.as_view(), name="api-ownership"),

@@ -297,6 +297,12 @@ class AmendIn(InputSerializer):
     amount = amount()
     currency = currency("Default: the commitment's currency.")
     effective_on = effective_on()
+    corrects_position = serializers.IntegerField(  # --- sealed periods ---
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="The ledger position of the event this amendment corrects (optional).",
+    )
 
 
 class CallIn(InputSerializer):
@@ -328,6 +334,28 @@ class ContributionIn(InputSerializer):
 
 class ReversalIn(InputSerializer):
     reason = text("Why the contribution is reversed.", REASON)
+    effective_on = effective_on()
+    corrects_position = serializers.IntegerField(  # --- sealed periods ---
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="The ledger position of the event this reversal corrects (optional).",
+    )
+
+
+# --- sealed periods ---
+
+
+class PeriodCloseIn(InputSerializer):
+    closing_date = serializers.DateField(
+        help_text="The last day of the period sealed: after a previous close, on or before "
+        "the close's own date."
+    )
+    effective_on = effective_on()
+
+
+class ReopenProposeIn(InputSerializer):
+    reason = text("Why the latest closed period should be reopened.", REASON)
     effective_on = effective_on()
 
 
@@ -548,7 +576,13 @@ StageOut = created(
 )
 AmendOut = created(
     "CommitmentAmended",
-    {"consortium": _consortium(), "commitment_id": _s(), **_money_fields(), "effective_on": _d()},
+    {
+        "consortium": _consortium(),
+        "commitment_id": _s(),
+        **_money_fields(),
+        "effective_on": _d(),
+        "corrects_position": serializers.IntegerField(allow_null=True),  # sealed periods
+    },
 )
 CallOut = created(
     "CapitalCallPrepared",
@@ -593,6 +627,7 @@ ReversalOut = created(
         "contribution_id": _s(),
         "reason": _s(),
         "effective_on": _d(),
+        "corrects_position": serializers.IntegerField(allow_null=True),  # sealed periods
     },
 )
 FacilityOut = created(
@@ -654,4 +689,25 @@ StakeOut = created(
         "percent": _s("percent.value"),
         "effective_on": _d(),
     },
+)
+
+
+# --- sealed periods ---
+
+PeriodCloseOut = created(
+    "PeriodClosed",
+    {
+        "consortium": _consortium(),
+        "closing_date": _d(),
+        "closed_by": _s(),
+        "effective_on": _d(),
+    },
+)
+ReopenProposeOut = created(
+    "PeriodReopenProposed",
+    {"consortium": _consortium(), "reason": _s(), "proposed_by": _s(), "effective_on": _d()},
+)
+ReopenApproveOut = created(
+    "PeriodReopened",
+    {"consortium": _consortium(), "approved_by": _s(), "effective_on": _d()},
 )

@@ -381,6 +381,7 @@ class CommitmentAmend(CommandView):
             commitment_id=kwargs["commitment"],
             amount=_amount(data),
             effective_on=data.get("effective_on"),
+            corrects_position=data.get("corrects_position"),
         )
 
 
@@ -480,6 +481,7 @@ class ContributionReverse(CommandView):
             contribution_id=kwargs["contribution"],
             reason=data["reason"],
             effective_on=data.get("effective_on"),
+            corrects_position=data.get("corrects_position"),
         )
 
 
@@ -551,6 +553,58 @@ class FxRateRecord(CommandView):
             currency=data["currency"],
             rate=Decimal(data["rate"]),
             effective_on=data.get("effective_on"),
+        )
+
+
+# --- sealed periods ---------------------------------------------------------------------
+
+
+@documented(ws.PeriodCloseIn, ws.PeriodCloseOut, "Close a period", "period_close")
+class PeriodClose(CommandView):
+    """Seal the consortium's books up to a closing date (finance). The ``PeriodClosed``
+    event records the ledger's head (position and chain hash) and each partner's
+    balances as of the closing date; afterwards no event may take effect on or before it
+    (422 ``period-closed``)."""
+
+    capability = {"POST": FINANCE_WRITE}
+
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.period_close(
+            actor=actor,
+            slug=kwargs["slug"],
+            closing_date=data["closing_date"],
+            effective_on=data.get("effective_on"),
+        )
+
+
+@documented(
+    ws.ReopenProposeIn, ws.ReopenProposeOut, "Propose reopening a period", "period_reopen_propose"
+)
+class PeriodReopenPropose(CommandView):
+    """Propose undoing the latest close (finance), with a reason; the key's user is the
+    proposer and another person must approve."""
+
+    capability = {"POST": FINANCE_WRITE}
+
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.period_propose_reopening(
+            actor=actor,
+            slug=kwargs["slug"],
+            reason=data["reason"],
+            effective_on=data.get("effective_on"),
+        )
+
+
+@documented(ws.DatedIn, ws.ReopenApproveOut, "Approve reopening a period", "period_reopen_approve")
+class PeriodReopenApprove(CommandView):
+    """Approve the pending proposal to reopen (finance; never the proposer): the latest
+    close is undone, its seal stays in the ledger."""
+
+    capability = {"POST": FINANCE_WRITE}
+
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.period_approve_reopening(
+            actor=actor, slug=kwargs["slug"], effective_on=data.get("effective_on")
         )
 
 
@@ -633,5 +687,8 @@ __all__ = [
     "FxRateRecord",
     "PartnerAdmit",
     "PartnerRole",
+    "PeriodClose",  # sealed periods
+    "PeriodReopenApprove",  # sealed periods
+    "PeriodReopenPropose",  # sealed periods
     "TargetSet",
 ]
