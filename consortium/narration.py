@@ -144,7 +144,7 @@ def _stage(ev: e.CommitmentStageAdvanced, c: _Context) -> str:
 
 def _amended(ev: e.CommitmentAmended, c: _Context) -> str:
     amount = _in_base(ev.amount, ev.base_amount, ev.fx_rate)
-    return f"Commitment {ev.commitment_id} amended to {amount}"
+    return _correcting(f"Commitment {ev.commitment_id} amended to {amount}", ev.corrects_position)
 
 
 def _prepared(ev: e.CapitalCallPrepared, c: _Context) -> str:
@@ -181,7 +181,8 @@ def _received(ev: e.ContributionReceived, c: _Context) -> str:
 
 
 def _reversed(ev: e.ContributionReversed, c: _Context) -> str:
-    return _with_reason(f"Contribution {ev.contribution_id} reversed", ev.reason)
+    sentence = _correcting(f"Contribution {ev.contribution_id} reversed", ev.corrects_position)
+    return _with_reason(sentence, ev.reason)
 
 
 def _arranged(ev: e.DebtFacilityArranged, c: _Context) -> str:
@@ -240,6 +241,39 @@ def _sold(ev: e.StakeSold, c: _Context) -> str:
     )
 
 
+# --- sealed periods ---
+
+
+def _period_closed(ev: e.PeriodClosed, c: _Context) -> str:
+    partners = "partner" if len(ev.balances) == 1 else "partners"
+    return (
+        f"{c.consortium}'s books closed up to {iso(ev.closing_date)} by {ev.closed_by}, sealed "
+        f"at position {ev.position} ({ev.chain_hash[:12]}…) with the balances of "
+        f"{len(ev.balances)} {partners}"
+    )
+
+
+def _reopen_proposed(ev: e.PeriodReopenProposed, c: _Context) -> str:
+    return _with_reason(
+        f"{ev.proposed_by} proposed reopening {c.consortium}'s period closed up to "
+        f"{iso(ev.closing_date)}",
+        ev.reason,
+    )
+
+
+def _reopened(ev: e.PeriodReopened, c: _Context) -> str:
+    return (
+        f"{c.consortium}'s period closed up to {iso(ev.closing_date)} was reopened: proposed "
+        f"by {ev.proposed_by}, approved by {ev.approved_by}"
+    )
+
+
+def _correcting(sentence: str, corrects_position: int | None) -> str:
+    if corrects_position is None:
+        return sentence
+    return f"{sentence}, correcting position {corrects_position}"
+
+
 _SENTENCES: dict[type[e.Event], Callable[[Any, _Context], str]] = {
     e.ConsortiumFormed: _formed,
     e.FundraisingTargetSet: _target,
@@ -263,6 +297,10 @@ _SENTENCES: dict[type[e.Event], Callable[[Any, _Context], str]] = {
     e.StakeAcquired: _acquired,
     e.StakeTransferred: _transferred,
     e.StakeSold: _sold,
+    # --- sealed periods ---
+    e.PeriodClosed: _period_closed,
+    e.PeriodReopenProposed: _reopen_proposed,
+    e.PeriodReopened: _reopened,
 }
 
 

@@ -9,7 +9,7 @@ import pytest
 from consortium import services as s
 from consortium.domain import events as e
 from consortium.domain.money import Money, Percent
-from consortium.domain.values import Allocation, Holder, Tranche
+from consortium.domain.values import Allocation, ClosingBalance, Holder, Tranche
 from consortium.narration import describe, names_for
 from ledger.store import RecordedEvent, read_all
 
@@ -217,6 +217,34 @@ CASES = [
         e.StakeSold("abilene", Holder.organisation("openai"), Percent.of("5.125")),
         ASSET,
         "OpenAI sold a 5.13 % stake in Abilene campus",
+    ),
+    # sealed periods
+    (
+        e.PeriodClosed(
+            dt.date(2025, 3, 31),
+            412,
+            "ab" * 32,
+            (ClosingBalance("mgx", usd("6"), usd("3"), usd("3"), usd("3"), usd("0")),),
+            "bob",
+        ),
+        "consortium-aip",
+        "AIP's books closed up to 2025-03-31 by bob, sealed at "
+        "position 412 (abababababab…) with the balances of 1 partner",
+    ),
+    (
+        e.PeriodReopenProposed(dt.date(2025, 3, 31), "A late bank statement", "bob"),
+        "consortium-aip",
+        "bob proposed reopening AIP's period closed up to 2025-03-31: A late bank statement",
+    ),
+    (
+        e.PeriodReopened(dt.date(2025, 3, 31), "bob", "carol"),
+        "consortium-aip",
+        "AIP's period closed up to 2025-03-31 was reopened: proposed by bob, approved by carol",
+    ),
+    (
+        e.ContributionReversed("c-1", "Bank error", 17),
+        "consortium-aip",
+        "Contribution c-1 reversed, correcting position 17: Bank error",
     ),
 ]
 

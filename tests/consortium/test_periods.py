@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 from io import StringIO
+from typing import TypeVar
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -19,18 +20,35 @@ from consortium.domain.errors import (
     PeriodIsClosed,
     SamePersonCannotApprove,
 )
-from consortium.domain.events import PeriodClosed, event_from_stored
+from consortium.domain.events import (
+    CommitmentAmended,
+    ContributionReversed,
+    Event,
+    PeriodClosed,
+    PeriodReopened,
+    event_from_stored,
+)
 from consortium.domain.money import Percent
 from consortium.domain.values import Holder
 from consortium.periods import check_seals
 from consortium.streams import load_consortium
 from ledger import canonical
-from ledger.store import NewEvent, append, hash_at, head, read_stream
+from ledger.store import NewEvent, RecordedEvent, append, hash_at, head, read_stream
 from ledger.testing.bypass import immutability_bypassed
 from ledger.verification import stored_bytes, verify
 from tests.consortium.conftest import usd
 
 pytestmark = pytest.mark.django_db
+
+E = TypeVar("E", bound=Event)
+
+
+def only(result: s.CommandResult, kind: type[E]) -> E:
+    """The one event a command recorded, as its type."""
+    (event,) = result.events
+    assert isinstance(event, kind)
+    return event
+
 
 Q1_END = dt.date(2025, 3, 31)
 
@@ -54,7 +72,7 @@ def paid_then_closed(issued_call, bob):
     )
 
 
-def _events(slug: str = "aip") -> list:
+def _events(slug: str = "aip") -> list[RecordedEvent]:
     return read_stream(f"consortium-{slug}")
 
 
@@ -102,7 +120,7 @@ def test_balances_are_as_of_the_closing_date_not_the_day_of_the_close(issued_cal
     result = s.period_close(
         actor=bob, slug="aip", closing_date=Q1_END, effective_on=dt.date(2025, 4, 5)
     )
-    balances = {b.organisation_id: b for b in result.events[0].balances}
+    balances = {b.organisation_id: b for b in only(result, PeriodClosed).balances}
     assert balances["mgx"].contributed == usd("0.00")
     assert balances["mgx"].outstanding == usd("300.00")
 
@@ -114,7 +132,8 @@ def test_an_empty_close_is_fine_and_closing_dates_move_forward(formed, bob):
         with pytest.raises(InvalidDate, match="already closed up to 31 January 2025"):
             s.period_close(actor=bob, slug="aip", closing_date=earlier_or_same)
     s.period_close(actor=bob, slug="aip", closing_date=dt.date(2025, 2, 28))
-    assert load_consortium("aip").state.latest_seal.closing_date == dt.date(2025, 2, 28)
+    seal = load_consortium("aip").state.latest_seal
+    assert seal is not None and seal.closing_date == dt.date(2025, 2, 28)
 
 
 def test_a_period_cannot_close_before_it_ends(formed, bob):
@@ -200,7 +219,7 @@ def test_a_correction_goes_in_the_next_period_and_names_the_position_it_corrects
         effective_on=dt.date(2025, 4, 7),
         corrects_position=received.position,
     )
-    assert result.events[0].corrects_position == received.position
+    assert only(result, ContributionReversed).corrects_position == received.position
     assert _events()[-1].data["corrects_position"] == received.position
     amended = s.commitment_amend(
         actor=bob,
@@ -210,7 +229,7 @@ def test_a_correction_goes_in_the_next_period_and_names_the_position_it_corrects
         effective_on=dt.date(2025, 4, 8),
         corrects_position=received.position,
     )
-    assert amended.events[0].corrects_position == received.position
+    assert only(amended, CommitmentAmended).corrects_position == received.position
 
 
 def test_a_stake_of_the_consortium_inside_its_closed_period_is_refused(paid_then_closed, alice):
@@ -281,7 +300,8 @@ def test_reopening_takes_two_people_and_undoes_the_latest_close(paid_then_closed
     assert head() == before
     assert load_consortium("aip").state.latest_seal is not None
     result = s.period_approve_reopening(actor=alice, slug="aip", effective_on=dt.date(2025, 4, 9))
-    assert result.events[0].approved_by == "alice" and result.events[0].proposed_by == "bob"
+    reopened = only(result, PeriodReopened)
+    assert reopened.approved_by == "alice" and reopened.proposed_by == "bob"
     assert load_consortium("aip").state.latest_seal is None
     # The seal stays in the ledger; the period takes back-dated events again.
     assert [e.type for e in _events()[-3:]] == [
@@ -358,7 +378,7 @@ def _rechain_from(position: int) -> None:
     from ledger.store import iter_stored
 
     with immutability_bypassed(), connection.cursor() as cursor:
-        prev = hash_at(position - 1)
+        prev = hash_at(position - 1) or ""
         for event in iter_stored(after=position - 1):
             digest = canonical.chain_hash(prev, stored_bytes(event))
             cursor.execute(

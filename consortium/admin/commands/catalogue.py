@@ -37,6 +37,20 @@ def _on(data: dict[str, Any], name: str = "effective_on") -> Any:
     return data.get(name) or None
 
 
+# --- sealed periods (a field the corrections share) ---
+
+
+def corrects_position_field() -> forms.IntegerField:
+    return forms.IntegerField(
+        label="Corrects position",
+        required=False,
+        min_value=1,
+        help_text="Optional: the ledger position of the event this corrects (say, one in a "
+        "closed period).",
+        widget=unfold.UnfoldAdminIntegerFieldWidget(),
+    )
+
+
 # --- consortium and targets ---------------------------------------------------------------
 
 
@@ -288,6 +302,7 @@ class CommitmentAmend(CommandForm):
     commitment_id = Picker("Commitment")
     amount = amount_field("New amount", help_text="In the commitment's own currency.")
     effective_on = effective_on()
+    corrects_position = corrects_position_field()  # sealed periods
 
     def setup(self) -> None:
         self.offer("commitment_id", pickers.commitments(self.page.consortium))
@@ -299,6 +314,7 @@ class CommitmentAmend(CommandForm):
             commitment_id=data["commitment_id"],
             amount=Amount(data["amount"]),
             effective_on=_on(data),
+            corrects_position=data.get("corrects_position"),
         )
 
 
@@ -453,6 +469,7 @@ class ContributionReverse(CommandForm):
     contribution_id = Picker("Contribution")
     reason = text_field("Reason", multiline=True)
     effective_on = effective_on()
+    corrects_position = corrects_position_field()  # sealed periods
 
     def setup(self) -> None:
         self.offer("contribution_id", pickers.contributions(self.page.consortium))
@@ -464,6 +481,7 @@ class ContributionReverse(CommandForm):
             contribution_id=data["contribution_id"],
             reason=data["reason"],
             effective_on=_on(data),
+            corrects_position=data.get("corrects_position"),
         )
 
 
@@ -730,6 +748,89 @@ class StakeSell(_StakeForm):
         )
 
 
+# --- sealed periods -----------------------------------------------------------------------
+
+
+class PeriodClose(CommandForm):
+    command = "period-close"
+    title = "Close a period"
+    records = (
+        "Seals the consortium's books up to a closing date: the ledger position and chain "
+        "hash now, and each partner's balances at the closing date. Afterwards nothing may "
+        "take effect on or before it; corrections go in the next open period."
+    )
+    group = "Periods"
+    capability = FINANCE_WRITE
+
+    closing_date = date_field(
+        "Closing date", help_text="The period's last day: after the previous close."
+    )
+    effective_on = effective_on("Closed on")
+
+    def setup(self) -> None:
+        seal = self.page.consortium.latest_seal
+        if seal is not None:
+            field = self.fields["closing_date"]
+            field.help_text = (
+                f"The period's last day: after {seal.closing_date.isoformat()}, the latest close."
+            )
+
+    def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
+        return s.period_close(
+            actor=actor,
+            slug=self.page.slug or "",
+            closing_date=data["closing_date"],
+            effective_on=_on(data),
+        )
+
+
+class PeriodProposeReopening(CommandForm):
+    command = "period-propose-reopening"
+    title = "Propose reopening a period"
+    records = (
+        "Records your proposal to undo the latest close, with a reason. A second person "
+        "must approve it; the seal itself stays in the history."
+    )
+    group = "Periods"
+    capability = FINANCE_WRITE
+    error_fields = {"proposed_by": ""}
+
+    reason = text_field("Reason", multiline=True)
+    effective_on = effective_on()
+
+    def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
+        return s.period_propose_reopening(
+            actor=actor, slug=self.page.slug or "", reason=data["reason"], effective_on=_on(data)
+        )
+
+
+class PeriodApproveReopening(CommandForm):
+    command = "period-approve-reopening"
+    title = "Approve reopening a period"
+    records = (
+        "Records your approval of the pending proposal to reopen: the latest close is "
+        "undone. Its proposer cannot approve it."
+    )
+    group = "Periods"
+    capability = FINANCE_WRITE
+    error_fields = {"approved_by": ""}
+
+    effective_on = effective_on()
+
+    def setup(self) -> None:
+        proposal = self.page.consortium.reopen_proposal
+        if proposal is not None:
+            self.fields["effective_on"].help_text = (
+                f"{proposal.proposed_by} proposed reopening the period closed up to "
+                f"{proposal.closing_date.isoformat()}: {proposal.reason}"
+            )
+
+    def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
+        return s.period_approve_reopening(
+            actor=actor, slug=self.page.slug or "", effective_on=_on(data)
+        )
+
+
 # The list of forms, in the groups and order the list page shows them.
 GROUPS = (
     "Targets",
@@ -740,6 +841,7 @@ GROUPS = (
     "Debt",
     "FX",
     "Assets",
+    "Periods",  # sealed periods
 )
 FORMS: dict[str, type[CommandForm]] = {
     form.command: form
@@ -765,5 +867,9 @@ FORMS: dict[str, type[CommandForm]] = {
         StakeAcquire,
         StakeTransfer,
         StakeSell,
+        # --- sealed periods ---
+        PeriodClose,
+        PeriodProposeReopening,
+        PeriodApproveReopening,
     )
 }

@@ -434,6 +434,28 @@ REFUSED: list[tuple[str, str | None, dict[str, str], str, str]] = [
         "percent",
         "A stake must be above 0 % and at most 100 %",
     ),
+    # sealed periods
+    (
+        "period-close",
+        None,
+        {"closing_date": "2025-05-31", "effective_on": MAY},
+        "closing_date",
+        "A period closes once it has ended",
+    ),
+    (
+        "period-propose-reopening",
+        None,
+        {"reason": "Late statement", "effective_on": MAY},
+        "",
+        "AIP has no closed period to reopen.",
+    ),
+    (
+        "period-approve-reopening",
+        None,
+        {"effective_on": MAY},
+        "",
+        "Nobody has proposed reopening a period of AIP; propose it first.",
+    ),
 ]
 
 # Bad input: the form's own errors, before any service is asked.

@@ -18,6 +18,10 @@ FINANCE_FORMS = {
     "facility-draw",
     "facility-repay",
     "fx-rate-record",
+    # sealed periods
+    "period-close",
+    "period-propose-reopening",
+    "period-approve-reopening",
 }
 
 
@@ -44,6 +48,10 @@ API_VIEWS = {
     "stake-acquire": writes.AssetStake,
     "stake-transfer": writes.AssetStake,
     "stake-sell": writes.AssetStake,
+    # sealed periods
+    "period-close": writes.PeriodClose,
+    "period-propose-reopening": writes.PeriodReopenPropose,
+    "period-approve-reopening": writes.PeriodReopenApprove,
 }
 
 
@@ -113,8 +121,9 @@ def test_the_list_of_forms_shows_only_those_the_role_may_use(world, browser_for,
             "Debt",
             "FX",
             "Assets",
+            "Periods",
         ],
-        "finance": ["Contributions", "Debt", "FX"],
+        "finance": ["Contributions", "Debt", "FX", "Periods"],
         "auditor": [],
     }[role]
     assert groups == expected

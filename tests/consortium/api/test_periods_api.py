@@ -2,6 +2,8 @@
 period is a 422 problem naming the period (nothing appended), reopening takes two people,
 and a correction may name the position it corrects."""
 
+from typing import Any
+
 import pytest
 
 from ledger import store
@@ -13,10 +15,11 @@ CLOSE = A + "periods/close/"
 FX_IN_JANUARY = {"currency": "EUR", "rate": "1.08", "effective_on": "2025-01-20"}
 
 
-def close_january(api) -> dict:
+def close_january(api: Any) -> dict[str, Any]:
     response = post(api, CLOSE, {"closing_date": "2025-01-31", "effective_on": "2025-02-10"})
     assert response.status_code == 201, response.content
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def test_finance_closes_a_period_and_is_answered_with_the_seal(world, api_client_for):  # noqa: F811
