@@ -406,3 +406,30 @@ def test_a_rewritten_sealed_period_with_a_recomputed_chain_is_caught_by_the_seal
     assert len(problems) == 1
     assert "the chain hash at position" in problems[0]
     assert "recompute to committed 600.00, called 300.00, contributed 250.00" in problems[0]
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+def test_statements_and_progress_of_a_closed_period_print_the_seal(paid_then_closed, bob):
+    from consortium.reports import builders
+    from consortium.reports.document import Anchor
+    from ledger.store import head_state
+
+    seal = only(paid_then_closed, PeriodClosed)
+    anchor = Anchor(*head_state())
+    [statement] = builders.build_statements(
+        "aip", ["mgx"], dt.date(2025, 1, 1), Q1_END, anchor, Q1_END
+    )
+    words = (
+        f"Closed period: AIP's books are sealed up to 2025-03-31 (closed by bob on 2025-04-05), "
+        f"at ledger position {seal.position} (chain hash {seal.chain_hash})"
+    )
+    assert any(note.startswith(words) for note in statement.notes), statement.notes
+    progress = builders.build_progress("aip", anchor, dt.date(2025, 2, 28))
+    assert any(note.startswith(words) for note in progress.notes)
+    # A period still open prints no seal.
+    [open_] = builders.build_statements(
+        "aip", ["mgx"], dt.date(2025, 4, 1), dt.date(2025, 4, 30), anchor, dt.date(2025, 4, 30)
+    )
+    assert not any("Closed period" in note for note in open_.notes)

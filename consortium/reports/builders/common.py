@@ -64,3 +64,24 @@ def consortium_view(
             f"position {anchor.position}: check the slug and the dates."
         )
     return view
+
+
+# --- sealed periods ---
+
+
+def seal_notes(slug: str, anchor: Anchor, end: dt.date) -> tuple[str, ...]:
+    """The seal of the closed period ``end`` falls in, as the ledger up to the anchor's
+    position holds it (the close in force with the earliest closing date on or after
+    ``end``): a report of a closed period prints its closing date, position and hash.
+    Nothing while ``end`` is in an open period."""
+    state = asof.consortium_as_of(slug, upto_position=anchor.position)
+    covering = [seal for seal in state.seals if seal.closing_date >= end]
+    if not covering:
+        return ()
+    seal = min(covering, key=lambda seal: seal.closing_date)
+    return (
+        f"Closed period: {state.name}'s books are sealed up to "
+        f"{seal.closing_date.isoformat()} (closed by {seal.closed_by} on "
+        f"{seal.closed_on.isoformat()}), at ledger position {seal.position} (chain hash "
+        f"{seal.chain_hash}); manage.py verify_ledger checks the seal still matches.",
+    )

@@ -23,6 +23,7 @@ from consortium.reports.builders.common import (
     consortium_view,
     optional_amount,
     percent,
+    seal_notes,
     total,
 )
 from consortium.reports.document import (
@@ -65,7 +66,7 @@ def build_progress(consortium: str, anchor: Anchor, report_date: dt.date) -> Doc
         anchor=anchor,
         parameters=(Fact("Consortium", f"{progress.name} ({consortium})"),),
         sections=sections,
-        notes=(anchor_note(anchor, report_date),),
+        notes=(anchor_note(anchor, report_date), *seal_notes(consortium, anchor, report_date)),
     )
 
 

@@ -39,6 +39,7 @@ from consortium.reports.builders.common import (
     amount,
     anchor_note,
     percent,
+    seal_notes,
     total,
 )
 from consortium.reports.document import Anchor, Cell, Column, Document, Fact, Section, Table
@@ -273,7 +274,10 @@ def _statement(run: _Run, org: str) -> Document:
         ),
         sections=sections,
         organisation_id=org,
-        notes=(anchor_note(run.anchor, run.report_date),),
+        notes=(
+            anchor_note(run.anchor, run.report_date),
+            *seal_notes(run.slug, run.anchor, run.end),
+        ),
     )
 
 

@@ -17,6 +17,7 @@ from consortium.domain.errors import DomainError
 from consortium.domain.money import Money, Percent
 from consortium.domain.positions import total_unfunded_minor
 from consortium.domain.values import Holder, Tranche
+from consortium.periods import check_seals
 from consortium.projections import NAMES, asof, selectors
 from consortium.projections.figures import (
     ConsortiumTracker,
@@ -98,7 +99,8 @@ class Scenario:
         action = self.draw(
             st.sampled_from(
                 ["commit", "call", "pay", "commit", "call", "pay", "stake", "advance", "amend",
-                 "reverse", "debt", "target", "fx", "role", "stake", "catch_up"]
+                 "reverse", "debt", "target", "fx", "role", "stake", "catch_up",
+                 "close", "reopen"]
             )
         )  # fmt: skip
         getattr(self, action)(slug, state)
@@ -300,6 +302,20 @@ class Scenario:
                 percent=percent, effective_on=self.day,
             )  # fmt: skip
 
+    # --- sealed periods ---
+    def close(self, slug, state):
+        closing = max(self.day - dt.timedelta(days=self.draw(st.integers(0, 30))), START)
+        self.run(
+            s.period_close, actor=self.bob, slug=slug, closing_date=closing,
+            effective_on=self.day,
+        )  # fmt: skip
+
+    def reopen(self, slug, state):
+        if self.run(s.period_propose_reopening, actor=self.bob, slug=slug, reason="Late",
+                    effective_on=self.day):  # fmt: skip
+            self.run(s.period_approve_reopening, actor=self.alice, slug=slug,
+                     effective_on=self.day)  # fmt: skip
+
     def catch_up(self, slug, state):
         for name in NAMES:
             runner.catch_up(name, batch=self.draw(st.integers(1, 4)))
@@ -373,6 +389,8 @@ def test_incremental_equals_rebuild_and_as_of_now(data, alice, bob, helpers):
     folded = asof.consortium_view_as_of(scenario.slugs[0]).state
     assert assets == asof.consortium_assets_as_of(scenario.slugs[0], state=folded)
     assert [o.asset.asset_id for o in assets] == [scenario.asset]
+    # Every seal still matches the ledger (sealed periods), reopened ones included.
+    assert [f.problems for f in check_seals()] == [() for _ in check_seals()]
     ownership = selectors.ownership(scenario.asset)
     assert ownership == asof.ownership_as_of(scenario.asset)
     assert ownership is not None
