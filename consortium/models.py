@@ -368,6 +368,33 @@ class RoleGrant(models.Model):
         return f"{who} in {self.consortium or 'all consortia'}"
 
 
+# --- sealed periods ---
+
+
+class PeriodRow(ProjectionRow):
+    """The period calendar of one consortium (``consortium`` projection, group
+    ``periods``): a ``closed`` row per close in force (its closing date, the sealed head's
+    position and chain hash, who closed it and when) and a ``proposal`` row for a pending
+    proposal to reopen the latest one (who, when, why)."""
+
+    projection_name = "consortium"
+
+    consortium = models.CharField(max_length=SLUG)
+    kind = models.CharField(max_length=16)  # "closed" or "proposal"
+    closing_date = models.DateField()
+    sealed_position = models.BigIntegerField(null=True)
+    chain_hash = models.CharField(max_length=64, blank=True)
+    by = models.CharField(max_length=IDENTIFIER)
+    on = models.DateField()
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["generation", "consortium"], name="period_key")]
+
+    def __str__(self) -> str:
+        return f"{self.consortium} {self.kind} {self.closing_date}"
+
+
 # The reports' tables (stored reports, schedules, runs, deliveries, recipients, payment
 # instructions) live beside the reports' code.
 from consortium.reports.models import (  # noqa: E402

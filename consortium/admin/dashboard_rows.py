@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 from typing import Any
@@ -26,6 +26,7 @@ from consortium.projections.figures import (
     FacilityRow,
     Ownership,
     PartnerPosition,
+    PeriodCalendarRow,
     Progress,
     ProgressRow,
     in_tranche,
@@ -152,6 +153,7 @@ class Figures:
     calls: list[CapitalCall]
     facilities: list[FacilityRow]
     assets: list[Ownership]
+    periods: list[PeriodCalendarRow] = field(default_factory=list)  # sealed periods
 
 
 def bar(percent: Decimal | None) -> str:
@@ -486,7 +488,24 @@ def dashboard(figures: Figures, *, today: dt.date) -> dict[str, Any]:
         "facilities": facility_rows(figures.facilities, names),
         "assets": asset_rows(figures.assets, names),
         "today": today,
+        "periods": period_calendar(figures.periods),  # sealed periods
     }
+
+
+# --- sealed periods ---
+
+
+def period_calendar(rows: list[PeriodCalendarRow]) -> dict[str, Any]:
+    """The period calendar: each closed period (from the day after the previous close;
+    the first from the start) with its seal, the open period from the day after the
+    latest close, and a pending proposal to reopen."""
+    closed = []
+    start: dt.date | None = None
+    for row in (r for r in rows if r.kind == "closed"):
+        closed.append({"start": start, "row": row})
+        start = row.closing_date + dt.timedelta(days=1)
+    proposal = next((r for r in rows if r.kind == "proposal"), None)
+    return {"closed": closed, "open_from": start, "proposal": proposal}
 
 
 # --- the projections' lag -------------------------------------------------------------------

@@ -78,6 +78,7 @@ def live_figures(slug: str, generation: int | None = None) -> Figures | None:
         calls=selectors.open_capital_calls(slug, generation=generation, allocations=False),
         facilities=selectors.facilities(slug, generation=generation),
         assets=selectors.consortium_assets(slug),
+        periods=selectors.period_calendar(slug, generation=generation),  # sealed periods
     )
 
 
@@ -96,6 +97,7 @@ def figures_as_of(slug: str, view: AsOf) -> Figures | None:
         assets=asof.consortium_assets_as_of(
             slug, effective_on=on, known_at=known, state=found.state
         ),
+        periods=asof.period_calendar_as_of(slug, known_at=known),  # sealed periods
     )
 
 

@@ -44,11 +44,13 @@ from consortium.projections.figures import (
     FacilityRow,
     Ownership,
     PartnerPosition,
+    PeriodCalendarRow,
     Progress,
     call_rows,
     consortium_holders,
     facility_rows,
     ownership_of,
+    period_rows,
     position_rows,
     progress_of,
     read_calls,
@@ -386,3 +388,16 @@ def recorded_at_position(position: int) -> dt.datetime | None:
         return None
     found = read_all(after=position - 1, limit=1)
     return found[0].recorded_at if found and found[0].position == position else None
+
+
+# --- sealed periods ---
+
+
+def period_calendar_as_of(
+    slug: str, *, known_at: dt.datetime | None = None, upto_position: int | None = None
+) -> list[PeriodCalendarRow]:
+    """The period calendar as known at a time / at a position (closes are decisions, not
+    dated business facts: the view is by what was recorded, never by effective date)."""
+    state = consortium_as_of(slug, known_at=known_at, upto_position=upto_position)
+    rows = period_rows(state)
+    return sorted(rows, key=lambda r: (r.kind == "proposal", r.closing_date))

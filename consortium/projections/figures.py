@@ -42,6 +42,9 @@ from consortium.domain.events import (
     DebtFacilityDrawn,
     DebtFacilityRepaid,
     Event,
+    PeriodClosed,
+    PeriodReopened,
+    PeriodReopenProposed,
 )
 from consortium.domain.money import Money
 from consortium.domain.positions import signed_equity_by_partner
@@ -293,23 +296,30 @@ def facility_changed_by(event: Event) -> str | None:
     return None
 
 
+# --- sealed periods: the events that change a consortium's period calendar ---
+PERIOD_EVENTS: Final = (PeriodClosed, PeriodReopenProposed, PeriodReopened)
+
+
 class ConsortiumTracker(ProgressTracker):
     """One fold per consortium event for all its read models: the state, the monthly
     changes (fundraising) and the last position that changed each call (capital calls)
     and each debt facility (facilities)."""
 
-    __slots__ = ("call_positions", "facility_positions", "last_recorded_at")
+    __slots__ = ("call_positions", "facility_positions", "last_recorded_at", "period_position")
 
     def __init__(self) -> None:
         super().__init__()
         self.call_positions: dict[str, int] = {}
         self.facility_positions: dict[str, int] = {}
         self.last_recorded_at: datetime | None = None
+        self.period_position = 0  # sealed periods: the last event that changed the calendar
 
     def apply(self, dated: DatedEvent, position: int = 0) -> None:
         call_id = call_changed_by(self.state, dated.event)
         facility_id = facility_changed_by(dated.event)
         super().apply(dated, position)
+        if isinstance(dated.event, PERIOD_EVENTS):  # sealed periods
+            self.period_position = position
         if call_id is not None and call_id in self.state.calls:
             self.call_positions[call_id] = position
         if facility_id is not None and facility_id in self.state.facilities:
@@ -920,3 +930,50 @@ def signed_equity_of(state: ConsortiumState) -> dict[str, int]:
     if state.slug is None:
         return {}
     return signed_equity_by_partner(state)
+
+
+# --- sealed periods ---
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodCalendarRow:
+    """One line of a consortium's period calendar: a close in force (``closed``) or the
+    pending proposal to reopen the latest (``proposal``)."""
+
+    kind: str
+    closing_date: date
+    sealed_position: int | None
+    chain_hash: str
+    by: str
+    on: date
+    reason: str
+
+
+def period_rows(state: ConsortiumState) -> list[PeriodCalendarRow]:
+    """The closes in force (oldest first), then the pending proposal, if any."""
+    rows = [
+        PeriodCalendarRow(
+            "closed",
+            seal.closing_date,
+            seal.position,
+            seal.chain_hash,
+            seal.closed_by,
+            seal.closed_on,
+            "",
+        )
+        for seal in state.seals
+    ]
+    proposal = state.reopen_proposal
+    if proposal is not None:
+        rows.append(
+            PeriodCalendarRow(
+                "proposal",
+                proposal.closing_date,
+                None,
+                "",
+                proposal.proposed_by,
+                proposal.proposed_on,
+                proposal.reason,
+            )
+        )
+    return rows

@@ -18,8 +18,9 @@ from consortium.models import (
     FundraisingProgress,
     FundraisingTranche,
     PartnerPositionRow,
+    PeriodRow,
 )
-from consortium.projections import capital_calls, facilities, fundraising, positions
+from consortium.projections import capital_calls, facilities, fundraising, periods, positions
 from consortium.projections.cache import Entry
 from consortium.projections.common import ConsortiumStreamProjection
 from consortium.projections.figures import ConsortiumTracker
@@ -39,6 +40,7 @@ class ConsortiumProjection(ConsortiumStreamProjection):
         CapitalCallRow,
         CapitalCallAllocationRow,
         DebtFacilityRow,
+        PeriodRow,  # sealed periods
     )
     tracker = ConsortiumTracker
 
@@ -49,5 +51,6 @@ class ConsortiumProjection(ConsortiumStreamProjection):
             + positions.rows(touched, generation, after)
             + capital_calls.rows(touched, generation, after)
             + facilities.rows(touched, generation, after)
+            + periods.rows(touched, generation, after)  # sealed periods
         )
         replace_rows(generation, replacement.deletions, replacement.creations)

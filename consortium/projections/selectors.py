@@ -26,6 +26,7 @@ from consortium.models import (
     FundraisingProgress,
     FundraisingTranche,
     PartnerPositionRow,
+    PeriodRow,
 )
 from consortium.projections.common import read_rows
 from consortium.projections.figures import (
@@ -41,6 +42,7 @@ from consortium.projections.figures import (
     MonthRow,
     Ownership,
     PartnerPosition,
+    PeriodCalendarRow,
     PositionRow,
     Progress,
     ProgressRow,
@@ -226,6 +228,16 @@ def facilities(slug: str, *, generation: int | None = None) -> list[FacilityRow]
     generation = generation or live_generation("consortium")
     found = read_rows(DebtFacilityRow, FacilityRow, generation, consortium=slug)
     return sorted((row for row, _ in found), key=lambda f: f.facility_id)
+
+
+# --- sealed periods ---
+
+
+def period_calendar(slug: str, *, generation: int | None = None) -> list[PeriodCalendarRow]:
+    """The consortium's closes in force by closing date, then a pending reopen proposal."""
+    generation = generation or live_generation("consortium")
+    found = [row for row, _ in read_rows(PeriodRow, PeriodCalendarRow, generation, consortium=slug)]
+    return sorted(found, key=lambda r: (r.kind == "proposal", r.closing_date))
 
 
 def consortium_assets(slug: str) -> list[Ownership]:

@@ -84,3 +84,27 @@ def test_a_reversal_form_may_name_the_position_it_corrects(
         corrects_position="5",
     )
     assert reversed_.data["corrects_position"] == 5
+
+
+def test_the_dashboard_shows_the_period_calendar(world, browser_for, submit):  # noqa: F811
+    from django.urls import reverse
+
+    from ledger.projections import runner
+
+    finance = browser_for("finance")
+    seal = close_march(finance, submit)
+    submit(finance, "period-propose-reopening", reason="A late bank statement", effective_on=APRIL)
+    runner.catch_up_all()
+    page = finance.get(reverse("admin:workspace-consortium", args=["aip"]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-closed="2025-03-31"' in html
+    assert f"position {seal.data['position']}" in html
+    assert seal.data["chain_hash"][:16] in html
+    assert 'data-open="2025-04-01"' in html and "From 2025-04-01" in html
+    assert "reopening the period closed up to 2025-03-31: A late bank statement" in html
+    # As known before the close: every date open, no seal.
+    before = finance.get(
+        reverse("admin:workspace-consortium", args=["aip"]), {"known_at": str(seal.position - 1)}
+    )
+    assert 'data-closed="' not in before.content.decode()
