@@ -763,7 +763,7 @@ class PeriodClose(CommandForm):
     capability = FINANCE_WRITE
 
     closing_date = date_field(
-        "Closing date", help_text="The period's last day: after the previous close."
+        "Closing date", help_text="The period's last day (no period is closed yet)."
     )
     effective_on = effective_on("Closed on")
 

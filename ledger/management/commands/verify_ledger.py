@@ -39,7 +39,12 @@ class Command(BaseCommand):
                 f"Ledger verification FAILED at position {report.failed_at}: that event "
                 f"{report.problem}. {report.checked:,} events before it verified."
             )
-        for hook in report.hooks:
+        self.stdout.write(
+            f"Ledger verified: {report.checked:,} events, hash chain intact"
+            + (f", {len(anchors)} anchor(s) matched" if anchors else "")
+            + "."
+        )
+        for hook in report.hooks:  # the domain's checks (verification hooks)
             self.stdout.write(f"{hook.name}: {len(hook.lines)} checked")
             for line in hook.lines:
                 self.stdout.write(f"  {line}")
@@ -50,11 +55,6 @@ class Command(BaseCommand):
                     f"{name} found: {problem.text}" for name, problem in report.hook_problems
                 )
             )
-        self.stdout.write(
-            f"Ledger verified: {report.checked:,} events, hash chain intact"
-            + (f", {len(anchors)} anchor(s) matched" if anchors else "")
-            + "."
-        )
         self.stdout.write(f"head position: {report.head_position}")
         self.stdout.write(f"head hash:     {report.head_hash}")
         self.stdout.write(f"anchor:        {report.head_position}:{report.head_hash}")
