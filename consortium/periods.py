@@ -1,9 +1,11 @@
 """Sealed periods: the figures a close seals, and the check that every seal still matches.
 
-A close (``services.period_close``) records, in its ``PeriodClosed`` event, the ledger's
-head the decision saw (position and chain hash) and each partner's closing balances: the
-position figures (``projections.figures.position_rows``, as the positions read model
-computes them) of the consortium's stream up to that position, as of the closing date.
+A close (``services.period_close``) records, in its ``PeriodClosed`` event, the head the
+decision saw (the ledger position and chain hash of the consortium stream's last event
+when the close was decided: every event of the stream up to it, and through the chain
+every event of the ledger up to it) and each partner's closing balances: the position
+figures (``projections.figures.position_rows``, as the positions read model computes
+them) of the consortium's stream up to that position, as of the closing date.
 
 ``check_seals`` recomputes both for every ``PeriodClosed`` in the ledger: the chain hash
 at the recorded position, and the balances from the ledger up to it. It is registered as
@@ -22,6 +24,7 @@ from consortium.domain.events import (
     CONSORTIUM_STREAM_PREFIX,
     DatedEvent,
     PeriodClosed,
+    consortium_stream_id,
     event_from_stored,
 )
 from consortium.domain.money import Money
@@ -29,8 +32,8 @@ from consortium.domain.rules import spoken_date
 from consortium.domain.state import ConsortiumState, fold_consortium
 from consortium.domain.values import ClosingBalance
 from consortium.projections.figures import position_rows
-from consortium.streams import consortium_history, to_dated
-from ledger.store import RecordedEvent, hash_at, head_state, iter_stored
+from consortium.streams import to_dated
+from ledger.store import RecordedEvent, hash_at, iter_stored, read_stream
 from ledger.verification import Problem, register_hook
 
 
@@ -60,15 +63,20 @@ def closing_balances(
 
 
 def seal_basis(slug: str, state: ConsortiumState, closing_date: dt.date) -> SealBasis:
-    """What a close of ``slug`` decided on ``state`` seals: the ledger's head now, and the
-    balances from the stream up to it. Its ``version`` is the number of the stream's events
-    up to the head: a state behind (or ahead of) that is refused by the decision
-    (``SealBasisMoved``) and decided again on the ledger's own state."""
-    position, chain_hash = head_state()
-    history = consortium_history(slug, upto_position=position)
-    if len(history) != state.version:
-        return SealBasis(len(history), position, chain_hash, ())
-    return SealBasis(len(history), position, chain_hash, closing_balances(history, closing_date))
+    """What a close of ``slug`` decided on ``state`` seals: the consortium's head the
+    decision saw (the ledger position and chain hash of the stream's event at
+    ``state.version``) and the balances from the stream up to it, as of the closing date.
+
+    A function of the state's version alone (the ledger is append-only), so a decision
+    taken again, or a retry's fingerprint, finds the same seal. A stream shorter than the
+    state (it cannot be) gives a basis whose version the decision refuses
+    (``SealBasisMoved``)."""
+    recorded = read_stream(consortium_stream_id(slug), limit=max(state.version, 1))
+    if not recorded or len(recorded) != state.version:
+        return SealBasis(len(recorded), 0, "", ())
+    last = recorded[-1]
+    balances = closing_balances([to_dated(e) for e in recorded], closing_date)
+    return SealBasis(state.version, last.position, last.hash, balances)
 
 
 # --- verification ------------------------------------------------------------------------
@@ -135,8 +143,6 @@ def check_seal(recorded: RecordedEvent) -> SealFinding:
 
 
 def _stream_upto(stream: str, position: int) -> list[RecordedEvent]:
-    from ledger.store import read_stream
-
     return read_stream(stream, upto_position=max(position, 0))
 
 

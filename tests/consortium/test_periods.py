@@ -136,6 +136,15 @@ def test_an_empty_close_is_fine_and_closing_dates_move_forward(formed, bob):
     assert seal is not None and seal.closing_date == dt.date(2025, 2, 28)
 
 
+def test_a_keyed_close_retried_after_more_events_replays_its_first_result(paid_then_closed, bob):
+    keyed = s.Actor.keyed(bob.user, "close-april")
+    first = s.period_close(actor=keyed, slug="aip", closing_date=dt.date(2025, 4, 30))
+    s.fx_rate_record(actor=bob, slug="aip", currency="EUR", rate=Decimal("1.1"))
+    before = head()
+    again = s.period_close(actor=keyed, slug="aip", closing_date=dt.date(2025, 4, 30))
+    assert again.replayed and again.positions == first.positions and head() == before
+
+
 def test_a_period_cannot_close_before_it_ends(formed, bob):
     formed()
     before = len(_events())

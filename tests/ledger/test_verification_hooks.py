@@ -46,8 +46,13 @@ def test_a_problem_fails_verification_with_its_words(hooks):
 
 def test_hooks_do_not_run_on_a_broken_chain(hooks):
     append("things-1", [NewEvent("Thing", {"n": 1})], expected_version=None)
-    ran = []
-    hooks.register_hook("things", lambda: ran.append(1) or iter(()))
+    ran: list[int] = []
+
+    def hook() -> list[str]:
+        ran.append(1)
+        return []
+
+    hooks.register_hook("things", hook)
     with immutability_bypassed(), connection.cursor() as cursor:
         cursor.execute("UPDATE ledger_event SET data = %s WHERE position = 1", ['{"n": 2}'])
     report = verify()
