@@ -83,6 +83,7 @@ from consortium.domain.errors import (
 from consortium.domain.events import Event, asset_stream_id, consortium_stream_id, event_to_stored
 from consortium.domain.identifiers import check_person, check_slug
 from consortium.domain.money import Money, Percent
+from consortium.domain.rules import check_corrects_position
 from consortium.domain.state import ConsortiumState
 from consortium.domain.values import Holder, Tranche
 from consortium.periods import seal_basis
@@ -102,6 +103,7 @@ from ledger.store import (
     find_receipt,
     fingerprint,
     lock_stream,
+    read_stream,
 )
 
 
@@ -475,7 +477,8 @@ def commitment_amend(
     """Increase or reduce a commitment (never below what was already called); an
     amendment correcting a closed period may name the position it corrects."""
     money = _priced(amount, _commitment_currency(slug, commitment_id))
-    command = c.AmendCommitment(commitment_id, money, effective_on or _today(), corrects_position)
+    corrects = _corrected_event(slug, corrects_position)
+    command = c.AmendCommitment(commitment_id, money, effective_on or _today(), corrects)
     return _consortium_command(actor, slug, command)
 
 
@@ -564,8 +567,9 @@ def contribution_reverse(
     """Reverse a contribution recorded in error or returned by the bank; with ``call_id``
     it must have been received on that capital call. A reversal correcting a closed period
     may name the position it corrects (``corrects_position``)."""
+    corrects = _corrected_event(slug, corrects_position)
     command = c.ReverseContribution(
-        contribution_id, reason, effective_on or _today(), call_id, corrects_position
+        contribution_id, reason, effective_on or _today(), call_id, corrects
     )
     return _consortium_command(actor, slug, command)
 
@@ -640,6 +644,22 @@ def fx_rate_record(
 
 
 # --- sealed periods ---------------------------------------------------------------------
+
+
+def _corrected_event(slug: str, position: int | None) -> int | None:
+    """``position`` (optional) if it is the ledger position of an event of ``slug``'s
+    stream, which a correction names; else ``NotFound`` on ``corrects_position``."""
+    checked = check_corrects_position(position)
+    if checked is None:
+        return None
+    found = read_stream(consortium_stream_id(slug), after_position=checked - 1, limit=1)
+    if not found or found[0].position != checked:
+        raise NotFound(
+            f"Position {checked} is not an event of {slug}'s history; name the position of "
+            "the event this corrects (the history shows each event's position).",
+            field="corrects_position",
+        )
+    return checked
 
 
 def period_close(

@@ -442,3 +442,34 @@ def test_statements_and_progress_of_a_closed_period_print_the_seal(paid_then_clo
         "aip", ["mgx"], dt.date(2025, 4, 1), dt.date(2025, 4, 30), anchor, dt.date(2025, 4, 30)
     )
     assert not any("Closed period" in note for note in open_.notes)
+
+
+def test_a_correction_names_an_event_of_its_own_consortium(paid_then_closed, alice, bob):
+    from consortium.domain.errors import InvalidInput, NotFound
+
+    s.asset_register(
+        actor=alice,
+        asset_id="dc-1",
+        sponsor="aip",
+        kind="data_centre",
+        name="Abilene",
+        location="Texas",
+        capacity_mw=Decimal("100"),
+        estimated_cost=usd("1000.00"),
+        effective_on=dt.date(2025, 4, 6),
+    )
+    before = head()
+    for elsewhere in (before, before + 100):  # the asset's event; beyond the head
+        with pytest.raises(NotFound, match=f"Position {elsewhere} is not an event of aip's"):
+            s.contribution_reverse(
+                actor=bob,
+                slug="aip",
+                contribution_id="mgx-1",
+                reason="Bank error",
+                corrects_position=elsewhere,
+            )
+    with pytest.raises(InvalidInput, match="at least 1"):
+        s.commitment_amend(
+            actor=bob, slug="aip", commitment_id="aip-mgx", amount=usd("700"), corrects_position=0
+        )
+    assert head() == before
