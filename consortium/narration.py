@@ -210,6 +210,49 @@ def _fx(ev: e.FxRateRecorded, c: _Context) -> str:
     )
 
 
+# --- interest and equalisation ---------------------------------------------------------
+
+
+def _rate_set(ev: e.InterestRateSet, c: _Context) -> str:
+    words = "default (late-payment)" if ev.kind == "default" else ev.kind
+    return (
+        f"{c.consortium} set its {words} interest rate to {ev.rate} % a year, "
+        f"in force from {iso(ev.in_force_from)}"
+    )
+
+
+def _late_interest(ev: e.LatePaymentInterestCharged, c: _Context) -> str:
+    days = (ev.received_on - ev.due_on).days
+    return (
+        f"{c.name(ev.organisation_id)} owes {summary(ev.amount)} late-payment interest on "
+        f"contribution {ev.contribution_id} ({days} days late on capital call "
+        f"{ev.call_id} at {ev.rate} % a year)"
+    )
+
+
+def _waiver_proposed(ev: e.LatePaymentInterestWaiverProposed, c: _Context) -> str:
+    return _with_reason(
+        f"{ev.proposed_by} proposed waiving the late-payment interest on contribution "
+        f"{ev.contribution_id}",
+        ev.reason,
+    )
+
+
+def _waived(ev: e.LatePaymentInterestWaived, c: _Context) -> str:
+    return (
+        f"{ev.approved_by} approved waiving the late-payment interest on contribution "
+        f"{ev.contribution_id}"
+    )
+
+
+_INTEREST_SENTENCES: dict[type[e.Event], Callable[[Any, _Context], str]] = {
+    e.InterestRateSet: _rate_set,
+    e.LatePaymentInterestCharged: _late_interest,
+    e.LatePaymentInterestWaiverProposed: _waiver_proposed,
+    e.LatePaymentInterestWaived: _waived,
+}
+
+
 # --- the asset stream -------------------------------------------------------------------
 
 
@@ -263,6 +306,7 @@ _SENTENCES: dict[type[e.Event], Callable[[Any, _Context], str]] = {
     e.StakeAcquired: _acquired,
     e.StakeTransferred: _transferred,
     e.StakeSold: _sold,
+    **_INTEREST_SENTENCES,
 }
 
 

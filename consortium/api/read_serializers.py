@@ -202,6 +202,9 @@ class PositionSerializer(serializers.Serializer[Any]):
     outstanding = _money()
     overdue = _money()
     equity_share_percent = serializers.CharField(allow_null=True)
+    # --- interest and equalisation ---
+    late_interest_owed = _money()
+    late_interest_waived = _money()
 
 
 class PositionsSerializer(ViewSerializer):

@@ -311,6 +311,9 @@ def position_body(item: PartnerPosition) -> dict[str, Any]:
         "outstanding": amount(f.outstanding_minor, c),
         "overdue": amount(item.overdue_minor, c),
         "equity_share_percent": percent(f.equity_share_percent),
+        # --- interest and equalisation ---
+        "late_interest_owed": amount(f.late_interest_owed_minor, c),
+        "late_interest_waived": amount(f.late_interest_waived_minor, c),
     }
 
 

@@ -77,6 +77,18 @@ _ROUTES: list[URLPattern] = [
     path(_FAC + "draws/", writes.FacilityDraw.as_view(), name="api-facility-draws"),
     path(_FAC + "repayments/", writes.FacilityRepay.as_view(), name="api-facility-repayments"),
     path(_C + "fx-rates/", writes.FxRateRecord.as_view(), name="api-fx-rates"),
+    # --- interest and equalisation ---
+    path(_C + "interest-rates/", writes.InterestRateSet.as_view(), name="api-interest-rates"),
+    path(
+        _C + "contributions/<str:contribution>/late-interest/waiver/",
+        writes.LateInterestWaiverPropose.as_view(),
+        name="api-late-interest-waiver",
+    ),
+    path(
+        _C + "contributions/<str:contribution>/late-interest/waiver/approve/",
+        writes.LateInterestWaiverApprove.as_view(),
+        name="api-late-interest-waiver-approve",
+    ),
     path("assets/", Assets.as_view(), name="api-assets"),
     path("assets/<str:asset>/stakes/", writes.AssetStake.as_view(), name="api-asset-stakes"),
     path("assets/<str:id>/ownership/", reads.AssetOwnershipView.as_view(), name="api-ownership"),

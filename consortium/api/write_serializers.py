@@ -361,6 +361,20 @@ class FxRateIn(InputSerializer):
     effective_on = effective_on()
 
 
+# --- interest and equalisation ---------------------------------------------------------
+
+
+class InterestRateIn(InputSerializer):
+    kind = choice(("default", "equalisation"), "default (late payment) or equalisation.")
+    rate = DecimalStringField(help_text='Percent per year, 0 to 100, e.g. "8" for 8 %.')
+    effective_on = effective_on()
+
+
+class WaiverProposeIn(InputSerializer):
+    reason = text("Why the interest should be waived.", REASON)
+    effective_on = effective_on()
+
+
 class AssetIn(InputSerializer):
     asset_id = identifier("Default: a new UUID.", required=False)
     sponsor = slug("The sponsoring consortium's slug (its deal team may register).")
@@ -652,6 +666,33 @@ StakeOut = created(
         "holder": HolderOut(),
         "to_holder": HolderOut(allow_null=True, required=False),
         "percent": _s("percent.value"),
+        "effective_on": _d(),
+    },
+)
+
+
+# --- interest and equalisation ---------------------------------------------------------
+
+InterestRateOut = created(
+    "InterestRateSet",
+    {"consortium": _consortium(), "kind": _s(), "rate": _s(), "effective_on": _d()},
+)
+WaiverProposedOut = created(
+    "LatePaymentInterestWaiverProposed",
+    {
+        "consortium": _consortium(),
+        "contribution_id": _s(),
+        "proposed_by": _s(),
+        "reason": _s(),
+        "effective_on": _d(),
+    },
+)
+WaivedOut = created(
+    "LatePaymentInterestWaived",
+    {
+        "consortium": _consortium(),
+        "contribution_id": _s(),
+        "approved_by": _s(),
         "effective_on": _d(),
     },
 )

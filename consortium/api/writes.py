@@ -554,6 +554,68 @@ class FxRateRecord(CommandView):
         )
 
 
+# --- interest and equalisation ---------------------------------------------------------
+
+
+@documented(ws.InterestRateIn, ws.InterestRateOut, "Set an interest rate", "interest_rate_set")
+class InterestRateSet(CommandView):
+    """Set the consortium's default (late-payment) or equalisation rate (finance): percent
+    per year, in force from its date until the next rate of that kind."""
+
+    capability = {"POST": FINANCE_WRITE}
+
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.interest_rate_set(
+            actor=actor,
+            slug=kwargs["slug"],
+            kind=data["kind"],
+            rate=Decimal(data["rate"]),
+            effective_on=data.get("effective_on"),
+        )
+
+
+@documented(
+    ws.WaiverProposeIn,
+    ws.WaiverProposedOut,
+    "Propose waiving late-payment interest",
+    "late_interest_waiver_propose",
+)
+class LateInterestWaiverPropose(CommandView):
+    """Propose waiving the late-payment interest on a contribution (finance); the key's
+    user is the proposer, and a second person must approve."""
+
+    capability = {"POST": FINANCE_WRITE}
+
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.late_interest_waiver_propose(
+            actor=actor,
+            slug=kwargs["slug"],
+            contribution_id=kwargs["contribution"],
+            reason=data["reason"],
+            effective_on=data.get("effective_on"),
+        )
+
+
+@documented(
+    ws.DatedIn,
+    ws.WaivedOut,
+    "Approve waiving late-payment interest",
+    "late_interest_waiver_approve",
+)
+class LateInterestWaiverApprove(CommandView):
+    """Approve a proposed waiver (finance): the key's user must not be its proposer."""
+
+    capability = {"POST": FINANCE_WRITE}
+
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.late_interest_waiver_approve(
+            actor=actor,
+            slug=kwargs["slug"],
+            contribution_id=kwargs["contribution"],
+            effective_on=data.get("effective_on"),
+        )
+
+
 # --- assets and stakes --------------------------------------------------------------------
 
 
@@ -631,6 +693,9 @@ __all__ = [
     "FacilityDraw",
     "FacilityRepay",
     "FxRateRecord",
+    "InterestRateSet",
+    "LateInterestWaiverApprove",
+    "LateInterestWaiverPropose",
     "PartnerAdmit",
     "PartnerRole",
     "TargetSet",

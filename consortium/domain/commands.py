@@ -216,6 +216,34 @@ class SellStake:
     effective_on: date
 
 
+# --- interest and equalisation ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SetInterestRate:
+    """``kind`` is ``default`` (late payment) or ``equalisation``; ``rate`` is percent per
+    year, in force from ``effective_on`` until the next rate of that kind."""
+
+    kind: str
+    rate: Decimal
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ProposeLateInterestWaiver:
+    contribution_id: str
+    proposed_by: str
+    reason: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ApproveLateInterestWaiver:
+    contribution_id: str
+    approved_by: str
+    effective_on: date
+
+
 ConsortiumCommand = (
     FormConsortium
     | SetFundraisingTarget
@@ -235,5 +263,9 @@ ConsortiumCommand = (
     | DrawDebtFacility
     | RepayDebtFacility
     | RecordFxRate
+    # --- interest and equalisation ---
+    | SetInterestRate
+    | ProposeLateInterestWaiver
+    | ApproveLateInterestWaiver
 )
 AssetCommand = RegisterAsset | AcquireStake | TransferStake | SellStake

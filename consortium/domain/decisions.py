@@ -14,6 +14,7 @@ from consortium.domain.commands import (
     AdvanceCommitmentStage,
     AmendCommitment,
     ApproveCapitalCall,
+    ApproveLateInterestWaiver,
     ArrangeDebtFacility,
     AssetCommand,
     CancelCapitalCall,
@@ -23,6 +24,7 @@ from consortium.domain.commands import (
     FormConsortium,
     IssueCapitalCall,
     PrepareCapitalCall,
+    ProposeLateInterestWaiver,
     ReceiveContribution,
     RecordCommitment,
     RecordFxRate,
@@ -31,6 +33,7 @@ from consortium.domain.commands import (
     ReverseContribution,
     SellStake,
     SetFundraisingTarget,
+    SetInterestRate,
     TransferStake,
     WithdrawPartner,
 )
@@ -61,6 +64,10 @@ from consortium.domain.events import (
     Event,
     FundraisingTargetSet,
     FxRateRecorded,
+    InterestRateSet,
+    LatePaymentInterestCharged,
+    LatePaymentInterestWaived,
+    LatePaymentInterestWaiverProposed,
     PartnerAdmitted,
     PartnerRoleChanged,
     PartnerWithdrew,
@@ -83,6 +90,16 @@ from consortium.domain.identifiers import (
     check_slug,
     check_text,
     shown,
+)
+from consortium.domain.interest import (
+    RATE_KIND_WORDS,
+    check_interest_rate,
+    check_no_open_waiver,
+    check_rate_kind,
+    check_waivable,
+    check_waiver_approver,
+    days_late,
+    late_interest_minor,
 )
 from consortium.domain.money import Money, Percent, minor_digits
 from consortium.domain.positions import signed_equity_by_partner, unfunded_by_partner
@@ -121,7 +138,7 @@ from consortium.domain.rules import (
     check_unfunded_of,
     check_within_owed,
 )
-from consortium.domain.state import AssetState, ConsortiumState
+from consortium.domain.state import AssetState, CallState, ConsortiumState
 from consortium.domain.values import Allocation, Holder
 from consortium.domain.vocabulary import (
     ASSET_KINDS,
@@ -384,7 +401,8 @@ def decide_receive_contribution(
         what="The bank reference",
         kind=BANK_REFERENCE,
     )
-    return [ContributionReceived(contribution_id, call.call_id, org, amount, on, reference)]
+    received = ContributionReceived(contribution_id, call.call_id, org, amount, on, reference)
+    return [received, *late_interest_on(state, call, received)]
 
 
 def decide_reverse_contribution(
@@ -555,6 +573,80 @@ def decide_sell_stake(asset: AssetState, command: SellStake) -> list[Event]:
     return [StakeSold(command.asset_id, holder, percent)]
 
 
+# --- interest and equalisation ---------------------------------------------------------
+
+
+def late_interest_on(
+    state: ConsortiumState, call: CallState, received: ContributionReceived
+) -> list[Event]:
+    """The interest a contribution received after its call's due date owes: at the
+    default rate in force on the due date, simple, actual/365, from the due date to the
+    received date, rounded once to the minor unit, half up. Nothing when on time, when
+    no default rate is set (or it is 0), or when it rounds to nothing."""
+    days = days_late(call.due_on, received.received_on)
+    rate = state.interest_rate_on("default", call.due_on)
+    minor = late_interest_minor(received.amount.to_minor(), rate, days)
+    if minor <= 0:
+        return []
+    interest = Money.from_minor(minor, received.amount.currency)
+    return [
+        LatePaymentInterestCharged(
+            received.contribution_id,
+            call.call_id,
+            received.organisation_id,
+            interest,
+            rate,
+            call.due_on,
+            received.received_on,
+        )
+    ]
+
+
+def decide_set_interest_rate(state: ConsortiumState, command: SetInterestRate) -> list[Event]:
+    on = _start(state, command.effective_on)
+    kind = check_rate_kind(command.kind)
+    rate = check_interest_rate(command.rate)
+    series = state.interest_rates.get(kind)
+    if series is not None and series.has_rate_dated(on):
+        raise AlreadyExists(
+            f"A {RATE_KIND_WORDS[kind]} rate in force from {on} is already set; set the "
+            "new rate from another date.",
+            field="effective_on",
+        )
+    return [InterestRateSet(kind, rate, on)]
+
+
+def decide_propose_late_interest_waiver(
+    state: ConsortiumState, command: ProposeLateInterestWaiver
+) -> list[Event]:
+    on = _start(state, command.effective_on)
+    charge = check_waivable(state.late_interest, command.contribution_id)
+    check_no_open_waiver(charge.waiver_proposed_by, charge.contribution_id)
+    check_not_before(on, charge.charged_on, "the interest was charged")
+    person = check_person(command.proposed_by, field="proposed_by", what="The proposer")
+    reason = check_text(command.reason, field="reason", what="The reason for waiving", kind=REASON)
+    return [LatePaymentInterestWaiverProposed(charge.contribution_id, person, reason)]
+
+
+def decide_approve_late_interest_waiver(
+    state: ConsortiumState, command: ApproveLateInterestWaiver
+) -> list[Event]:
+    on = _start(state, command.effective_on)
+    charge = check_waivable(state.late_interest, command.contribution_id)
+    approver = check_waiver_approver(
+        charge.waiver_proposed_by, command.approved_by, charge.contribution_id
+    )
+    check_not_before(on, charge.waiver_proposed_on, "the waiver was proposed")
+    return [LatePaymentInterestWaived(charge.contribution_id, approver)]
+
+
+_INTEREST_DECIDERS: Final[dict[type[Any], Callable[[ConsortiumState, Any], list[Event]]]] = {
+    SetInterestRate: decide_set_interest_rate,
+    ProposeLateInterestWaiver: decide_propose_late_interest_waiver,
+    ApproveLateInterestWaiver: decide_approve_late_interest_waiver,
+}
+
+
 # --- dispatch ---------------------------------------------------------------------------
 
 _CONSORTIUM_DECIDERS: Final[dict[type[Any], Callable[[ConsortiumState, Any], list[Event]]]] = {
@@ -576,6 +668,7 @@ _CONSORTIUM_DECIDERS: Final[dict[type[Any], Callable[[ConsortiumState, Any], lis
     DrawDebtFacility: decide_draw_debt_facility,
     RepayDebtFacility: decide_repay_debt_facility,
     RecordFxRate: decide_record_fx_rate,
+    **_INTEREST_DECIDERS,
 }
 
 

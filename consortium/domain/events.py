@@ -233,6 +233,53 @@ class FxRateRecorded(Event):
     effective_on: date
 
 
+# --- interest and equalisation ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InterestRateSet(Event):
+    """The consortium's ``default`` (late-payment) or ``equalisation`` rate, in percent per
+    year, in force from the event's effective date until the next one of the same kind."""
+
+    TYPE: ClassVar[str] = "InterestRateSet"
+    kind: str
+    rate: Decimal
+    in_force_from: date
+
+
+@dataclass(frozen=True, slots=True)
+class LatePaymentInterestCharged(Event):
+    """Interest on a contribution received after its call's due date: ``amount`` is the
+    contribution x ``rate`` % x days / 365 (actual days from ``due_on`` to ``received_on``),
+    rounded once to the minor unit, half up. Appended with the ContributionReceived."""
+
+    TYPE: ClassVar[str] = "LatePaymentInterestCharged"
+    contribution_id: str
+    call_id: str
+    organisation_id: str
+    amount: Money
+    rate: Decimal
+    due_on: date
+    received_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class LatePaymentInterestWaiverProposed(Event):
+    TYPE: ClassVar[str] = "LatePaymentInterestWaiverProposed"
+    contribution_id: str
+    proposed_by: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LatePaymentInterestWaived(Event):
+    """A second person approved the proposed waiver: the interest is no longer owed."""
+
+    TYPE: ClassVar[str] = "LatePaymentInterestWaived"
+    contribution_id: str
+    approved_by: str
+
+
 # --- asset stream ---------------------------------------------------------------------
 
 
@@ -296,6 +343,11 @@ CONSORTIUM_EVENTS: Final[tuple[type[Event], ...]] = (
     DebtFacilityDrawn,
     DebtFacilityRepaid,
     FxRateRecorded,
+    # --- interest and equalisation ---
+    InterestRateSet,
+    LatePaymentInterestCharged,
+    LatePaymentInterestWaiverProposed,
+    LatePaymentInterestWaived,
 )
 ASSET_EVENTS: Final[tuple[type[Event], ...]] = (
     AssetRegistered,

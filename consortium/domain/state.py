@@ -27,6 +27,10 @@ from consortium.domain.events import (
     Event,
     FundraisingTargetSet,
     FxRateRecorded,
+    InterestRateSet,
+    LatePaymentInterestCharged,
+    LatePaymentInterestWaived,
+    LatePaymentInterestWaiverProposed,
     PartnerAdmitted,
     PartnerRoleChanged,
     PartnerWithdrew,
@@ -46,7 +50,7 @@ from consortium.domain.vocabulary import (
 )
 
 # Bump whenever folding changes what a state holds: snapshots are keyed by it.
-STATE_CODE_VERSION: Final = 3
+STATE_CODE_VERSION: Final = 4
 
 
 @dataclass(slots=True)
@@ -66,6 +70,9 @@ class PartnerState:
     call_cursor: int = 0
     called_minor: int = 0
     contributed_minor: int = 0
+    # --- interest and equalisation ---
+    late_interest_minor: int = 0  # charged, less waived and less that on reversed payments
+    late_interest_waived_minor: int = 0
 
     @property
     def is_active(self) -> bool:
@@ -128,6 +135,26 @@ class ContributionState:
 
 
 @dataclass(slots=True)
+class LateInterestState:
+    """Late-payment interest charged on one contribution (interest and equalisation)."""
+
+    contribution_id: str
+    organisation_id: str
+    amount_minor: int
+    charged_on: date
+    waiver_proposed_by: str | None = None
+    waiver_reason: str = ""
+    waiver_proposed_on: date | None = None
+    waived_by: str | None = None
+    waived_on: date | None = None
+    cancelled_on: date | None = None  # its contribution was reversed
+
+    @property
+    def is_owed(self) -> bool:
+        return self.waived_on is None and self.cancelled_on is None
+
+
+@dataclass(slots=True)
 class FacilityState:
     facility_id: str
     lender: str
@@ -185,6 +212,15 @@ class ConsortiumState:
     targets: dict[str, TargetState] = field(default_factory=dict)
     # Latest effective date of any change to signed equity; an issue may not precede it.
     signed_equity_changed_on: date | None = None
+    # --- interest and equalisation ---
+    interest_rates: dict[str, FxSeries] = field(default_factory=dict)  # by kind
+    late_interest: dict[str, LateInterestState] = field(default_factory=dict)
+
+    def interest_rate_on(self, kind: str, on: date) -> Decimal:
+        """The ``kind`` rate (percent a year) in force on ``on``: 0 when none was set."""
+        series = self.interest_rates.get(kind)
+        rate = series.rate_on(on) if series is not None else None
+        return rate if rate is not None else Decimal(0)
 
     @property
     def is_formed(self) -> bool:
@@ -455,6 +491,7 @@ def _contribution_reversed(state: ConsortiumState, event: ContributionReversed, 
     _add_contributed(
         state, contribution.call_id, contribution.organisation_id, -contribution.amount_minor
     )
+    _late_interest_cancelled(state, event.contribution_id, on)  # interest and equalisation
 
 
 def _add_contributed(
@@ -522,6 +559,66 @@ _CONSORTIUM_APPLIERS: Final[dict[type[Event], Callable[[ConsortiumState, Any, da
     DebtFacilityRepaid: _facility_repaid,
     FxRateRecorded: _fx_rate_recorded,
 }
+
+
+# --- interest and equalisation ---------------------------------------------------------
+
+
+def _interest_rate_set(state: ConsortiumState, event: InterestRateSet, on: date) -> None:
+    state.interest_rates.setdefault(event.kind, FxSeries()).record(event.in_force_from, event.rate)
+
+
+def _late_interest_charged(
+    state: ConsortiumState, event: LatePaymentInterestCharged, on: date
+) -> None:
+    amount = event.amount.to_minor()
+    state.late_interest[event.contribution_id] = LateInterestState(
+        event.contribution_id, event.organisation_id, amount, on
+    )
+    _add_late_interest(state, event.organisation_id, amount, 0)
+
+
+def _late_interest_waiver_proposed(
+    state: ConsortiumState, event: LatePaymentInterestWaiverProposed, on: date
+) -> None:
+    charge = state.late_interest[event.contribution_id]
+    charge.waiver_proposed_by, charge.waiver_reason = event.proposed_by, event.reason
+    charge.waiver_proposed_on = on
+
+
+def _late_interest_waived(
+    state: ConsortiumState, event: LatePaymentInterestWaived, on: date
+) -> None:
+    charge = state.late_interest[event.contribution_id]
+    if charge.is_owed:
+        _add_late_interest(state, charge.organisation_id, -charge.amount_minor, charge.amount_minor)
+    charge.waived_by, charge.waived_on = event.approved_by, on
+
+
+def _late_interest_cancelled(state: ConsortiumState, contribution_id: str, on: date) -> None:
+    """A reversed contribution was never paid late: its interest is no longer owed."""
+    charge = state.late_interest.get(contribution_id)
+    if charge is not None and charge.is_owed:
+        charge.cancelled_on = on
+        _add_late_interest(state, charge.organisation_id, -charge.amount_minor, 0)
+
+
+def _add_late_interest(
+    state: ConsortiumState, organisation_id: str, owed: int, waived: int
+) -> None:
+    partner = state.partners.get(organisation_id)
+    if partner is not None:
+        partner.late_interest_minor += owed
+        partner.late_interest_waived_minor += waived
+
+
+_INTEREST_APPLIERS: Final[dict[type[Event], Callable[[ConsortiumState, Any, date], None]]] = {
+    InterestRateSet: _interest_rate_set,
+    LatePaymentInterestCharged: _late_interest_charged,
+    LatePaymentInterestWaiverProposed: _late_interest_waiver_proposed,
+    LatePaymentInterestWaived: _late_interest_waived,
+}
+_CONSORTIUM_APPLIERS.update(_INTEREST_APPLIERS)
 
 
 # --- asset appliers -----------------------------------------------------------------

@@ -523,6 +523,11 @@ class PositionRow:
     unfunded_minor: int
     outstanding_minor: int
     equity_share_percent: Decimal | None
+    # --- interest and equalisation ---
+    # Late-payment interest charged on the partner's contributions and still owed (less
+    # waivers and interest on reversed contributions), and what was waived. Never capital.
+    late_interest_owed_minor: int = 0
+    late_interest_waived_minor: int = 0
 
 
 def _signed_amount(c: CommitmentState) -> int:
@@ -576,6 +581,8 @@ def position_rows(
                 unfunded_minor=equity - partner.called_minor,
                 outstanding_minor=partner.called_minor - partner.contributed_minor,
                 equity_share_percent=percent_of(equity, total_equity, _BASIS),
+                late_interest_owed_minor=partner.late_interest_minor,
+                late_interest_waived_minor=partner.late_interest_waived_minor,
             )
         )
     return rows

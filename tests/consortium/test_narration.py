@@ -218,6 +218,37 @@ CASES = [
         ASSET,
         "OpenAI sold a 5.13 % stake in Abilene campus",
     ),
+    # --- interest and equalisation ---
+    (
+        e.InterestRateSet("default", Decimal("8"), dt.date(2026, 1, 1)),
+        "consortium-aip",
+        "AIP set its default (late-payment) interest rate to 8 % a year, in force from "
+        "2026-01-01",
+    ),
+    (
+        e.LatePaymentInterestCharged(
+            "k-1",
+            "call-1",
+            "mgx",
+            usd("6.58"),
+            Decimal("8"),
+            dt.date(2026, 3, 1),
+            dt.date(2026, 3, 31),
+        ),
+        "consortium-aip",
+        "MGX owes USD 6.58 late-payment interest on contribution k-1 (30 days late on "
+        "capital call call-1 at 8 % a year)",
+    ),
+    (
+        e.LatePaymentInterestWaiverProposed("k-1", "alice", "Bank error"),
+        "consortium-aip",
+        "alice proposed waiving the late-payment interest on contribution k-1: Bank error",
+    ),
+    (
+        e.LatePaymentInterestWaived("k-1", "bob"),
+        "consortium-aip",
+        "bob approved waiving the late-payment interest on contribution k-1",
+    ),
 ]
 
 

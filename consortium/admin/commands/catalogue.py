@@ -730,6 +730,90 @@ class StakeSell(_StakeForm):
         )
 
 
+# --- interest and equalisation ---------------------------------------------------------
+
+
+class InterestRateSet(CommandForm):
+    command = "interest-rate-set"
+    title = "Set an interest rate"
+    records = (
+        "Records the consortium's default (late-payment) or equalisation interest rate, in "
+        "percent per year, in force from its date until the next rate of that kind. "
+        "Interest already charged keeps its rate."
+    )
+    group = "Interest"
+    capability = FINANCE_WRITE
+
+    kind = choice_field(
+        "Rate", [("default", "Default (late payment)"), ("equalisation", "Equalisation")]
+    )
+    rate = NumberField(label="Percent per year", example="8", help_text="0 to 100; 8 for 8 %.")
+    effective_on = effective_on("In force from")
+
+    def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
+        return s.interest_rate_set(
+            actor=actor,
+            slug=self.page.slug or "",
+            kind=data["kind"],
+            rate=data["rate"],
+            effective_on=_on(data),
+        )
+
+
+class LateInterestWaiverPropose(CommandForm):
+    command = "late-interest-waiver-propose"
+    title = "Propose waiving late-payment interest"
+    records = (
+        "Records your proposal to waive the late-payment interest charged on a contribution. "
+        "Nothing is waived until a second person approves."
+    )
+    group = "Interest"
+    capability = FINANCE_WRITE
+    error_fields = {"proposed_by": "contribution_id"}
+
+    contribution_id = Picker("Interest on contribution")
+    reason = text_field("Reason", multiline=True)
+    effective_on = effective_on()
+
+    def setup(self) -> None:
+        self.offer("contribution_id", pickers.late_interest(self.page.consortium, proposed=False))
+
+    def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
+        return s.late_interest_waiver_propose(
+            actor=actor,
+            slug=self.page.slug or "",
+            contribution_id=data["contribution_id"],
+            reason=data["reason"],
+            effective_on=_on(data),
+        )
+
+
+class LateInterestWaiverApprove(CommandForm):
+    command = "late-interest-waiver-approve"
+    title = "Approve waiving late-payment interest"
+    records = (
+        "Records your approval of a proposed waiver: the interest is no longer owed. Its "
+        "proposer cannot approve it: a second person must."
+    )
+    group = "Interest"
+    capability = FINANCE_WRITE
+    error_fields = {"approved_by": "contribution_id"}
+
+    contribution_id = Picker("Interest on contribution")
+    effective_on = effective_on()
+
+    def setup(self) -> None:
+        self.offer("contribution_id", pickers.late_interest(self.page.consortium, proposed=True))
+
+    def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
+        return s.late_interest_waiver_approve(
+            actor=actor,
+            slug=self.page.slug or "",
+            contribution_id=data["contribution_id"],
+            effective_on=_on(data),
+        )
+
+
 # The list of forms, in the groups and order the list page shows them.
 GROUPS = (
     "Targets",
@@ -739,6 +823,7 @@ GROUPS = (
     "Contributions",
     "Debt",
     "FX",
+    "Interest",  # --- interest and equalisation ---
     "Assets",
 )
 FORMS: dict[str, type[CommandForm]] = {
@@ -765,5 +850,9 @@ FORMS: dict[str, type[CommandForm]] = {
         StakeAcquire,
         StakeTransfer,
         StakeSell,
+        # --- interest and equalisation ---
+        InterestRateSet,
+        LateInterestWaiverPropose,
+        LateInterestWaiverApprove,
     )
 }
