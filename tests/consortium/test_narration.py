@@ -222,8 +222,7 @@ CASES = [
     (
         e.InterestRateSet("default", Decimal("8"), dt.date(2026, 1, 1)),
         "consortium-aip",
-        "AIP set its default (late-payment) interest rate to 8 % a year, in force from "
-        "2026-01-01",
+        "AIP set its default (late-payment) interest rate to 8 % a year, in force from 2026-01-01",
     ),
     (
         e.LatePaymentInterestCharged(

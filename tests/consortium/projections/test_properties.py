@@ -85,6 +85,10 @@ class Scenario:
                     amount=usd(self.draw(st.integers(1, 10_000)) * 100), stage="signed",
                     effective_on=START,
                 )  # fmt: skip
+            s.interest_rate_set(  # --- interest and equalisation: late payments owe interest
+                actor=self.bob, slug=slug, kind="default",
+                rate=Decimal(self.draw(st.integers(1, 2000))) / 100, effective_on=START,
+            )  # fmt: skip
         s.asset_register(
             actor=self.alice, asset_id=self.asset, sponsor=self.slugs[0], kind="data_centre",
             name="Campus", location="Somewhere", capacity_mw=Decimal("100.5"),
@@ -98,7 +102,8 @@ class Scenario:
         action = self.draw(
             st.sampled_from(
                 ["commit", "call", "pay", "commit", "call", "pay", "stake", "advance", "amend",
-                 "reverse", "debt", "target", "fx", "role", "stake", "catch_up"]
+                 "reverse", "debt", "target", "fx", "role", "stake", "catch_up",
+                 "interest_rate", "waive", "waive", "pay", "waive"]
             )
         )  # fmt: skip
         getattr(self, action)(slug, state)
@@ -300,6 +305,33 @@ class Scenario:
                 percent=percent, effective_on=self.day,
             )  # fmt: skip
 
+    # --- interest and equalisation ---
+    def interest_rate(self, slug, state):
+        self.run(
+            s.interest_rate_set, actor=self.bob, slug=slug,
+            kind=self.draw(st.sampled_from(["default", "default", "equalisation"])),
+            rate=Decimal(self.draw(st.integers(0, 2000))) / 100, effective_on=self.on(),
+        )  # fmt: skip
+
+    def waive(self, slug, state):
+        """Propose waiving some interest owed (alice) and, mostly, approve it at once: by
+        bob, or by alice alone (refused)."""
+        owed = sorted(c for c, v in state.late_interest.items() if v.is_owed)
+        if not owed:
+            return
+        contribution_id = self.draw(st.sampled_from(owed))
+        if state.late_interest[contribution_id].waiver_proposed_by is None:
+            self.run(
+                s.late_interest_waiver_propose, actor=self.alice, slug=slug,
+                contribution_id=contribution_id, reason="Bank delay", effective_on=self.day,
+            )  # fmt: skip
+        if self.draw(st.integers(0, 3)):
+            self.run(
+                s.late_interest_waiver_approve,
+                actor=self.draw(st.sampled_from([self.alice, self.bob, self.bob])),
+                slug=slug, contribution_id=contribution_id, effective_on=self.day,
+            )  # fmt: skip
+
     def catch_up(self, slug, state):
         for name in NAMES:
             runner.catch_up(name, batch=self.draw(st.integers(1, 4)))
@@ -345,6 +377,8 @@ def test_incremental_equals_rebuild_and_as_of_now(data, alice, bob, helpers):
         for p in positions:
             assert 0 <= p.figures.unfunded_minor <= p.figures.equity_signed_minor
             assert 0 <= p.overdue_minor <= p.figures.outstanding_minor
+            assert p.figures.late_interest_owed_minor >= 0  # interest and equalisation
+            assert p.figures.late_interest_waived_minor >= 0
         calls = selectors.capital_calls(slug, today=today)
         assert calls == asof.calls_as_of(slug, today=today)
         open_ = ("draft", "approved", "issued", "partly_paid")
