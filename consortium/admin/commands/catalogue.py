@@ -823,8 +823,8 @@ GROUPS = (
     "Contributions",
     "Debt",
     "FX",
-    "Interest",  # --- interest and equalisation ---
     "Assets",
+    "Interest",  # --- interest and equalisation ---
 )
 FORMS: dict[str, type[CommandForm]] = {
     form.command: form

@@ -232,14 +232,23 @@ VALID: list[tuple[str, str | None, dict[str, Any], e.Event]] = [
         {"holder": "organisation:microsoft", "percent": "5", "effective_on": MAY},
         e.StakeSold("dc-1", Holder.organisation("microsoft"), Percent.of("5")),
     ),
+    # --- interest and equalisation ---
+    (
+        "interest-rate-set",
+        None,
+        {"kind": "default", "rate": "8.25", "effective_on": MAY},
+        e.InterestRateSet("default", Decimal("8.25"), MAY),
+    ),
 ]
+# Forms whose valid case needs interest charged first: tests/consortium/admin/test_interest_forms.py
+VALID_ELSEWHERE = {"late-interest-waiver-propose", "late-interest-waiver-approve"}
 
 
 def test_every_form_has_a_valid_case():
-    assert {command for command, *_ in VALID} | {"consortium-form"} == set(FORMS) | {
-        "consortium-form"
-    }
-    assert len(FORMS) == 21  # with consortium-form: one per service
+    assert {command for command, *_ in VALID} | {"consortium-form"} | VALID_ELSEWHERE == set(
+        FORMS
+    ) | {"consortium-form"}
+    assert len(FORMS) == 21 + 3  # with consortium-form: one per service (+ interest)
 
 
 @pytest.mark.parametrize(

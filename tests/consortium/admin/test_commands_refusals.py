@@ -348,6 +348,35 @@ REFUSED: list[tuple[str, str | None, dict[str, str], str, str]] = [
         "rate",
         "An FX rate must be a positive decimal",
     ),
+    # --- interest and equalisation ---
+    (
+        "interest-rate-set",
+        None,
+        {"kind": "default", "rate": "-1", "effective_on": MAY},
+        "rate",
+        "An interest rate cannot be negative; got -1 %.",
+    ),
+    (
+        "interest-rate-set",
+        None,
+        {"kind": "equalisation", "rate": "800", "effective_on": MAY},
+        "rate",
+        "800 % a year is more than 100 %",
+    ),
+    (
+        "late-interest-waiver-propose",
+        None,
+        {"contribution_id": "c-1", "reason": "Bank delay", "effective_on": MAY},
+        "contribution_id",
+        "No late-payment interest is charged on contribution 'c-1'.",
+    ),
+    (
+        "late-interest-waiver-approve",
+        None,
+        {"contribution_id": "c-1", "effective_on": MAY},
+        "contribution_id",
+        "No late-payment interest is charged on contribution 'c-1'.",
+    ),
     # assets and stakes
     (
         "asset-register",

@@ -18,6 +18,10 @@ FINANCE_FORMS = {
     "facility-draw",
     "facility-repay",
     "fx-rate-record",
+    # --- interest and equalisation ---
+    "interest-rate-set",
+    "late-interest-waiver-propose",
+    "late-interest-waiver-approve",
 }
 
 
@@ -44,6 +48,10 @@ API_VIEWS = {
     "stake-acquire": writes.AssetStake,
     "stake-transfer": writes.AssetStake,
     "stake-sell": writes.AssetStake,
+    # --- interest and equalisation ---
+    "interest-rate-set": writes.InterestRateSet,
+    "late-interest-waiver-propose": writes.LateInterestWaiverPropose,
+    "late-interest-waiver-approve": writes.LateInterestWaiverApprove,
 }
 
 
@@ -113,8 +121,9 @@ def test_the_list_of_forms_shows_only_those_the_role_may_use(world, browser_for,
             "Debt",
             "FX",
             "Assets",
+            "Interest",  # --- interest and equalisation ---
         ],
-        "finance": ["Contributions", "Debt", "FX"],
+        "finance": ["Contributions", "Debt", "FX", "Interest"],
         "auditor": [],
     }[role]
     assert groups == expected
