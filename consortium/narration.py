@@ -245,11 +245,29 @@ def _waived(ev: e.LatePaymentInterestWaived, c: _Context) -> str:
     )
 
 
+def _equalisation_prepared(ev: e.EqualisationCallPrepared, c: _Context) -> str:
+    shares = ", ".join(
+        f"{summary(a.amount)} to {c.name(a.organisation_id)}" for a in ev.interest_shares
+    )
+    return (
+        f"Equalisation call {ev.call_id} prepared by {ev.prepared_by}: {c.name(ev.organisation_id)} "
+        f"to pay {summary(ev.amount)} due {iso(ev.due_on)} (calls {', '.join(ev.call_ids)}) "
+        f"plus {summary(ev.interest)} equalisation interest at {ev.rate} % a year"
+        + (f", paid {shares}" if shares else "")
+    )
+
+
+def _equalisation_approved(ev: e.EqualisationCallApproved, c: _Context) -> str:
+    return f"Equalisation call {ev.call_id} approved by {ev.approved_by} and issued"
+
+
 _INTEREST_SENTENCES: dict[type[e.Event], Callable[[Any, _Context], str]] = {
     e.InterestRateSet: _rate_set,
     e.LatePaymentInterestCharged: _late_interest,
     e.LatePaymentInterestWaiverProposed: _waiver_proposed,
     e.LatePaymentInterestWaived: _waived,
+    e.EqualisationCallPrepared: _equalisation_prepared,
+    e.EqualisationCallApproved: _equalisation_approved,
 }
 
 

@@ -244,6 +244,24 @@ class ApproveLateInterestWaiver:
     effective_on: date
 
 
+@dataclass(frozen=True, slots=True)
+class PrepareEqualisationCall:
+    """Call the late joiner ``organisation_id`` up to the earlier partners, due ``due_on``."""
+
+    call_id: str
+    organisation_id: str
+    due_on: date
+    prepared_by: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ApproveEqualisationCall:
+    call_id: str
+    approved_by: str
+    effective_on: date
+
+
 ConsortiumCommand = (
     FormConsortium
     | SetFundraisingTarget
@@ -267,5 +285,7 @@ ConsortiumCommand = (
     | SetInterestRate
     | ProposeLateInterestWaiver
     | ApproveLateInterestWaiver
+    | PrepareEqualisationCall
+    | ApproveEqualisationCall
 )
 AssetCommand = RegisterAsset | AcquireStake | TransferStake | SellStake

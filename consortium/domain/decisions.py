@@ -14,6 +14,7 @@ from consortium.domain.commands import (
     AdvanceCommitmentStage,
     AmendCommitment,
     ApproveCapitalCall,
+    ApproveEqualisationCall,
     ApproveLateInterestWaiver,
     ArrangeDebtFacility,
     AssetCommand,
@@ -24,6 +25,7 @@ from consortium.domain.commands import (
     FormConsortium,
     IssueCapitalCall,
     PrepareCapitalCall,
+    PrepareEqualisationCall,
     ProposeLateInterestWaiver,
     ReceiveContribution,
     RecordCommitment,
@@ -45,6 +47,7 @@ from consortium.domain.errors import (
     InvalidPercent,
     InvalidTransition,
     NotAPartner,
+    NotFound,
 )
 from consortium.domain.events import (
     AssetRegistered,
@@ -61,6 +64,8 @@ from consortium.domain.events import (
     DebtFacilityArranged,
     DebtFacilityDrawn,
     DebtFacilityRepaid,
+    EqualisationCallApproved,
+    EqualisationCallPrepared,
     Event,
     FundraisingTargetSet,
     FxRateRecorded,
@@ -93,12 +98,14 @@ from consortium.domain.identifiers import (
 )
 from consortium.domain.interest import (
     RATE_KIND_WORDS,
+    check_equalisation_approver,
     check_interest_rate,
     check_no_open_waiver,
     check_rate_kind,
     check_waivable,
     check_waiver_approver,
     days_late,
+    equalisation_figures,
     late_interest_minor,
 )
 from consortium.domain.money import Money, Percent, minor_digits
@@ -640,10 +647,93 @@ def decide_approve_late_interest_waiver(
     return [LatePaymentInterestWaived(charge.contribution_id, approver)]
 
 
+def decide_prepare_equalisation_call(
+    state: ConsortiumState, command: PrepareEqualisationCall
+) -> list[Event]:
+    on = _start(state, command.effective_on)
+    call_id = check_identifier(command.call_id, field="call_id", what="A capital call id")
+    check_new_id(state.calls, call_id, "Capital call", field="call_id")
+    check_new_id(state.equalisations, call_id, "Equalisation call", field="call_id")
+    partner = check_partner(state, command.organisation_id)
+    check_not_advisor(partner, "be called")
+    due_on = check_date(command.due_on, field="due_on", what="The due date")
+    check_not_before(due_on, on, "the call's own date", field="due_on")
+    preparer = check_person(command.prepared_by, field="prepared_by", what="The preparer")
+    figures = equalisation_figures(state, partner.organisation_id, due_on, on)
+    check_unfunded_of(state, partner.organisation_id, figures.amount_minor)
+    currency = state.base_currency
+    shares = tuple(
+        Allocation(org, Money.from_minor(share, currency))
+        for org, share in sorted(figures.shares.items())
+        if share > 0
+    )
+    return [
+        EqualisationCallPrepared(
+            call_id,
+            partner.organisation_id,
+            Money.from_minor(figures.amount_minor, currency),
+            due_on,
+            figures.rate,
+            Money.from_minor(figures.interest_minor, currency),
+            figures.call_ids,
+            shares,
+            preparer,
+        )
+    ]
+
+
+def decide_approve_equalisation_call(
+    state: ConsortiumState, command: ApproveEqualisationCall
+) -> list[Event]:
+    on = _start(state, command.effective_on)
+    equalisation = state.equalisations.get(command.call_id)
+    if equalisation is None:
+        raise NotFound(
+            f"No equalisation call {shown(command.call_id)} is prepared.", field="call_id"
+        )
+    if equalisation.approved_on is not None:
+        raise InvalidTransition(
+            f"Equalisation call {equalisation.call_id!r} was already approved and issued on "
+            f"{equalisation.approved_on}.",
+            field="call_id",
+        )
+    check_not_before(on, equalisation.prepared_on, f"{equalisation.call_id!r} was prepared")
+    if on > equalisation.due_on:
+        raise InvalidDate(
+            f"Equalisation call {equalisation.call_id!r} is due on {equalisation.due_on}; it "
+            f"cannot be issued after that ({on}). Prepare a new one.",
+            field="effective_on",
+        )
+    approver = check_equalisation_approver(equalisation, command.approved_by)
+    org = equalisation.organisation_id
+    now = equalisation_figures(state, org, equalisation.due_on, equalisation.prepared_on)
+    prepared = (
+        equalisation.amount_minor,
+        equalisation.interest_minor,
+        equalisation.call_ids,
+        {k: v for k, v in equalisation.interest_shares.items() if v},
+    )
+    if (
+        now.amount_minor,
+        now.interest_minor,
+        now.call_ids,
+        {k: v for k, v in now.shares.items() if v},
+    ) != prepared:
+        raise InvalidTransition(
+            f"The record changed since equalisation call {equalisation.call_id!r} was "
+            "prepared (calls, commitments or contributions); prepare a new one.",
+            field="call_id",
+        )
+    check_unfunded_of(state, org, equalisation.amount_minor)
+    return [EqualisationCallApproved(equalisation.call_id, approver)]
+
+
 _INTEREST_DECIDERS: Final[dict[type[Any], Callable[[ConsortiumState, Any], list[Event]]]] = {
     SetInterestRate: decide_set_interest_rate,
     ProposeLateInterestWaiver: decide_propose_late_interest_waiver,
     ApproveLateInterestWaiver: decide_approve_late_interest_waiver,
+    PrepareEqualisationCall: decide_prepare_equalisation_call,
+    ApproveEqualisationCall: decide_approve_equalisation_call,
 }
 
 

@@ -280,6 +280,37 @@ class LatePaymentInterestWaived(Event):
     approved_by: str
 
 
+@dataclass(frozen=True, slots=True)
+class EqualisationCallPrepared(Event):
+    """A draft equalisation call on a late joiner, its figures fixed from the record:
+    ``amount`` (capital: the fraction of its commitment the earlier partners were called
+    by ``call_ids``), ``interest`` at ``rate`` % a year from each call's due date to
+    ``due_on`` (exact per call, summed, rounded once half up; never capital) and
+    ``interest_shares``, the interest passed to the earlier partners pro rata to their
+    contributions to those calls (largest remainder)."""
+
+    TYPE: ClassVar[str] = "EqualisationCallPrepared"
+    call_id: str
+    organisation_id: str
+    amount: Money
+    due_on: date
+    rate: Decimal
+    interest: Money
+    call_ids: tuple[str, ...]
+    interest_shares: tuple[Allocation, ...]
+    prepared_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class EqualisationCallApproved(Event):
+    """A second person approved the equalisation call; it is issued on approval (its
+    figures were fixed when prepared and are checked unchanged)."""
+
+    TYPE: ClassVar[str] = "EqualisationCallApproved"
+    call_id: str
+    approved_by: str
+
+
 # --- asset stream ---------------------------------------------------------------------
 
 
@@ -348,6 +379,8 @@ CONSORTIUM_EVENTS: Final[tuple[type[Event], ...]] = (
     LatePaymentInterestCharged,
     LatePaymentInterestWaiverProposed,
     LatePaymentInterestWaived,
+    EqualisationCallPrepared,
+    EqualisationCallApproved,
 )
 ASSET_EVENTS: Final[tuple[type[Event], ...]] = (
     AssetRegistered,

@@ -1,4 +1,5 @@
-"""Late-payment interest: the consortium's dated rates, the arithmetic, and its rules.
+"""Late-payment interest and equalisation: the consortium's dated rates, the arithmetic,
+and their rules.
 
 Interest is simple, actual/365: ``principal x rate % x days / 365``, computed exactly (as a
 fraction of minor units) and rounded once, to the currency's minor unit, half up.
@@ -7,11 +8,13 @@ fraction of minor units) and rounded once, to the currency's minor unit, half up
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Final
 
+from consortium.domain.allocation import allocate_pro_rata
 from consortium.domain.errors import (
     AlreadyExists,
     InvalidAmount,
@@ -21,7 +24,13 @@ from consortium.domain.errors import (
     SamePersonCannotApprove,
 )
 from consortium.domain.identifiers import check_choice, check_person, same_person, shown
-from consortium.domain.state import LateInterestState
+from consortium.domain.positions import signed_equity_by_partner
+from consortium.domain.state import (
+    CallState,
+    ConsortiumState,
+    EqualisationState,
+    LateInterestState,
+)
 
 RATE_KINDS: Final[tuple[str, ...]] = ("default", "equalisation")
 RATE_KIND_WORDS: Final[dict[str, str]] = {
@@ -141,6 +150,111 @@ def check_waiver_approver(proposed_by: str | None, approver: object, contributio
     if same_person(person, proposed_by):
         raise SamePersonCannotApprove(
             f"{person} proposed this waiver; a second person must approve it.",
+            field="approved_by",
+        )
+    return person
+
+
+# --- equalisation -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EqualisationFigures:
+    """What an equalisation call asks of a late joiner, computed from the record.
+
+    ``amount_minor``: the joiner's signed equity x, for each earlier call, that call's
+    allocations / the signed equity of the partners it was allocated to (the fraction of
+    commitment the earlier partners were called), exact, summed, rounded once half up.
+    ``interest_minor``: each call's exact part x ``rate`` % x days from that call's due
+    date to the equalisation due date / 365, exact, summed, rounded once half up.
+    ``shares``: the interest pro rata to the earlier partners' net contributions to those
+    calls, largest remainder in minor units (sums to ``interest_minor`` exactly)."""
+
+    amount_minor: int
+    rate: Decimal
+    interest_minor: int
+    call_ids: tuple[str, ...]
+    shares: dict[str, int]
+
+
+def calls_to_equalise(state: ConsortiumState, organisation_id: str) -> list[CallState]:
+    """The ordinary calls issued before the partner was admitted, in which it has no
+    allocation and which no issued equalisation call of the partner has covered."""
+    partner = state.partners[organisation_id]
+    covered = {
+        call_id
+        for e in state.equalisations.values()
+        if e.organisation_id == organisation_id and e.approved_on is not None
+        for call_id in e.call_ids
+    }
+    return sorted(
+        (
+            call
+            for call in state.calls.values()
+            if call.status == "issued"
+            and call.equalises is None
+            and call.issued_on is not None
+            and call.issued_on < partner.admitted_on
+            and organisation_id not in call.allocations
+            and call.call_id not in covered
+        ),
+        key=lambda call: (call.due_on, call.call_id),
+    )
+
+
+def equalisation_figures(
+    state: ConsortiumState, organisation_id: str, due_on: date, on: date
+) -> EqualisationFigures:
+    """The figures of an equalisation call on ``organisation_id`` due ``due_on``, at the
+    equalisation rate in force on ``on`` (the preparation date). Refuses (InvalidInput)
+    when there is nothing to equalise or nobody to pass the interest to."""
+    partner = state.partners[organisation_id]
+    calls = calls_to_equalise(state, organisation_id)
+    if not calls:
+        raise InvalidTransition(
+            f"{partner.name} was admitted on {partner.admitted_on}; no capital was called "
+            "before that which it has not taken part in, so there is nothing to equalise.",
+            field="organisation_id",
+        )
+    signed = signed_equity_by_partner(state)
+    joiner = signed.get(organisation_id, 0)
+    if joiner <= 0:
+        raise InvalidInput(
+            f"{partner.name} has no signed equity commitment to equalise; record it first.",
+            field="organisation_id",
+        )
+    rate = state.interest_rate_on("equalisation", on)
+    amount, interest = Fraction(0), Fraction(0)
+    weights: dict[str, int] = {}
+    for call in calls:
+        base = sum(signed.get(org, 0) for org in call.allocations)
+        part = Fraction(joiner * sum(call.allocations.values()), base) if base else Fraction(0)
+        amount += part
+        days = max((due_on - call.due_on).days, 0)
+        interest += part * Fraction(rate) * days / (100 * DAYS_IN_YEAR)
+        for org in call.allocations:
+            weights[org] = weights.get(org, 0) + max(call.contributed.get(org, 0), 0)
+    interest_minor = round_half_up(interest)
+    weights = {org: w for org, w in weights.items() if w > 0}
+    if interest_minor and not weights:
+        raise InvalidTransition(
+            "The earlier partners have contributed nothing to the calls being equalised, so "
+            "there is nobody to pass the equalisation interest to yet; record their "
+            "contributions first.",
+            field="organisation_id",
+        )
+    shares = allocate_pro_rata(interest_minor, weights) if interest_minor else {}
+    call_ids = tuple(call.call_id for call in calls)
+    return EqualisationFigures(round_half_up(amount), rate, interest_minor, call_ids, shares)
+
+
+def check_equalisation_approver(equalisation: EqualisationState, approver: object) -> str:
+    """Like a capital call: a named person other than the one who prepared it."""
+    person = check_person(approver, field="approved_by", what="The approver")
+    if same_person(person, equalisation.prepared_by):
+        raise SamePersonCannotApprove(
+            f"{person} prepared equalisation call {equalisation.call_id!r}; a second person "
+            "must approve it.",
             field="approved_by",
         )
     return person

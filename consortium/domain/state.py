@@ -24,6 +24,8 @@ from consortium.domain.events import (
     DebtFacilityArranged,
     DebtFacilityDrawn,
     DebtFacilityRepaid,
+    EqualisationCallApproved,
+    EqualisationCallPrepared,
     Event,
     FundraisingTargetSet,
     FxRateRecorded,
@@ -73,6 +75,9 @@ class PartnerState:
     # --- interest and equalisation ---
     late_interest_minor: int = 0  # charged, less waived and less that on reversed payments
     late_interest_waived_minor: int = 0
+    equalisation_called_minor: int = 0  # capital called by equalisation calls (issued)
+    equalisation_interest_paid_minor: int = 0  # equalisation interest the joiner pays
+    equalisation_interest_received_minor: int = 0  # its share as an earlier partner
 
     @property
     def is_active(self) -> bool:
@@ -115,6 +120,7 @@ class CallState:
     cancel_reason: str = ""
     allocations: dict[str, int] = field(default_factory=dict)
     contributed: dict[str, int] = field(default_factory=dict)
+    equalises: str | None = None  # an equalisation call: the late joiner it calls
 
     def owed_minor(self, organisation_id: str) -> int:
         """What the partner still owes on this call: allocation less net contributions."""
@@ -152,6 +158,28 @@ class LateInterestState:
     @property
     def is_owed(self) -> bool:
         return self.waived_on is None and self.cancelled_on is None
+
+
+@dataclass(slots=True)
+class EqualisationState:
+    """An equalisation call (interest and equalisation); see EqualisationCallPrepared."""
+
+    call_id: str
+    organisation_id: str
+    amount_minor: int
+    due_on: date
+    rate: Decimal
+    interest_minor: int
+    call_ids: tuple[str, ...]
+    interest_shares: dict[str, int]
+    prepared_by: str
+    prepared_on: date
+    approved_by: str | None = None
+    approved_on: date | None = None
+
+    @property
+    def status(self) -> str:
+        return "draft" if self.approved_on is None else "issued"
 
 
 @dataclass(slots=True)
@@ -215,6 +243,7 @@ class ConsortiumState:
     # --- interest and equalisation ---
     interest_rates: dict[str, FxSeries] = field(default_factory=dict)  # by kind
     late_interest: dict[str, LateInterestState] = field(default_factory=dict)
+    equalisations: dict[str, EqualisationState] = field(default_factory=dict)
 
     def interest_rate_on(self, kind: str, on: date) -> Decimal:
         """The ``kind`` rate (percent a year) in force on ``on``: 0 when none was set."""
@@ -612,11 +641,63 @@ def _add_late_interest(
         partner.late_interest_waived_minor += waived
 
 
+def _equalisation_prepared(
+    state: ConsortiumState, event: EqualisationCallPrepared, on: date
+) -> None:
+    state.equalisations[event.call_id] = EqualisationState(
+        call_id=event.call_id,
+        organisation_id=event.organisation_id,
+        amount_minor=event.amount.to_minor(),
+        due_on=event.due_on,
+        rate=event.rate,
+        interest_minor=event.interest.to_minor(),
+        call_ids=event.call_ids,
+        interest_shares={a.organisation_id: a.amount.to_minor() for a in event.interest_shares},
+        prepared_by=event.prepared_by,
+        prepared_on=on,
+    )
+
+
+def _equalisation_approved(
+    state: ConsortiumState, event: EqualisationCallApproved, on: date
+) -> None:
+    """Issued on approval: a call with one allocation, to the joiner, which contributions
+    pay like any call's; the interest is charged to the joiner and shared out."""
+    equalisation = state.equalisations[event.call_id]
+    equalisation.approved_by, equalisation.approved_on = event.approved_by, on
+    org, amount = equalisation.organisation_id, equalisation.amount_minor
+    state.calls[event.call_id] = CallState(
+        call_id=event.call_id,
+        amount_minor=amount,
+        due_on=equalisation.due_on,
+        purpose="Equalisation",
+        prepared_by=equalisation.prepared_by,
+        prepared_on=equalisation.prepared_on,
+        status="issued",
+        approved_by=event.approved_by,
+        approved_on=on,
+        issued_on=on,
+        allocations={org: amount},
+        equalises=org,
+    )
+    _attribute_called(state, org, amount)
+    joiner = state.partners.get(org)
+    if joiner is not None:
+        joiner.equalisation_called_minor += amount
+        joiner.equalisation_interest_paid_minor += equalisation.interest_minor
+    for earlier, share in equalisation.interest_shares.items():
+        partner = state.partners.get(earlier)
+        if partner is not None:
+            partner.equalisation_interest_received_minor += share
+
+
 _INTEREST_APPLIERS: Final[dict[type[Event], Callable[[ConsortiumState, Any, date], None]]] = {
     InterestRateSet: _interest_rate_set,
     LatePaymentInterestCharged: _late_interest_charged,
     LatePaymentInterestWaiverProposed: _late_interest_waiver_proposed,
     LatePaymentInterestWaived: _late_interest_waived,
+    EqualisationCallPrepared: _equalisation_prepared,
+    EqualisationCallApproved: _equalisation_approved,
 }
 _CONSORTIUM_APPLIERS.update(_INTEREST_APPLIERS)
 

@@ -248,6 +248,28 @@ CASES = [
         "consortium-aip",
         "bob approved waiving the late-payment interest on contribution k-1",
     ),
+    (
+        e.EqualisationCallPrepared(
+            "eq-1",
+            "jpm",
+            usd("25.00"),
+            dt.date(2025, 7, 1),
+            Decimal("8"),
+            usd("0.67"),
+            ("call-1",),
+            (Allocation("mgx", usd("0.40")), Allocation("oracle", usd("0.27"))),
+            "alice",
+        ),
+        "consortium-aip",
+        "Equalisation call eq-1 prepared by alice: JPMorgan to pay USD 25.00 due 2025-07-01 (calls "
+        "call-1) plus USD 0.67 equalisation interest at 8 % a year, paid USD 0.40 to MGX, "
+        "USD 0.27 to Oracle",
+    ),
+    (
+        e.EqualisationCallApproved("eq-1", "bob"),
+        "consortium-aip",
+        "Equalisation call eq-1 approved by bob and issued",
+    ),
 ]
 
 

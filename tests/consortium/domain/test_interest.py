@@ -9,8 +9,17 @@ from decimal import Decimal
 import pytest
 
 from consortium.domain.commands import (
+    AdmitPartner,
+    ApproveCapitalCall,
+    ApproveEqualisationCall,
     ApproveLateInterestWaiver,
+    FormConsortium,
+    IssueCapitalCall,
+    PrepareCapitalCall,
+    PrepareEqualisationCall,
     ProposeLateInterestWaiver,
+    ReceiveContribution,
+    RecordCommitment,
     ReverseContribution,
     SetInterestRate,
 )
@@ -24,9 +33,17 @@ from consortium.domain.errors import (
     NotFound,
     SamePersonCannotApprove,
 )
-from consortium.domain.events import ContributionReceived, LatePaymentInterestCharged
+from consortium.domain.events import (
+    ContributionReceived,
+    EqualisationCallApproved,
+    EqualisationCallPrepared,
+    LatePaymentInterestCharged,
+)
 from consortium.domain.interest import late_interest_minor
-from consortium.domain.state import fold_consortium
+from consortium.domain.money import Money
+from consortium.domain.state import ConsortiumState, fold_consortium
+from consortium.domain.values import Allocation
+from tests.consortium.domain.conftest import Stream
 
 DUE = date(2025, 5, 1)  # conftest's calls are due on 1 May 2025
 
@@ -181,3 +198,116 @@ def test_the_fold_of_the_history_equals_the_running_state(charged) -> None:
     refolded = fold_consortium(charged.history)
     assert refolded.late_interest == charged.state.late_interest
     assert refolded.partners == charged.state.partners
+
+
+# --- equalisation -----------------------------------------------------------------------
+
+
+def domain_example():
+    """DOMAIN.md: commitments A 60, B 40, called 50 % (A 30, B 20) due 1 March; C commits
+    50 and is equalised on 1 July at 8 %."""
+
+    def usd(amount: object) -> Money:
+        return Money.of(amount, "USD")  # type: ignore[arg-type]
+
+    jan = date(2025, 1, 2)
+    stream = Stream(ConsortiumState()).given(
+        FormConsortium("Example", "example", "USD", jan),
+        SetInterestRate("equalisation", Decimal(8), jan),
+        AdmitPartner("a", "A", "member", jan),
+        AdmitPartner("b", "B", "member", jan),
+        RecordCommitment("c-a", "a", "equity", usd(60), "signed", jan),
+        RecordCommitment("c-b", "b", "equity", usd(40), "signed", jan),
+        PrepareCapitalCall("call-1", usd(50), date(2025, 3, 1), "Land", "alice", date(2025, 2, 1)),
+        ApproveCapitalCall("call-1", "bob", date(2025, 2, 2)),
+        IssueCapitalCall("call-1", date(2025, 2, 3)),
+        ReceiveContribution("k-a", "call-1", "a", usd(30), "A-1", date(2025, 3, 1)),
+        ReceiveContribution("k-b", "call-1", "b", usd(20), "B-1", date(2025, 3, 1)),
+        AdmitPartner("c", "C", "member", date(2025, 5, 1)),
+        RecordCommitment("c-c", "c", "equity", usd(50), "signed", date(2025, 5, 1)),
+    )
+    return stream, usd
+
+
+def equalise(by: str = "alice") -> PrepareEqualisationCall:
+
+    return PrepareEqualisationCall("eq-c", "c", date(2025, 7, 1), by, date(2025, 6, 1))
+
+
+def approve_equalisation(by: str = "bob", on: date = date(2025, 6, 2)) -> ApproveEqualisationCall:
+
+    return ApproveEqualisationCall("eq-c", by, on)
+
+
+def test_the_domain_example_exactly() -> None:
+    """C owes 25 plus 25 x 8 % x 122 / 365 = 0.6684... -> 0.67, paid 0.40 to A and 0.27
+    to B (pro rata 30 : 20 = 0.402 : 0.268, largest remainder)."""
+
+    stream, usd = domain_example()
+    [prepared] = stream.when(equalise())
+    assert prepared == EqualisationCallPrepared(
+        "eq-c",
+        "c",
+        usd("25.00"),
+        date(2025, 7, 1),
+        Decimal(8),
+        usd("0.67"),
+        ("call-1",),
+        (Allocation("a", usd("0.40")), Allocation("b", usd("0.27"))),
+        "alice",
+    )
+    assert stream.state.partners["c"].called_minor == 0  # a draft calls nothing yet
+    assert stream.when(approve_equalisation()) == [EqualisationCallApproved("eq-c", "bob")]
+    a, b, c = (stream.state.partners[org] for org in "abc")
+    assert (c.called_minor, c.equalisation_called_minor) == (2500, 2500)  # 50 % of 50
+    assert c.equalisation_interest_paid_minor == 67  # never capital
+    assert (a.equalisation_interest_received_minor, b.equalisation_interest_received_minor) == (
+        40,
+        27,
+    )
+    assert (a.called_minor, b.called_minor) == (3000, 2000)
+    # C pays its equalisation call like any call
+
+    stream.when(ReceiveContribution("k-c", "eq-c", "c", usd(25), "C-1", date(2025, 7, 1)))
+    assert stream.state.calls["eq-c"].owed_minor("c") == 0
+    assert fold_consortium(stream.history).partners == stream.state.partners
+
+
+def test_equalisation_takes_two_people_and_is_issued_once() -> None:
+    stream, _ = domain_example()
+    stream.given(equalise())
+    stream.refuses(approve_equalisation("alice"), SamePersonCannotApprove, "second person")
+    stream.given(approve_equalisation())
+    stream.refuses(approve_equalisation("carol"), InvalidTransition, "already approved")
+
+    again = PrepareEqualisationCall("eq-c2", "c", date(2025, 7, 1), "alice", date(2025, 6, 3))
+    stream.refuses(again, InvalidTransition, "nothing to equalise")
+
+
+def test_a_partner_admitted_before_any_call_has_nothing_to_equalise() -> None:
+
+    stream, _ = domain_example()
+    for org in ("a", "b"):
+        stream.refuses(
+            PrepareEqualisationCall("eq-x", org, date(2025, 7, 1), "alice", date(2025, 6, 1)),
+            InvalidTransition,
+            "nothing to equalise",
+        )
+
+
+def test_approval_refuses_figures_that_changed_since_preparation() -> None:
+
+    stream, _ = domain_example()
+    stream.given(equalise())
+    stream.given(ReverseContribution("k-b", "Returned", date(2025, 6, 1)))  # weights change
+    stream.refuses(approve_equalisation(), InvalidTransition, "prepare a new one")
+
+
+def test_no_interest_receivers_is_refused_plainly() -> None:
+
+    stream, _ = domain_example()
+    stream.given(
+        ReverseContribution("k-a", "Returned", date(2025, 5, 2)),
+        ReverseContribution("k-b", "Returned", date(2025, 5, 2)),
+    )
+    stream.refuses(equalise(), InvalidTransition, "contributed nothing")
