@@ -249,8 +249,9 @@ def _equalisation_prepared(ev: e.EqualisationCallPrepared, c: _Context) -> str:
     shares = ", ".join(
         f"{summary(a.amount)} to {c.name(a.organisation_id)}" for a in ev.interest_shares
     )
+    joiner = c.name(ev.organisation_id)
     return (
-        f"Equalisation call {ev.call_id} prepared by {ev.prepared_by}: {c.name(ev.organisation_id)} "
+        f"Equalisation call {ev.call_id} prepared by {ev.prepared_by}: {joiner} "
         f"to pay {summary(ev.amount)} due {iso(ev.due_on)} (calls {', '.join(ev.call_ids)}) "
         f"plus {summary(ev.interest)} equalisation interest at {ev.rate} % a year"
         + (f", paid {shares}" if shares else "")
