@@ -683,6 +683,37 @@ def late_interest_waiver_approve(
     return _consortium_command(actor, slug, command)
 
 
+def equalisation_call_prepare(
+    *,
+    actor: Actor,
+    slug: str,
+    call_id: str,
+    organisation_id: str,
+    due_on: dt.date,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Prepare an equalisation call on a late joiner (a partner admitted after capital was
+    called); the acting user is its preparer. Its figures are fixed now from the record:
+    the same fraction of the joiner's signed equity as the earlier partners were called,
+    plus interest at the equalisation rate in force today from each earlier call's due
+    date to ``due_on`` (exact per call, summed, rounded once to the minor unit half up;
+    never capital), shared out to the earlier partners pro rata to their contributions to
+    those calls (largest remainder)."""
+    command = c.PrepareEqualisationCall(
+        call_id, organisation_id, due_on, actor.username, effective_on or _today()
+    )
+    return _consortium_command(actor, slug, command)
+
+
+def equalisation_call_approve(
+    *, actor: Actor, slug: str, call_id: str, effective_on: dt.date | None = None
+) -> CommandResult:
+    """Approve a prepared equalisation call, which issues it: the acting user must not be
+    its preparer, and the record must still give the figures it was prepared with."""
+    command = c.ApproveEqualisationCall(call_id, actor.username, effective_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
 # --- assets and stakes --------------------------------------------------------------------
 
 

@@ -205,6 +205,10 @@ class PositionSerializer(serializers.Serializer[Any]):
     # --- interest and equalisation ---
     late_interest_owed = _money()
     late_interest_waived = _money()
+    equalisation_called = _money()
+    equalisation_owed = _money()
+    equalisation_interest_paid = _money()
+    equalisation_interest_received = _money()
 
 
 class PositionsSerializer(ViewSerializer):

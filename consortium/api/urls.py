@@ -80,6 +80,14 @@ _ROUTES: list[URLPattern] = [
     # --- interest and equalisation ---
     path(_C + "interest-rates/", writes.InterestRateSet.as_view(), name="api-interest-rates"),
     path(
+        _C + "equalisation-calls/", writes.EqualisationPrepare.as_view(), name="api-equalisations"
+    ),
+    path(
+        _C + "equalisation-calls/<str:call>/approve/",
+        writes.EqualisationApprove.as_view(),
+        name="api-equalisation-approve",
+    ),
+    path(
         _C + "contributions/<str:contribution>/late-interest/waiver/",
         writes.LateInterestWaiverPropose.as_view(),
         name="api-late-interest-waiver",

@@ -370,6 +370,13 @@ class InterestRateIn(InputSerializer):
     effective_on = effective_on()
 
 
+class EqualisationIn(InputSerializer):
+    call_id = identifier("Default: a new UUID.", required=False)
+    organisation_id = slug("The late joiner: a partner admitted after capital was called.")
+    due_on = serializers.DateField()
+    effective_on = effective_on()
+
+
 class WaiverProposeIn(InputSerializer):
     reason = text("Why the interest should be waived.", REASON)
     effective_on = effective_on()
@@ -693,6 +700,28 @@ WaivedOut = created(
         "consortium": _consortium(),
         "contribution_id": _s(),
         "approved_by": _s(),
+        "effective_on": _d(),
+    },
+)
+EqualisationOut = created(
+    "EqualisationCallPrepared",
+    {
+        "consortium": _consortium(),
+        "call_id": _s(),
+        "organisation_id": _s(),
+        "due_on": _d(),
+        "prepared_by": _s(),
+        "status": _Text("status", help_text="draft."),
+        "effective_on": _d(),
+    },
+)
+EqualisationApprovedOut = created(
+    "EqualisationCallApproved",
+    {
+        "consortium": _consortium(),
+        "call_id": _s(),
+        "approved_by": _s(),
+        "status": _Text("status", help_text="issued."),
         "effective_on": _d(),
     },
 )

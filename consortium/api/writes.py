@@ -616,6 +616,51 @@ class LateInterestWaiverApprove(CommandView):
         )
 
 
+@documented(
+    ws.EqualisationIn,
+    ws.EqualisationOut,
+    "Prepare an equalisation call",
+    "equalisation_call_prepare",
+)
+class EqualisationPrepare(CommandView):
+    """Prepare an equalisation call on a late joiner (deal team); the key's user is its
+    preparer. Its capital, interest and interest shares are fixed now from the record
+    (in the event feed, and in the positions once issued)."""
+
+    status_after = "draft"
+
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.equalisation_call_prepare(
+            actor=actor,
+            slug=kwargs["slug"],
+            call_id=data.get("call_id") or _new_id(),
+            organisation_id=data["organisation_id"],
+            due_on=data["due_on"],
+            effective_on=data.get("effective_on"),
+        )
+
+
+@documented(
+    ws.DatedIn,
+    ws.EqualisationApprovedOut,
+    "Approve an equalisation call",
+    "equalisation_call_approve",
+)
+class EqualisationApprove(CommandView):
+    """Approve, and so issue, an equalisation call (deal team): the key's user must not
+    be its preparer."""
+
+    status_after = "issued"
+
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.equalisation_call_approve(
+            actor=actor,
+            slug=kwargs["slug"],
+            call_id=kwargs["call"],
+            effective_on=data.get("effective_on"),
+        )
+
+
 # --- assets and stakes --------------------------------------------------------------------
 
 
@@ -689,6 +734,8 @@ __all__ = [
     "ConsortiumForm",
     "ContributionReceive",
     "ContributionReverse",
+    "EqualisationApprove",
+    "EqualisationPrepare",
     "FacilityArrange",
     "FacilityDraw",
     "FacilityRepay",

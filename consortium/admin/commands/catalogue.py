@@ -814,6 +814,61 @@ class LateInterestWaiverApprove(CommandForm):
         )
 
 
+class EqualisationPrepare(CommandForm):
+    command = "equalisation-call-prepare"
+    title = "Prepare an equalisation call"
+    records = (
+        "Records a draft equalisation call on a late joiner (you are its preparer): the same "
+        "fraction of its commitment as the earlier partners were called, plus equalisation "
+        "interest from each earlier call's due date to this due date, passed to the earlier "
+        "partners. A second person approves it, which issues it."
+    )
+    group = "Capital calls"
+    error_fields = {"prepared_by": ""}
+
+    call_id = id_field("Call id")
+    organisation_id = Picker("Late joiner")
+    due_on = date_field("Due on")
+    effective_on = effective_on()
+
+    def setup(self) -> None:
+        state = self.page.consortium
+        self.suggest("call_id", pickers.suggest_id(f"{state.slug}-equalisation", state.calls))
+        self.offer("organisation_id", pickers.partners(state))
+
+    def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
+        return s.equalisation_call_prepare(
+            actor=actor,
+            slug=self.page.slug or "",
+            call_id=data["call_id"],
+            organisation_id=data["organisation_id"],
+            due_on=data["due_on"],
+            effective_on=_on(data),
+        )
+
+
+class EqualisationApprove(CommandForm):
+    command = "equalisation-call-approve"
+    title = "Approve an equalisation call"
+    records = (
+        "Records your approval of a prepared equalisation call, which issues it. Its "
+        "preparer cannot approve it: a second person must."
+    )
+    group = "Capital calls"
+    error_fields = {"approved_by": "call_id"}
+
+    call_id = Picker("Equalisation call")
+    effective_on = effective_on()
+
+    def setup(self) -> None:
+        self.offer("call_id", pickers.equalisation_drafts(self.page.consortium))
+
+    def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
+        return s.equalisation_call_approve(
+            actor=actor, slug=self.page.slug or "", call_id=data["call_id"], effective_on=_on(data)
+        )
+
+
 # The list of forms, in the groups and order the list page shows them.
 GROUPS = (
     "Targets",
@@ -854,5 +909,7 @@ FORMS: dict[str, type[CommandForm]] = {
         InterestRateSet,
         LateInterestWaiverPropose,
         LateInterestWaiverApprove,
+        EqualisationPrepare,
+        EqualisationApprove,
     )
 }

@@ -241,14 +241,19 @@ VALID: list[tuple[str, str | None, dict[str, Any], e.Event]] = [
     ),
 ]
 # Forms whose valid case needs interest charged first: tests/consortium/admin/test_interest_forms.py
-VALID_ELSEWHERE = {"late-interest-waiver-propose", "late-interest-waiver-approve"}
+VALID_ELSEWHERE = {
+    "late-interest-waiver-propose",
+    "late-interest-waiver-approve",
+    "equalisation-call-prepare",  # needs a late joiner: test_interest_forms.py
+    "equalisation-call-approve",
+}
 
 
 def test_every_form_has_a_valid_case():
     assert {command for command, *_ in VALID} | {"consortium-form"} | VALID_ELSEWHERE == set(
         FORMS
     ) | {"consortium-form"}
-    assert len(FORMS) == 21 + 3  # with consortium-form: one per service (+ interest)
+    assert len(FORMS) == 21 + 5  # with consortium-form: one per service (+ interest)
 
 
 @pytest.mark.parametrize(

@@ -377,6 +377,20 @@ REFUSED: list[tuple[str, str | None, dict[str, str], str, str]] = [
         "contribution_id",
         "No late-payment interest is charged on contribution 'c-1'.",
     ),
+    (
+        "equalisation-call-prepare",
+        None,
+        {"call_id": "eq-1", "organisation_id": "mgx", "due_on": "2025-07-01", "effective_on": MAY},
+        "organisation_id",
+        "Mgx was admitted on 2025-01-06; no capital was called before that",
+    ),
+    (
+        "equalisation-call-approve",
+        None,
+        {"call_id": "call-1", "effective_on": MAY},
+        "call_id",
+        "No equalisation call 'call-1' is prepared.",
+    ),
     # assets and stakes
     (
         "asset-register",

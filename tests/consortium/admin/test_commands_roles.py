@@ -52,6 +52,8 @@ API_VIEWS = {
     "interest-rate-set": writes.InterestRateSet,
     "late-interest-waiver-propose": writes.LateInterestWaiverPropose,
     "late-interest-waiver-approve": writes.LateInterestWaiverApprove,
+    "equalisation-call-prepare": writes.EqualisationPrepare,
+    "equalisation-call-approve": writes.EqualisationApprove,
 }
 
 

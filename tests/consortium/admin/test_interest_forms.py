@@ -119,3 +119,80 @@ def test_the_dashboard_shows_late_interest_owed(late, browser_for):
     row = html[html.index('data-partner="mgx"') :]
     row = row[: row.index("</tr>")]
     assert '<td class="ws-figure">1.64</td></tr>' in row + "</tr>"
+
+
+@pytest.fixture
+def joiner(world, alice, bob):
+    """'aip' as in ``world`` (call-1 of 500.00 due 1 March: mgx 300 paid 100 as c-1,
+    microsoft 200) with an equalisation rate of 8 %; xai admitted on 1 May, signed 500.00;
+    microsoft pays its 200 on 1 March."""
+    s.interest_rate_set(
+        actor=bob,
+        slug="aip",
+        kind="equalisation",
+        rate=Decimal(8),
+        effective_on=dt.date(2025, 1, 6),
+    )
+    s.contribution_receive(
+        actor=bob,
+        slug="aip",
+        contribution_id="c-ms",
+        call_id="call-1",
+        organisation_id="microsoft",
+        amount=usd("200.00"),
+        bank_reference="MS",
+        received_on=dt.date(2025, 3, 1),
+    )
+    s.partner_admit(
+        actor=alice,
+        slug="aip",
+        organisation_id="xai",
+        name="xAI",
+        role="member",
+        effective_on=dt.date(2025, 5, 1),
+    )
+    s.commitment_record(
+        actor=alice,
+        slug="aip",
+        commitment_id="aip-xai",
+        organisation_id="xai",
+        instrument="equity",
+        amount=usd("500.00"),
+        stage="signed",
+        effective_on=dt.date(2025, 5, 1),
+    )
+    return "aip"
+
+
+def test_an_equalisation_call_is_prepared_and_approved_by_two_people(joiner, browser_for, submit):
+    """Hand-computed: call-1 called 500 of 1,000 signed (50 %), so xAI (500) is called 250.00;
+    interest 250 x 8 % x 122 / 365 (1 March to 1 July) = 6.6849... -> 6.68, shared pro rata
+    to contributions mgx 100 : microsoft 200 -> 2.2266... : 4.4533... -> 2.23 and 4.45."""
+    carol = browser_for("deal_team", username="carol")
+    dave = browser_for("deal_team", username="dave")
+    response, [prepared] = submit(
+        carol,
+        "equalisation-call-prepare",
+        call_id="eq-xai",
+        organisation_id="xai",
+        due_on="2025-07-01",
+        effective_on="2025-06-01",
+    )
+    assert response.status_code == 302
+    event = event_from_stored(prepared.type, prepared.data)
+    assert isinstance(event, e.EqualisationCallPrepared)
+    assert (event.amount, event.interest) == (usd("250.00"), usd("6.68"))
+    assert {a.organisation_id: a.amount for a in event.interest_shares} == {
+        "mgx": usd("2.23"),
+        "microsoft": usd("4.45"),
+    }
+    response, appended = submit(
+        carol, "equalisation-call-approve", call_id="eq-xai", effective_on="2025-06-02"
+    )
+    assert appended == []
+    assert "a second person must approve it" in " ".join(response.context["form"].errors["call_id"])
+    response, [approved] = submit(
+        dave, "equalisation-call-approve", call_id="eq-xai", effective_on="2025-06-02"
+    )
+    assert response.status_code == 302
+    assert approved.type == "EqualisationCallApproved"
