@@ -45,7 +45,7 @@ def test_the_late_payer_and_an_earlier_partner_see_interest(demo):
     assert {f.label: f.value for f in section.facts} == {
         "Late-payment interest owed at the period's end": usd("9205479.45")
     }
-    rows = interest_section(adia).table.rows  # type: ignore[union-attr]
+    rows = interest_section(adia).table.rows
     assert [row[2:] for row in rows] == [
         ("Equalisation call (capital)", usd("1000000000.00")),
         ("Equalisation interest to pay", usd("13369863.01")),
