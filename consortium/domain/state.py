@@ -52,7 +52,7 @@ from consortium.domain.vocabulary import (
 )
 
 # Bump whenever folding changes what a state holds: snapshots are keyed by it.
-STATE_CODE_VERSION: Final = 4
+STATE_CODE_VERSION: Final = 4  # 4: interest and equalisation
 
 
 @dataclass(slots=True)

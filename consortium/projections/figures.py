@@ -190,7 +190,7 @@ class Progress:
 
 # Bump whenever a tracker's folding changes what it holds: stored copies of trackers (the
 # as-of views') are keyed by it, with the state's own version.
-TRACKER_CODE_VERSION: Final = 3
+TRACKER_CODE_VERSION: Final = 4  # 4: interest and equalisation
 
 _COMMITMENT_EVENTS: Final = (CommitmentRecorded, CommitmentStageAdvanced, CommitmentAmended)
 
