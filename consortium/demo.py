@@ -400,6 +400,160 @@ DEMO_RECIPIENTS = {
 }
 
 
+# --- interest and equalisation ---------------------------------------------------------
+
+
+def interest_steps() -> Iterator[Step]:
+    """Atlas Power Partners, a small consortium of its own (so that the AIP and Stargate
+    figures stand), with one late payment and one late joiner (all illustrative).
+
+    Brookfield and Temasek sign USD 19 bn each, KKR 7 bn; rates 8 % (default and
+    equalisation) from formation. Call atlas-call-1 of USD 9 bn (20 % of the 45 bn signed)
+    is due 1 May 2025: Brookfield 3.8 bn and Temasek 3.8 bn pay on time, KKR its 1.4 bn on
+    31 May, 30 days late: 1.4 bn x 8 % x 30 / 365 = USD 9,205,479.45 of interest.
+    ADIA is admitted on 2 June with USD 5 bn signed: its equalisation call atlas-eq-adia,
+    due 1 July, is 5 bn x 20 % = USD 1 bn plus 1 bn x 8 % x 61 / 365 = USD 13,369,863.01
+    of interest, passed 38 : 38 : 14 to Brookfield (5,645,053.27), Temasek (5,645,053.27)
+    and KKR (2,079,756.47, the largest remainder). ADIA pays its 1 bn on 1 July.
+    """
+    slug, d = "atlas", dt.date
+    formed = d(2025, 1, 21)
+    yield (
+        "alice.deal",
+        s.consortium_form,
+        {"slug": slug, "name": "Atlas Power Partners", "base_currency": "USD", "formed_on": formed},
+    )
+    for org, name, amount in [
+        ("brookfield", "Brookfield", "19"),
+        ("temasek", "Temasek", "19"),
+        ("kkr", "KKR", "7"),
+    ]:
+        yield (
+            "alice.deal",
+            s.partner_admit,
+            {
+                "slug": slug,
+                "organisation_id": org,
+                "name": name,
+                "role": "member",
+                "effective_on": formed,
+            },
+        )
+        yield (
+            "alice.deal",
+            s.commitment_record,
+            {
+                "slug": slug,
+                "commitment_id": f"atlas-eq-{org}",
+                "organisation_id": org,
+                "instrument": "equity",
+                "amount": bn(amount),
+                "stage": "signed",
+                "effective_on": formed,
+            },
+        )
+    for kind in ("default", "equalisation"):
+        yield (
+            "bob.finance",
+            s.interest_rate_set,
+            {"slug": slug, "kind": kind, "rate": Decimal(8), "effective_on": formed},
+        )
+    call = "atlas-call-1"
+    yield (
+        "bob.finance",
+        s.capital_call_prepare,
+        {
+            "slug": slug,
+            "call_id": call,
+            "amount": bn("9"),
+            "due_on": d(2025, 5, 1),
+            "purpose": f"First solar and storage sites {ILLUSTRATIVE}",
+            "effective_on": d(2025, 4, 1),
+        },
+    )
+    yield (
+        "alice.deal",
+        s.capital_call_approve,
+        {"slug": slug, "call_id": call, "effective_on": d(2025, 4, 2)},
+    )
+    yield (
+        "alice.deal",
+        s.capital_call_issue,
+        {"slug": slug, "call_id": call, "effective_on": d(2025, 4, 3)},
+    )
+    for contribution, org, amount, on in [
+        ("atlas-c1-brookfield", "brookfield", "3.8", d(2025, 5, 1)),
+        ("atlas-c1-temasek", "temasek", "3.8", d(2025, 4, 30)),
+        ("atlas-c1-kkr", "kkr", "1.4", d(2025, 5, 31)),  # 30 days late
+    ]:
+        yield (
+            "bob.finance",
+            s.contribution_receive,
+            {
+                "slug": slug,
+                "contribution_id": contribution,
+                "call_id": call,
+                "organisation_id": org,
+                "amount": bn(amount),
+                "bank_reference": f"{org.upper()}-ATLAS-1",
+                "received_on": on,
+            },
+        )
+    yield (
+        "alice.deal",
+        s.partner_admit,
+        {
+            "slug": slug,
+            "organisation_id": "adia",
+            "name": "ADIA",
+            "role": "member",
+            "effective_on": d(2025, 6, 2),
+        },
+    )
+    yield (
+        "alice.deal",
+        s.commitment_record,
+        {
+            "slug": slug,
+            "commitment_id": "atlas-eq-adia",
+            "organisation_id": "adia",
+            "instrument": "equity",
+            "amount": bn("5"),
+            "stage": "signed",
+            "effective_on": d(2025, 6, 2),
+        },
+    )
+    yield (
+        "alice.deal",
+        s.equalisation_call_prepare,
+        {
+            "slug": slug,
+            "call_id": "atlas-eq-call-adia",
+            "organisation_id": "adia",
+            "due_on": d(2025, 7, 1),
+            "effective_on": d(2025, 6, 3),
+        },
+    )
+    yield (
+        "bob.finance",
+        s.equalisation_call_approve,
+        {"slug": slug, "call_id": "atlas-eq-call-adia", "effective_on": d(2025, 6, 4)},
+    )
+    yield (
+        "bob.finance",
+        s.contribution_receive,
+        {
+            "slug": slug,
+            "contribution_id": "sg-eq-arm-paid",
+            "call_id": "atlas-eq-call-adia",
+            "organisation_id": "adia",
+            "amount": bn("1"),
+            "bank_reference": "ARM-SG-EQ",
+            "received_on": d(2025, 7, 1),
+        },
+    )
+
+
 def _payment_instruction(slug: str, users: dict[str, AbstractBaseUser]) -> None:
     """Proposed by alice.deal and approved by bob.finance, once."""
     details = DEMO_INSTRUCTIONS.get(slug)
@@ -457,4 +611,14 @@ def load_demo(progress: Callable[[str], None] | None = None) -> tuple[int, int]:
             )
     for slug in DEMO_INSTRUCTIONS:
         _payment_instruction(slug, users)
+    # --- interest and equalisation: after everything above, so its positions stand ---
+    later = list(interest_steps())
+    for number, (username, service, arguments) in enumerate(later, start=1):
+        key = f"{KEY_PREFIX}interest:{number:03d}"  # its own keys: others may add steps
+        actor = s.Actor.keyed(users[username], key, scope="ledger", source="seed_demo")
+        result = service(actor=actor, **arguments)
+        replayed += result.replayed
+        appended += not result.replayed
+        if progress:
+            progress(f"interest {number:3d}/{len(later)} {service.__name__}: {result.stream}")
     return appended, replayed

@@ -129,13 +129,33 @@ class PartnerPositionRow(ProjectionRow):
     unfunded_minor = _money()
     outstanding_minor = _money()
     equity_share_percent = models.DecimalField(max_digits=9, decimal_places=4, null=True)
+    # --- interest and equalisation ---
+    late_interest_owed_minor = models.BigIntegerField(default=0)
+    late_interest_waived_minor = models.BigIntegerField(default=0)
+    equalisation_called_minor = models.BigIntegerField(default=0)
+    equalisation_owed_minor = models.BigIntegerField(default=0)
+    equalisation_interest_paid_minor = models.BigIntegerField(default=0)
+    equalisation_interest_received_minor = models.BigIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["generation", "consortium"], name="pos_key")]
         constraints = [
             models.UniqueConstraint(
                 fields=["generation", "consortium", "organisation_id"], name="pos_unique"
-            )
+            ),
+            # --- interest and equalisation ---
+            models.CheckConstraint(
+                condition=models.Q(late_interest_owed_minor__gte=0)
+                & models.Q(late_interest_waived_minor__gte=0),
+                name="pos_late_interest_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(equalisation_owed_minor__gte=0)
+                & models.Q(equalisation_owed_minor__lte=models.F("equalisation_called_minor"))
+                & models.Q(equalisation_interest_paid_minor__gte=0)
+                & models.Q(equalisation_interest_received_minor__gte=0),
+                name="pos_equalisation_within_bounds",
+            ),
         ]
 
     def __str__(self) -> str:

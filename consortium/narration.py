@@ -211,6 +211,68 @@ def _fx(ev: e.FxRateRecorded, c: _Context) -> str:
     )
 
 
+# --- interest and equalisation ---------------------------------------------------------
+
+
+def _rate_set(ev: e.InterestRateSet, c: _Context) -> str:
+    words = "default (late-payment)" if ev.kind == "default" else ev.kind
+    return (
+        f"{c.consortium} set its {words} interest rate to {ev.rate} % a year, "
+        f"in force from {iso(ev.in_force_from)}"
+    )
+
+
+def _late_interest(ev: e.LatePaymentInterestCharged, c: _Context) -> str:
+    days = (ev.received_on - ev.due_on).days
+    return (
+        f"{c.name(ev.organisation_id)} owes {summary(ev.amount)} late-payment interest on "
+        f"contribution {ev.contribution_id} ({days} days late on capital call "
+        f"{ev.call_id} at {ev.rate} % a year)"
+    )
+
+
+def _waiver_proposed(ev: e.LatePaymentInterestWaiverProposed, c: _Context) -> str:
+    return _with_reason(
+        f"{ev.proposed_by} proposed waiving the late-payment interest on contribution "
+        f"{ev.contribution_id}",
+        ev.reason,
+    )
+
+
+def _waived(ev: e.LatePaymentInterestWaived, c: _Context) -> str:
+    return (
+        f"{ev.approved_by} approved waiving the late-payment interest on contribution "
+        f"{ev.contribution_id}"
+    )
+
+
+def _equalisation_prepared(ev: e.EqualisationCallPrepared, c: _Context) -> str:
+    shares = ", ".join(
+        f"{summary(a.amount)} to {c.name(a.organisation_id)}" for a in ev.interest_shares
+    )
+    joiner = c.name(ev.organisation_id)
+    return (
+        f"Equalisation call {ev.call_id} prepared by {ev.prepared_by}: {joiner} "
+        f"to pay {summary(ev.amount)} due {iso(ev.due_on)} (calls {', '.join(ev.call_ids)}) "
+        f"plus {summary(ev.interest)} equalisation interest at {ev.rate} % a year"
+        + (f", paid {shares}" if shares else "")
+    )
+
+
+def _equalisation_approved(ev: e.EqualisationCallApproved, c: _Context) -> str:
+    return f"Equalisation call {ev.call_id} approved by {ev.approved_by} and issued"
+
+
+_INTEREST_SENTENCES: dict[type[e.Event], Callable[[Any, _Context], str]] = {
+    e.InterestRateSet: _rate_set,
+    e.LatePaymentInterestCharged: _late_interest,
+    e.LatePaymentInterestWaiverProposed: _waiver_proposed,
+    e.LatePaymentInterestWaived: _waived,
+    e.EqualisationCallPrepared: _equalisation_prepared,
+    e.EqualisationCallApproved: _equalisation_approved,
+}
+
+
 # --- the asset stream -------------------------------------------------------------------
 
 
@@ -301,6 +363,7 @@ _SENTENCES: dict[type[e.Event], Callable[[Any, _Context], str]] = {
     e.PeriodClosed: _period_closed,
     e.PeriodReopenProposed: _reopen_proposed,
     e.PeriodReopened: _reopened,
+    **_INTEREST_SENTENCES,
 }
 
 

@@ -542,7 +542,13 @@ def contribution_receive(
     bank_reference: str,
     received_on: dt.date | None = None,
 ) -> CommandResult:
-    """Record cash received from a partner against an issued call."""
+    """Record cash received from a partner against an issued call.
+
+    Received after the call's due date, the same append also records the late-payment
+    interest it owes (``LatePaymentInterestCharged``): the amount x the consortium's default
+    rate in force on the due date x actual days late / 365, computed exactly and rounded
+    once to the minor unit, half up; none without a default rate, or when it rounds to 0.
+    """
     command = c.ReceiveContribution(
         contribution_id,
         call_id,
@@ -640,6 +646,84 @@ def fx_rate_record(
 ) -> CommandResult:
     """Record a rate: base units per one unit of ``currency``, in force from its date."""
     command = c.RecordFxRate(currency, rate, effective_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
+# --- interest and equalisation ----------------------------------------------------------
+
+
+def interest_rate_set(
+    *,
+    actor: Actor,
+    slug: str,
+    kind: str,
+    rate: Decimal,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Set the consortium's ``default`` (late-payment) or ``equalisation`` rate: percent per
+    year (8 for 8 %, 0 to 100, at most 4 decimals), in force from its date until the next
+    rate of that kind. Interest already charged keeps the rate it was charged at."""
+    command = c.SetInterestRate(kind, rate, effective_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
+def late_interest_waiver_propose(
+    *,
+    actor: Actor,
+    slug: str,
+    contribution_id: str,
+    reason: str,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Propose waiving the late-payment interest charged on a contribution; the acting user
+    is the proposer. Nothing is waived until a second person approves."""
+    command = c.ProposeLateInterestWaiver(
+        contribution_id, actor.username, reason, effective_on or _today()
+    )
+    return _consortium_command(actor, slug, command)
+
+
+def late_interest_waiver_approve(
+    *,
+    actor: Actor,
+    slug: str,
+    contribution_id: str,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Approve a proposed waiver: the acting user must not be its proposer. The interest
+    is then no longer owed (the charge and the waiver both stay in the history)."""
+    command = c.ApproveLateInterestWaiver(contribution_id, actor.username, effective_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
+def equalisation_call_prepare(
+    *,
+    actor: Actor,
+    slug: str,
+    call_id: str,
+    organisation_id: str,
+    due_on: dt.date,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Prepare an equalisation call on a late joiner (a partner admitted after capital was
+    called); the acting user is its preparer. Its figures are fixed now from the record:
+    the same fraction of the joiner's signed equity as the earlier partners were called,
+    plus interest at the equalisation rate in force today from each earlier call's due
+    date to ``due_on`` (exact per call, summed, rounded once to the minor unit half up;
+    never capital), shared out to the earlier partners pro rata to their contributions to
+    those calls (largest remainder)."""
+    command = c.PrepareEqualisationCall(
+        call_id, organisation_id, due_on, actor.username, effective_on or _today()
+    )
+    return _consortium_command(actor, slug, command)
+
+
+def equalisation_call_approve(
+    *, actor: Actor, slug: str, call_id: str, effective_on: dt.date | None = None
+) -> CommandResult:
+    """Approve a prepared equalisation call, which issues it: the acting user must not be
+    its preparer, and the record must still give the figures it was prepared with."""
+    command = c.ApproveEqualisationCall(call_id, actor.username, effective_on or _today())
     return _consortium_command(actor, slug, command)
 
 

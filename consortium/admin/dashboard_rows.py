@@ -323,6 +323,7 @@ _PARTNER_SUMS = (
     "unfunded_minor",
     "outstanding_minor",
     "overdue_minor",
+    "late_interest_minor",  # --- interest and equalisation ---
 )
 
 
@@ -343,6 +344,7 @@ def partner_rows(
             "unfunded_minor": f.unfunded_minor,
             "outstanding_minor": f.outstanding_minor,
             "overdue_minor": p.overdue_minor,
+            "late_interest_minor": f.late_interest_owed_minor,  # interest and equalisation
         }
         for name, value in minor.items():
             sums[name] += value
@@ -391,7 +393,8 @@ def partner_table_body(rows: list[dict[str, Any]]) -> SafeString:
             f"<tr{highlight}"
             f' data-partner="{escape(p["organisation_id"])}">'
             f'<td>{name}<div class="ws-muted">{note}</div></td>{figures}{overdue}'
-            f'<td class="ws-figure">{escape(p["share"])}</td></tr>'
+            f'<td class="ws-figure">{escape(p["share"])}</td>'
+            f'<td class="ws-figure">{escape(p["late_interest"])}</td></tr>'
         )
     return mark_safe("\n".join(lines))  # noqa: S308 (every value above is escaped)
 

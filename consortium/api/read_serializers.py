@@ -202,6 +202,13 @@ class PositionSerializer(serializers.Serializer[Any]):
     outstanding = _money()
     overdue = _money()
     equity_share_percent = serializers.CharField(allow_null=True)
+    # --- interest and equalisation ---
+    late_interest_owed = _money()
+    late_interest_waived = _money()
+    equalisation_called = _money()
+    equalisation_owed = _money()
+    equalisation_interest_paid = _money()
+    equalisation_interest_received = _money()
 
 
 class PositionsSerializer(ViewSerializer):

@@ -311,6 +311,13 @@ def position_body(item: PartnerPosition) -> dict[str, Any]:
         "outstanding": amount(f.outstanding_minor, c),
         "overdue": amount(item.overdue_minor, c),
         "equity_share_percent": percent(f.equity_share_percent),
+        # --- interest and equalisation ---
+        "late_interest_owed": amount(f.late_interest_owed_minor, c),
+        "late_interest_waived": amount(f.late_interest_waived_minor, c),
+        "equalisation_called": amount(f.equalisation_called_minor, c),
+        "equalisation_owed": amount(f.equalisation_owed_minor, c),
+        "equalisation_interest_paid": amount(f.equalisation_interest_paid_minor, c),
+        "equalisation_interest_received": amount(f.equalisation_interest_received_minor, c),
     }
 
 

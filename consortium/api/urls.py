@@ -85,6 +85,26 @@ _ROUTES: list[URLPattern] = [
         writes.PeriodReopenApprove.as_view(),
         name="api-period-reopen-approve",
     ),
+    # --- interest and equalisation ---
+    path(_C + "interest-rates/", writes.InterestRateSet.as_view(), name="api-interest-rates"),
+    path(
+        _C + "equalisation-calls/", writes.EqualisationPrepare.as_view(), name="api-equalisations"
+    ),
+    path(
+        _C + "equalisation-calls/<str:call>/approve/",
+        writes.EqualisationApprove.as_view(),
+        name="api-equalisation-approve",
+    ),
+    path(
+        _C + "contributions/<str:contribution>/late-interest/waiver/",
+        writes.LateInterestWaiverPropose.as_view(),
+        name="api-late-interest-waiver",
+    ),
+    path(
+        _C + "contributions/<str:contribution>/late-interest/waiver/approve/",
+        writes.LateInterestWaiverApprove.as_view(),
+        name="api-late-interest-waiver-approve",
+    ),
     path("assets/", Assets.as_view(), name="api-assets"),
     path("assets/<str:asset>/stakes/", writes.AssetStake.as_view(), name="api-asset-stakes"),
     path("assets/<str:id>/ownership/", reads.AssetOwnershipView.as_view(), name="api-ownership"),

@@ -389,6 +389,27 @@ class FxRateIn(InputSerializer):
     effective_on = effective_on()
 
 
+# --- interest and equalisation ---------------------------------------------------------
+
+
+class InterestRateIn(InputSerializer):
+    kind = choice(("default", "equalisation"), "default (late payment) or equalisation.")
+    rate = DecimalStringField(help_text='Percent per year, 0 to 100, e.g. "8" for 8 %.')
+    effective_on = effective_on()
+
+
+class EqualisationIn(InputSerializer):
+    call_id = identifier("Default: a new UUID.", required=False)
+    organisation_id = slug("The late joiner: a partner admitted after capital was called.")
+    due_on = serializers.DateField()
+    effective_on = effective_on()
+
+
+class WaiverProposeIn(InputSerializer):
+    reason = text("Why the interest should be waived.", REASON)
+    effective_on = effective_on()
+
+
 class AssetIn(InputSerializer):
     asset_id = identifier("Default: a new UUID.", required=False)
     sponsor = slug("The sponsoring consortium's slug (its deal team may register).")
@@ -710,4 +731,53 @@ ReopenProposeOut = created(
 ReopenApproveOut = created(
     "PeriodReopened",
     {"consortium": _consortium(), "approved_by": _s(), "effective_on": _d()},
+)
+
+
+# --- interest and equalisation ---------------------------------------------------------
+
+InterestRateOut = created(
+    "InterestRateSet",
+    {"consortium": _consortium(), "kind": _s(), "rate": _s(), "effective_on": _d()},
+)
+WaiverProposedOut = created(
+    "LatePaymentInterestWaiverProposed",
+    {
+        "consortium": _consortium(),
+        "contribution_id": _s(),
+        "proposed_by": _s(),
+        "reason": _s(),
+        "effective_on": _d(),
+    },
+)
+WaivedOut = created(
+    "LatePaymentInterestWaived",
+    {
+        "consortium": _consortium(),
+        "contribution_id": _s(),
+        "approved_by": _s(),
+        "effective_on": _d(),
+    },
+)
+EqualisationOut = created(
+    "EqualisationCallPrepared",
+    {
+        "consortium": _consortium(),
+        "call_id": _s(),
+        "organisation_id": _s(),
+        "due_on": _d(),
+        "prepared_by": _s(),
+        "status": _Text("status", help_text="draft."),
+        "effective_on": _d(),
+    },
+)
+EqualisationApprovedOut = created(
+    "EqualisationCallApproved",
+    {
+        "consortium": _consortium(),
+        "call_id": _s(),
+        "approved_by": _s(),
+        "status": _Text("status", help_text="issued."),
+        "effective_on": _d(),
+    },
 )

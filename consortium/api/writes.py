@@ -608,6 +608,113 @@ class PeriodReopenApprove(CommandView):
         )
 
 
+# --- interest and equalisation ---------------------------------------------------------
+
+
+@documented(ws.InterestRateIn, ws.InterestRateOut, "Set an interest rate", "interest_rate_set")
+class InterestRateSet(CommandView):
+    """Set the consortium's default (late-payment) or equalisation rate (finance): percent
+    per year, in force from its date until the next rate of that kind."""
+
+    capability = {"POST": FINANCE_WRITE}
+
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.interest_rate_set(
+            actor=actor,
+            slug=kwargs["slug"],
+            kind=data["kind"],
+            rate=Decimal(data["rate"]),
+            effective_on=data.get("effective_on"),
+        )
+
+
+@documented(
+    ws.WaiverProposeIn,
+    ws.WaiverProposedOut,
+    "Propose waiving late-payment interest",
+    "late_interest_waiver_propose",
+)
+class LateInterestWaiverPropose(CommandView):
+    """Propose waiving the late-payment interest on a contribution (finance); the key's
+    user is the proposer, and a second person must approve."""
+
+    capability = {"POST": FINANCE_WRITE}
+
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.late_interest_waiver_propose(
+            actor=actor,
+            slug=kwargs["slug"],
+            contribution_id=kwargs["contribution"],
+            reason=data["reason"],
+            effective_on=data.get("effective_on"),
+        )
+
+
+@documented(
+    ws.DatedIn,
+    ws.WaivedOut,
+    "Approve waiving late-payment interest",
+    "late_interest_waiver_approve",
+)
+class LateInterestWaiverApprove(CommandView):
+    """Approve a proposed waiver (finance): the key's user must not be its proposer."""
+
+    capability = {"POST": FINANCE_WRITE}
+
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.late_interest_waiver_approve(
+            actor=actor,
+            slug=kwargs["slug"],
+            contribution_id=kwargs["contribution"],
+            effective_on=data.get("effective_on"),
+        )
+
+
+@documented(
+    ws.EqualisationIn,
+    ws.EqualisationOut,
+    "Prepare an equalisation call",
+    "equalisation_call_prepare",
+)
+class EqualisationPrepare(CommandView):
+    """Prepare an equalisation call on a late joiner (deal team); the key's user is its
+    preparer. Its capital, interest and interest shares are fixed now from the record
+    (in the event feed, and in the positions once issued)."""
+
+    status_after = "draft"
+
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.equalisation_call_prepare(
+            actor=actor,
+            slug=kwargs["slug"],
+            call_id=data.get("call_id") or _new_id(),
+            organisation_id=data["organisation_id"],
+            due_on=data["due_on"],
+            effective_on=data.get("effective_on"),
+        )
+
+
+@documented(
+    ws.DatedIn,
+    ws.EqualisationApprovedOut,
+    "Approve an equalisation call",
+    "equalisation_call_approve",
+)
+class EqualisationApprove(CommandView):
+    """Approve, and so issue, an equalisation call (deal team): the key's user must not
+    be its preparer."""
+
+    status_after = "issued"
+
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.equalisation_call_approve(
+            actor=actor,
+            slug=kwargs["slug"],
+            call_id=kwargs["call"],
+            effective_on=data.get("effective_on"),
+        )
+
+
 # --- assets and stakes --------------------------------------------------------------------
 
 
@@ -681,10 +788,15 @@ __all__ = [
     "ConsortiumForm",
     "ContributionReceive",
     "ContributionReverse",
+    "EqualisationApprove",
+    "EqualisationPrepare",
     "FacilityArrange",
     "FacilityDraw",
     "FacilityRepay",
     "FxRateRecord",
+    "InterestRateSet",
+    "LateInterestWaiverApprove",
+    "LateInterestWaiverPropose",
     "PartnerAdmit",
     "PartnerRole",
     "PeriodClose",  # sealed periods

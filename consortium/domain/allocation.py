@@ -79,3 +79,17 @@ def _largest_remainder(amount: int, shares: Mapping[str, Fraction]) -> dict[str,
     for org in by_remainder[:leftover]:
         floors[org] += 1
     return floors
+
+
+# --- interest and equalisation ---------------------------------------------------------
+
+
+def allocate_pro_rata(amount_minor: int, weights: Mapping[str, int]) -> dict[str, int]:
+    """Split ``amount_minor`` pro rata to non-negative ``weights`` (whose total is
+    positive), rounded by the largest-remainder rule (ties to the lower id): the shares
+    sum to ``amount_minor`` exactly. ValueError on malformed input."""
+    total = sum(weights.values())
+    if not _is_count(amount_minor) or total <= 0 or not all(map(_is_count, weights.values())):
+        raise ValueError("Pro rata needs a non-negative amount and non-negative weights.")
+    shares = {org: Fraction(amount_minor * weight, total) for org, weight in weights.items()}
+    return _largest_remainder(amount_minor, shares)

@@ -258,6 +258,52 @@ class ApproveReopening:
     effective_on: date
 
 
+# --- interest and equalisation ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SetInterestRate:
+    """``kind`` is ``default`` (late payment) or ``equalisation``; ``rate`` is percent per
+    year, in force from ``effective_on`` until the next rate of that kind."""
+
+    kind: str
+    rate: Decimal
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ProposeLateInterestWaiver:
+    contribution_id: str
+    proposed_by: str
+    reason: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ApproveLateInterestWaiver:
+    contribution_id: str
+    approved_by: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class PrepareEqualisationCall:
+    """Call the late joiner ``organisation_id`` up to the earlier partners, due ``due_on``."""
+
+    call_id: str
+    organisation_id: str
+    due_on: date
+    prepared_by: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ApproveEqualisationCall:
+    call_id: str
+    approved_by: str
+    effective_on: date
+
+
 ConsortiumCommand = (
     FormConsortium
     | SetFundraisingTarget
@@ -281,5 +327,11 @@ ConsortiumCommand = (
     | ClosePeriod
     | ProposeReopening
     | ApproveReopening
+    # --- interest and equalisation ---
+    | SetInterestRate
+    | ProposeLateInterestWaiver
+    | ApproveLateInterestWaiver
+    | PrepareEqualisationCall
+    | ApproveEqualisationCall
 )
 AssetCommand = RegisterAsset | AcquireStake | TransferStake | SellStake

@@ -14,6 +14,8 @@ from consortium.domain.commands import (
     AdvanceCommitmentStage,
     AmendCommitment,
     ApproveCapitalCall,
+    ApproveEqualisationCall,
+    ApproveLateInterestWaiver,
     ApproveReopening,
     ArrangeDebtFacility,
     AssetCommand,
@@ -25,6 +27,8 @@ from consortium.domain.commands import (
     FormConsortium,
     IssueCapitalCall,
     PrepareCapitalCall,
+    PrepareEqualisationCall,
+    ProposeLateInterestWaiver,
     ProposeReopening,
     ReceiveContribution,
     RecordCommitment,
@@ -34,6 +38,7 @@ from consortium.domain.commands import (
     ReverseContribution,
     SellStake,
     SetFundraisingTarget,
+    SetInterestRate,
     TransferStake,
     WithdrawPartner,
 )
@@ -45,6 +50,7 @@ from consortium.domain.errors import (
     InvalidPercent,
     InvalidTransition,
     NotAPartner,
+    NotFound,
     SamePersonCannotApprove,
     SealBasisMoved,
 )
@@ -63,9 +69,15 @@ from consortium.domain.events import (
     DebtFacilityArranged,
     DebtFacilityDrawn,
     DebtFacilityRepaid,
+    EqualisationCallApproved,
+    EqualisationCallPrepared,
     Event,
     FundraisingTargetSet,
     FxRateRecorded,
+    InterestRateSet,
+    LatePaymentInterestCharged,
+    LatePaymentInterestWaived,
+    LatePaymentInterestWaiverProposed,
     PartnerAdmitted,
     PartnerRoleChanged,
     PartnerWithdrew,
@@ -92,6 +104,18 @@ from consortium.domain.identifiers import (
     check_text,
     same_person,
     shown,
+)
+from consortium.domain.interest import (
+    RATE_KIND_WORDS,
+    check_equalisation_approver,
+    check_interest_rate,
+    check_no_open_waiver,
+    check_rate_kind,
+    check_waivable,
+    check_waiver_approver,
+    days_late,
+    equalisation_figures,
+    late_interest_minor,
 )
 from consortium.domain.money import Money, Percent, minor_digits
 from consortium.domain.positions import signed_equity_by_partner, unfunded_by_partner
@@ -133,7 +157,7 @@ from consortium.domain.rules import (
     check_within_owed,
     spoken_date,
 )
-from consortium.domain.state import AssetState, ConsortiumState
+from consortium.domain.state import AssetState, CallState, ConsortiumState
 from consortium.domain.values import Allocation, Holder
 from consortium.domain.vocabulary import (
     ASSET_KINDS,
@@ -397,7 +421,8 @@ def decide_receive_contribution(
         what="The bank reference",
         kind=BANK_REFERENCE,
     )
-    return [ContributionReceived(contribution_id, call.call_id, org, amount, on, reference)]
+    received = ContributionReceived(contribution_id, call.call_id, org, amount, on, reference)
+    return [received, *late_interest_on(state, call, received)]
 
 
 def decide_reverse_contribution(
@@ -638,6 +663,163 @@ def decide_sell_stake(asset: AssetState, command: SellStake) -> list[Event]:
     return [StakeSold(command.asset_id, holder, percent)]
 
 
+# --- interest and equalisation ---------------------------------------------------------
+
+
+def late_interest_on(
+    state: ConsortiumState, call: CallState, received: ContributionReceived
+) -> list[Event]:
+    """The interest a contribution received after its call's due date owes: at the
+    default rate in force on the due date, simple, actual/365, from the due date to the
+    received date, rounded once to the minor unit, half up. Nothing when on time, when
+    no default rate is set (or it is 0), or when it rounds to nothing."""
+    days = days_late(call.due_on, received.received_on)
+    rate = state.interest_rate_on("default", call.due_on)
+    minor = late_interest_minor(received.amount.to_minor(), rate, days)
+    if minor <= 0:
+        return []
+    interest = Money.from_minor(minor, received.amount.currency)
+    return [
+        LatePaymentInterestCharged(
+            received.contribution_id,
+            call.call_id,
+            received.organisation_id,
+            interest,
+            rate,
+            call.due_on,
+            received.received_on,
+        )
+    ]
+
+
+def decide_set_interest_rate(state: ConsortiumState, command: SetInterestRate) -> list[Event]:
+    on = _start(state, command.effective_on)
+    kind = check_rate_kind(command.kind)
+    rate = check_interest_rate(command.rate)
+    series = state.interest_rates.get(kind)
+    if series is not None and series.has_rate_dated(on):
+        raise AlreadyExists(
+            f"A {RATE_KIND_WORDS[kind]} rate in force from {on} is already set; set the "
+            "new rate from another date.",
+            field="effective_on",
+        )
+    return [InterestRateSet(kind, rate, on)]
+
+
+def decide_propose_late_interest_waiver(
+    state: ConsortiumState, command: ProposeLateInterestWaiver
+) -> list[Event]:
+    on = _start(state, command.effective_on)
+    charge = check_waivable(state.late_interest, command.contribution_id)
+    check_no_open_waiver(charge.waiver_proposed_by, charge.contribution_id)
+    check_not_before(on, charge.charged_on, "the interest was charged")
+    person = check_person(command.proposed_by, field="proposed_by", what="The proposer")
+    reason = check_text(command.reason, field="reason", what="The reason for waiving", kind=REASON)
+    return [LatePaymentInterestWaiverProposed(charge.contribution_id, person, reason)]
+
+
+def decide_approve_late_interest_waiver(
+    state: ConsortiumState, command: ApproveLateInterestWaiver
+) -> list[Event]:
+    on = _start(state, command.effective_on)
+    charge = check_waivable(state.late_interest, command.contribution_id)
+    approver = check_waiver_approver(
+        charge.waiver_proposed_by, command.approved_by, charge.contribution_id
+    )
+    check_not_before(on, charge.waiver_proposed_on, "the waiver was proposed")
+    return [LatePaymentInterestWaived(charge.contribution_id, approver)]
+
+
+def decide_prepare_equalisation_call(
+    state: ConsortiumState, command: PrepareEqualisationCall
+) -> list[Event]:
+    on = _start(state, command.effective_on)
+    call_id = check_identifier(command.call_id, field="call_id", what="A capital call id")
+    check_new_id(state.calls, call_id, "Capital call", field="call_id")
+    check_new_id(state.equalisations, call_id, "Equalisation call", field="call_id")
+    partner = check_partner(state, command.organisation_id)
+    check_not_advisor(partner, "be called")
+    due_on = check_date(command.due_on, field="due_on", what="The due date")
+    check_not_before(due_on, on, "the call's own date", field="due_on")
+    preparer = check_person(command.prepared_by, field="prepared_by", what="The preparer")
+    figures = equalisation_figures(state, partner.organisation_id, due_on, on)
+    check_unfunded_of(state, partner.organisation_id, figures.amount_minor)
+    currency = state.base_currency
+    shares = tuple(
+        Allocation(org, Money.from_minor(share, currency))
+        for org, share in sorted(figures.shares.items())
+        if share > 0
+    )
+    return [
+        EqualisationCallPrepared(
+            call_id,
+            partner.organisation_id,
+            Money.from_minor(figures.amount_minor, currency),
+            due_on,
+            figures.rate,
+            Money.from_minor(figures.interest_minor, currency),
+            figures.call_ids,
+            shares,
+            preparer,
+        )
+    ]
+
+
+def decide_approve_equalisation_call(
+    state: ConsortiumState, command: ApproveEqualisationCall
+) -> list[Event]:
+    on = _start(state, command.effective_on)
+    equalisation = state.equalisations.get(command.call_id)
+    if equalisation is None:
+        raise NotFound(
+            f"No equalisation call {shown(command.call_id)} is prepared.", field="call_id"
+        )
+    if equalisation.approved_on is not None:
+        raise InvalidTransition(
+            f"Equalisation call {equalisation.call_id!r} was already approved and issued on "
+            f"{equalisation.approved_on}.",
+            field="call_id",
+        )
+    check_not_before(on, equalisation.prepared_on, f"{equalisation.call_id!r} was prepared")
+    if on > equalisation.due_on:
+        raise InvalidDate(
+            f"Equalisation call {equalisation.call_id!r} is due on {equalisation.due_on}; it "
+            f"cannot be issued after that ({on}). Prepare a new one.",
+            field="effective_on",
+        )
+    approver = check_equalisation_approver(equalisation, command.approved_by)
+    org = equalisation.organisation_id
+    now = equalisation_figures(state, org, equalisation.due_on, equalisation.prepared_on)
+    prepared = (
+        equalisation.amount_minor,
+        equalisation.interest_minor,
+        equalisation.call_ids,
+        {k: v for k, v in equalisation.interest_shares.items() if v},
+    )
+    if (
+        now.amount_minor,
+        now.interest_minor,
+        now.call_ids,
+        {k: v for k, v in now.shares.items() if v},
+    ) != prepared:
+        raise InvalidTransition(
+            f"The record changed since equalisation call {equalisation.call_id!r} was "
+            "prepared (calls, commitments or contributions); prepare a new one.",
+            field="call_id",
+        )
+    check_unfunded_of(state, org, equalisation.amount_minor)
+    return [EqualisationCallApproved(equalisation.call_id, approver)]
+
+
+_INTEREST_DECIDERS: Final[dict[type[Any], Callable[[ConsortiumState, Any], list[Event]]]] = {
+    SetInterestRate: decide_set_interest_rate,
+    ProposeLateInterestWaiver: decide_propose_late_interest_waiver,
+    ApproveLateInterestWaiver: decide_approve_late_interest_waiver,
+    PrepareEqualisationCall: decide_prepare_equalisation_call,
+    ApproveEqualisationCall: decide_approve_equalisation_call,
+}
+
+
 # --- dispatch ---------------------------------------------------------------------------
 
 _CONSORTIUM_DECIDERS: Final[dict[type[Any], Callable[[ConsortiumState, Any], list[Event]]]] = {
@@ -663,6 +845,7 @@ _CONSORTIUM_DECIDERS: Final[dict[type[Any], Callable[[ConsortiumState, Any], lis
     ClosePeriod: decide_close_period,
     ProposeReopening: decide_propose_reopening,
     ApproveReopening: decide_approve_reopening,
+    **_INTEREST_DECIDERS,
 }
 
 

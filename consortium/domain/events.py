@@ -275,6 +275,84 @@ class PeriodReopened(Event):
     approved_by: str
 
 
+# --- interest and equalisation ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InterestRateSet(Event):
+    """The consortium's ``default`` (late-payment) or ``equalisation`` rate, in percent per
+    year, in force from the event's effective date until the next one of the same kind."""
+
+    TYPE: ClassVar[str] = "InterestRateSet"
+    kind: str
+    rate: Decimal
+    in_force_from: date
+
+
+@dataclass(frozen=True, slots=True)
+class LatePaymentInterestCharged(Event):
+    """Interest on a contribution received after its call's due date: ``amount`` is the
+    contribution x ``rate`` % x days / 365 (actual days from ``due_on`` to ``received_on``),
+    rounded once to the minor unit, half up. Appended with the ContributionReceived."""
+
+    TYPE: ClassVar[str] = "LatePaymentInterestCharged"
+    contribution_id: str
+    call_id: str
+    organisation_id: str
+    amount: Money
+    rate: Decimal
+    due_on: date
+    received_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class LatePaymentInterestWaiverProposed(Event):
+    TYPE: ClassVar[str] = "LatePaymentInterestWaiverProposed"
+    contribution_id: str
+    proposed_by: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LatePaymentInterestWaived(Event):
+    """A second person approved the proposed waiver: the interest is no longer owed."""
+
+    TYPE: ClassVar[str] = "LatePaymentInterestWaived"
+    contribution_id: str
+    approved_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class EqualisationCallPrepared(Event):
+    """A draft equalisation call on a late joiner, its figures fixed from the record:
+    ``amount`` (capital: the fraction of its commitment the earlier partners were called
+    by ``call_ids``), ``interest`` at ``rate`` % a year from each call's due date to
+    ``due_on`` (exact per call, summed, rounded once half up; never capital) and
+    ``interest_shares``, the interest passed to the earlier partners pro rata to their
+    contributions to those calls (largest remainder)."""
+
+    TYPE: ClassVar[str] = "EqualisationCallPrepared"
+    call_id: str
+    organisation_id: str
+    amount: Money
+    due_on: date
+    rate: Decimal
+    interest: Money
+    call_ids: tuple[str, ...]
+    interest_shares: tuple[Allocation, ...]
+    prepared_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class EqualisationCallApproved(Event):
+    """A second person approved the equalisation call; it is issued on approval (its
+    figures were fixed when prepared and are checked unchanged)."""
+
+    TYPE: ClassVar[str] = "EqualisationCallApproved"
+    call_id: str
+    approved_by: str
+
+
 # --- asset stream ---------------------------------------------------------------------
 
 
@@ -342,6 +420,13 @@ CONSORTIUM_EVENTS: Final[tuple[type[Event], ...]] = (
     PeriodClosed,
     PeriodReopenProposed,
     PeriodReopened,
+    # --- interest and equalisation ---
+    InterestRateSet,
+    LatePaymentInterestCharged,
+    LatePaymentInterestWaiverProposed,
+    LatePaymentInterestWaived,
+    EqualisationCallPrepared,
+    EqualisationCallApproved,
 )
 ASSET_EVENTS: Final[tuple[type[Event], ...]] = (
     AssetRegistered,

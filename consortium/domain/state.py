@@ -24,9 +24,15 @@ from consortium.domain.events import (
     DebtFacilityArranged,
     DebtFacilityDrawn,
     DebtFacilityRepaid,
+    EqualisationCallApproved,
+    EqualisationCallPrepared,
     Event,
     FundraisingTargetSet,
     FxRateRecorded,
+    InterestRateSet,
+    LatePaymentInterestCharged,
+    LatePaymentInterestWaived,
+    LatePaymentInterestWaiverProposed,
     PartnerAdmitted,
     PartnerRoleChanged,
     PartnerWithdrew,
@@ -49,7 +55,7 @@ from consortium.domain.vocabulary import (
 )
 
 # Bump whenever folding changes what a state holds: snapshots are keyed by it.
-STATE_CODE_VERSION: Final = 4
+STATE_CODE_VERSION: Final = 5  # 4: sealed periods; 5: interest and equalisation
 
 
 @dataclass(slots=True)
@@ -69,6 +75,12 @@ class PartnerState:
     call_cursor: int = 0
     called_minor: int = 0
     contributed_minor: int = 0
+    # --- interest and equalisation ---
+    late_interest_minor: int = 0  # charged, less waived and less that on reversed payments
+    late_interest_waived_minor: int = 0
+    equalisation_called_minor: int = 0  # capital called by equalisation calls (issued)
+    equalisation_interest_paid_minor: int = 0  # equalisation interest the joiner pays
+    equalisation_interest_received_minor: int = 0  # its share as an earlier partner
 
     @property
     def is_active(self) -> bool:
@@ -111,6 +123,7 @@ class CallState:
     cancel_reason: str = ""
     allocations: dict[str, int] = field(default_factory=dict)
     contributed: dict[str, int] = field(default_factory=dict)
+    equalises: str | None = None  # an equalisation call: the late joiner it calls
 
     def owed_minor(self, organisation_id: str) -> int:
         """What the partner still owes on this call: allocation less net contributions."""
@@ -128,6 +141,48 @@ class ContributionState:
     bank_reference: str
     reversed_on: date | None = None
     reversal_reason: str = ""
+
+
+@dataclass(slots=True)
+class LateInterestState:
+    """Late-payment interest charged on one contribution (interest and equalisation)."""
+
+    contribution_id: str
+    organisation_id: str
+    amount_minor: int
+    charged_on: date
+    waiver_proposed_by: str | None = None
+    waiver_reason: str = ""
+    waiver_proposed_on: date | None = None
+    waived_by: str | None = None
+    waived_on: date | None = None
+    cancelled_on: date | None = None  # its contribution was reversed
+
+    @property
+    def is_owed(self) -> bool:
+        return self.waived_on is None and self.cancelled_on is None
+
+
+@dataclass(slots=True)
+class EqualisationState:
+    """An equalisation call (interest and equalisation); see EqualisationCallPrepared."""
+
+    call_id: str
+    organisation_id: str
+    amount_minor: int
+    due_on: date
+    rate: Decimal
+    interest_minor: int
+    call_ids: tuple[str, ...]
+    interest_shares: dict[str, int]
+    prepared_by: str
+    prepared_on: date
+    approved_by: str | None = None
+    approved_on: date | None = None
+
+    @property
+    def status(self) -> str:
+        return "draft" if self.approved_on is None else "issued"
 
 
 @dataclass(slots=True)
@@ -215,6 +270,16 @@ class ConsortiumState:
     # --- sealed periods --- the closes in force, oldest first, and a pending reopening
     seals: list[SealState] = field(default_factory=list)
     reopen_proposal: ReopenProposal | None = None
+    # --- interest and equalisation ---
+    interest_rates: dict[str, FxSeries] = field(default_factory=dict)  # by kind
+    late_interest: dict[str, LateInterestState] = field(default_factory=dict)
+    equalisations: dict[str, EqualisationState] = field(default_factory=dict)
+
+    def interest_rate_on(self, kind: str, on: date) -> Decimal:
+        """The ``kind`` rate (percent a year) in force on ``on``: 0 when none was set."""
+        series = self.interest_rates.get(kind)
+        rate = series.rate_on(on) if series is not None else None
+        return rate if rate is not None else Decimal(0)
 
     @property
     def is_formed(self) -> bool:
@@ -490,6 +555,7 @@ def _contribution_reversed(state: ConsortiumState, event: ContributionReversed, 
     _add_contributed(
         state, contribution.call_id, contribution.organisation_id, -contribution.amount_minor
     )
+    _late_interest_cancelled(state, event.contribution_id, on)  # interest and equalisation
 
 
 def _add_contributed(
@@ -581,6 +647,118 @@ _CONSORTIUM_APPLIERS: Final[dict[type[Event], Callable[[ConsortiumState, Any, da
     PeriodReopenProposed: _reopen_proposed,
     PeriodReopened: _period_reopened,
 }
+
+
+# --- interest and equalisation ---------------------------------------------------------
+
+
+def _interest_rate_set(state: ConsortiumState, event: InterestRateSet, on: date) -> None:
+    state.interest_rates.setdefault(event.kind, FxSeries()).record(event.in_force_from, event.rate)
+
+
+def _late_interest_charged(
+    state: ConsortiumState, event: LatePaymentInterestCharged, on: date
+) -> None:
+    amount = event.amount.to_minor()
+    state.late_interest[event.contribution_id] = LateInterestState(
+        event.contribution_id, event.organisation_id, amount, on
+    )
+    _add_late_interest(state, event.organisation_id, amount, 0)
+
+
+def _late_interest_waiver_proposed(
+    state: ConsortiumState, event: LatePaymentInterestWaiverProposed, on: date
+) -> None:
+    charge = state.late_interest[event.contribution_id]
+    charge.waiver_proposed_by, charge.waiver_reason = event.proposed_by, event.reason
+    charge.waiver_proposed_on = on
+
+
+def _late_interest_waived(
+    state: ConsortiumState, event: LatePaymentInterestWaived, on: date
+) -> None:
+    charge = state.late_interest[event.contribution_id]
+    if charge.is_owed:
+        _add_late_interest(state, charge.organisation_id, -charge.amount_minor, charge.amount_minor)
+    charge.waived_by, charge.waived_on = event.approved_by, on
+
+
+def _late_interest_cancelled(state: ConsortiumState, contribution_id: str, on: date) -> None:
+    """A reversed contribution was never paid late: its interest is no longer owed."""
+    charge = state.late_interest.get(contribution_id)
+    if charge is not None and charge.is_owed:
+        charge.cancelled_on = on
+        _add_late_interest(state, charge.organisation_id, -charge.amount_minor, 0)
+
+
+def _add_late_interest(
+    state: ConsortiumState, organisation_id: str, owed: int, waived: int
+) -> None:
+    partner = state.partners.get(organisation_id)
+    if partner is not None:
+        partner.late_interest_minor += owed
+        partner.late_interest_waived_minor += waived
+
+
+def _equalisation_prepared(
+    state: ConsortiumState, event: EqualisationCallPrepared, on: date
+) -> None:
+    state.equalisations[event.call_id] = EqualisationState(
+        call_id=event.call_id,
+        organisation_id=event.organisation_id,
+        amount_minor=event.amount.to_minor(),
+        due_on=event.due_on,
+        rate=event.rate,
+        interest_minor=event.interest.to_minor(),
+        call_ids=event.call_ids,
+        interest_shares={a.organisation_id: a.amount.to_minor() for a in event.interest_shares},
+        prepared_by=event.prepared_by,
+        prepared_on=on,
+    )
+
+
+def _equalisation_approved(
+    state: ConsortiumState, event: EqualisationCallApproved, on: date
+) -> None:
+    """Issued on approval: a call with one allocation, to the joiner, which contributions
+    pay like any call's; the interest is charged to the joiner and shared out."""
+    equalisation = state.equalisations[event.call_id]
+    equalisation.approved_by, equalisation.approved_on = event.approved_by, on
+    org, amount = equalisation.organisation_id, equalisation.amount_minor
+    state.calls[event.call_id] = CallState(
+        call_id=event.call_id,
+        amount_minor=amount,
+        due_on=equalisation.due_on,
+        purpose="Equalisation",
+        prepared_by=equalisation.prepared_by,
+        prepared_on=equalisation.prepared_on,
+        status="issued",
+        approved_by=event.approved_by,
+        approved_on=on,
+        issued_on=on,
+        allocations={org: amount},
+        equalises=org,
+    )
+    _attribute_called(state, org, amount)
+    joiner = state.partners.get(org)
+    if joiner is not None:
+        joiner.equalisation_called_minor += amount
+        joiner.equalisation_interest_paid_minor += equalisation.interest_minor
+    for earlier, share in equalisation.interest_shares.items():
+        partner = state.partners.get(earlier)
+        if partner is not None:
+            partner.equalisation_interest_received_minor += share
+
+
+_INTEREST_APPLIERS: Final[dict[type[Event], Callable[[ConsortiumState, Any, date], None]]] = {
+    InterestRateSet: _interest_rate_set,
+    LatePaymentInterestCharged: _late_interest_charged,
+    LatePaymentInterestWaiverProposed: _late_interest_waiver_proposed,
+    LatePaymentInterestWaived: _late_interest_waived,
+    EqualisationCallPrepared: _equalisation_prepared,
+    EqualisationCallApproved: _equalisation_approved,
+}
+_CONSORTIUM_APPLIERS.update(_INTEREST_APPLIERS)
 
 
 # --- asset appliers -----------------------------------------------------------------

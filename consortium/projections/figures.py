@@ -41,6 +41,7 @@ from consortium.domain.events import (
     DebtFacilityArranged,
     DebtFacilityDrawn,
     DebtFacilityRepaid,
+    EqualisationCallApproved,
     Event,
     PeriodClosed,
     PeriodReopened,
@@ -192,7 +193,7 @@ class Progress:
 
 # Bump whenever a tracker's folding changes what it holds: stored copies of trackers (the
 # as-of views') are keyed by it, with the state's own version.
-TRACKER_CODE_VERSION: Final = 4
+TRACKER_CODE_VERSION: Final = 5  # 4: sealed periods; 5: interest and equalisation
 
 _COMMITMENT_EVENTS: Final = (CommitmentRecorded, CommitmentStageAdvanced, CommitmentAmended)
 
@@ -286,6 +287,8 @@ def call_changed_by(state: ConsortiumState, event: Event) -> str | None:
     if isinstance(event, ContributionReversed):
         contribution = state.contributions.get(event.contribution_id)
         return contribution.call_id if contribution is not None else None
+    if isinstance(event, EqualisationCallApproved):  # interest and equalisation: issued
+        return event.call_id
     return None
 
 
@@ -533,6 +536,18 @@ class PositionRow:
     unfunded_minor: int
     outstanding_minor: int
     equity_share_percent: Decimal | None
+    # --- interest and equalisation ---
+    # Late-payment interest charged on the partner's contributions and still owed (less
+    # waivers and interest on reversed contributions), and what was waived. Never capital.
+    late_interest_owed_minor: int = 0
+    late_interest_waived_minor: int = 0
+    # Capital called by equalisation calls (part of ``called``) and what is still owed on
+    # them; equalisation interest the partner pays as a late joiner, and receives as an
+    # earlier partner. Interest is never capital.
+    equalisation_called_minor: int = 0
+    equalisation_owed_minor: int = 0
+    equalisation_interest_paid_minor: int = 0
+    equalisation_interest_received_minor: int = 0
 
 
 def _signed_amount(c: CommitmentState) -> int:
@@ -564,6 +579,14 @@ def position_rows(
         figures[0] += f.base_amount_minor
         figures[1] += f.drawn_base_minor
     total_equity = sum(v for (_, instrument), v in signed.items() if instrument == "equity")
+    equalisation_owed: dict[str, int] = {}  # interest and equalisation
+    for e in state.equalisations.values():
+        call = state.calls.get(e.call_id)
+        if call is not None:
+            owed = call.owed_minor(e.organisation_id)
+            equalisation_owed[e.organisation_id] = (
+                equalisation_owed.get(e.organisation_id, 0) + owed
+            )
     rows = []
     for org in sorted(state.partners):
         partner = state.partners[org]
@@ -586,6 +609,12 @@ def position_rows(
                 unfunded_minor=equity - partner.called_minor,
                 outstanding_minor=partner.called_minor - partner.contributed_minor,
                 equity_share_percent=percent_of(equity, total_equity, _BASIS),
+                late_interest_owed_minor=partner.late_interest_minor,
+                late_interest_waived_minor=partner.late_interest_waived_minor,
+                equalisation_called_minor=partner.equalisation_called_minor,
+                equalisation_owed_minor=equalisation_owed.get(org, 0),
+                equalisation_interest_paid_minor=partner.equalisation_interest_paid_minor,
+                equalisation_interest_received_minor=(partner.equalisation_interest_received_minor),
             )
         )
     return rows

@@ -246,6 +246,58 @@ CASES = [
         "consortium-aip",
         "Contribution c-1 reversed, correcting position 17: Bank error",
     ),
+    # --- interest and equalisation ---
+    (
+        e.InterestRateSet("default", Decimal("8"), dt.date(2026, 1, 1)),
+        "consortium-aip",
+        "AIP set its default (late-payment) interest rate to 8 % a year, in force from 2026-01-01",
+    ),
+    (
+        e.LatePaymentInterestCharged(
+            "k-1",
+            "call-1",
+            "mgx",
+            usd("6.58"),
+            Decimal("8"),
+            dt.date(2026, 3, 1),
+            dt.date(2026, 3, 31),
+        ),
+        "consortium-aip",
+        "MGX owes USD 6.58 late-payment interest on contribution k-1 (30 days late on "
+        "capital call call-1 at 8 % a year)",
+    ),
+    (
+        e.LatePaymentInterestWaiverProposed("k-1", "alice", "Bank error"),
+        "consortium-aip",
+        "alice proposed waiving the late-payment interest on contribution k-1: Bank error",
+    ),
+    (
+        e.LatePaymentInterestWaived("k-1", "bob"),
+        "consortium-aip",
+        "bob approved waiving the late-payment interest on contribution k-1",
+    ),
+    (
+        e.EqualisationCallPrepared(
+            "eq-1",
+            "jpm",
+            usd("25.00"),
+            dt.date(2025, 7, 1),
+            Decimal("8"),
+            usd("0.67"),
+            ("call-1",),
+            (Allocation("mgx", usd("0.40")), Allocation("oracle", usd("0.27"))),
+            "alice",
+        ),
+        "consortium-aip",
+        "Equalisation call eq-1 prepared by alice: JPMorgan to pay USD 25.00 due 2025-07-01 (calls "
+        "call-1) plus USD 0.67 equalisation interest at 8 % a year, paid USD 0.40 to MGX, "
+        "USD 0.27 to Oracle",
+    ),
+    (
+        e.EqualisationCallApproved("eq-1", "bob"),
+        "consortium-aip",
+        "Equalisation call eq-1 approved by bob and issued",
+    ),
 ]
 
 

@@ -831,6 +831,145 @@ class PeriodApproveReopening(CommandForm):
         )
 
 
+# --- interest and equalisation ---------------------------------------------------------
+
+
+class InterestRateSet(CommandForm):
+    command = "interest-rate-set"
+    title = "Set an interest rate"
+    records = (
+        "Records the consortium's default (late-payment) or equalisation interest rate, in "
+        "percent per year, in force from its date until the next rate of that kind. "
+        "Interest already charged keeps its rate."
+    )
+    group = "Interest"
+    capability = FINANCE_WRITE
+
+    kind = choice_field(
+        "Rate", [("default", "Default (late payment)"), ("equalisation", "Equalisation")]
+    )
+    rate = NumberField(label="Percent per year", example="8", help_text="0 to 100; 8 for 8 %.")
+    effective_on = effective_on("In force from")
+
+    def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
+        return s.interest_rate_set(
+            actor=actor,
+            slug=self.page.slug or "",
+            kind=data["kind"],
+            rate=data["rate"],
+            effective_on=_on(data),
+        )
+
+
+class LateInterestWaiverPropose(CommandForm):
+    command = "late-interest-waiver-propose"
+    title = "Propose waiving late-payment interest"
+    records = (
+        "Records your proposal to waive the late-payment interest charged on a contribution. "
+        "Nothing is waived until a second person approves."
+    )
+    group = "Interest"
+    capability = FINANCE_WRITE
+    error_fields = {"proposed_by": "contribution_id"}
+
+    contribution_id = Picker("Interest on contribution")
+    reason = text_field("Reason", multiline=True)
+    effective_on = effective_on()
+
+    def setup(self) -> None:
+        self.offer("contribution_id", pickers.late_interest(self.page.consortium, proposed=False))
+
+    def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
+        return s.late_interest_waiver_propose(
+            actor=actor,
+            slug=self.page.slug or "",
+            contribution_id=data["contribution_id"],
+            reason=data["reason"],
+            effective_on=_on(data),
+        )
+
+
+class LateInterestWaiverApprove(CommandForm):
+    command = "late-interest-waiver-approve"
+    title = "Approve waiving late-payment interest"
+    records = (
+        "Records your approval of a proposed waiver: the interest is no longer owed. Its "
+        "proposer cannot approve it: a second person must."
+    )
+    group = "Interest"
+    capability = FINANCE_WRITE
+    error_fields = {"approved_by": "contribution_id"}
+
+    contribution_id = Picker("Interest on contribution")
+    effective_on = effective_on()
+
+    def setup(self) -> None:
+        self.offer("contribution_id", pickers.late_interest(self.page.consortium, proposed=True))
+
+    def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
+        return s.late_interest_waiver_approve(
+            actor=actor,
+            slug=self.page.slug or "",
+            contribution_id=data["contribution_id"],
+            effective_on=_on(data),
+        )
+
+
+class EqualisationPrepare(CommandForm):
+    command = "equalisation-call-prepare"
+    title = "Prepare an equalisation call"
+    records = (
+        "Records a draft equalisation call on a late joiner (you are its preparer): the same "
+        "fraction of its commitment as the earlier partners were called, plus equalisation "
+        "interest from each earlier call's due date to this due date, passed to the earlier "
+        "partners. A second person approves it, which issues it."
+    )
+    group = "Capital calls"
+    error_fields = {"prepared_by": ""}
+
+    call_id = id_field("Call id")
+    organisation_id = Picker("Late joiner")
+    due_on = date_field("Due on")
+    effective_on = effective_on()
+
+    def setup(self) -> None:
+        state = self.page.consortium
+        self.suggest("call_id", pickers.suggest_id(f"{state.slug}-equalisation", state.calls))
+        self.offer("organisation_id", pickers.partners(state))
+
+    def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
+        return s.equalisation_call_prepare(
+            actor=actor,
+            slug=self.page.slug or "",
+            call_id=data["call_id"],
+            organisation_id=data["organisation_id"],
+            due_on=data["due_on"],
+            effective_on=_on(data),
+        )
+
+
+class EqualisationApprove(CommandForm):
+    command = "equalisation-call-approve"
+    title = "Approve an equalisation call"
+    records = (
+        "Records your approval of a prepared equalisation call, which issues it. Its "
+        "preparer cannot approve it: a second person must."
+    )
+    group = "Capital calls"
+    error_fields = {"approved_by": "call_id"}
+
+    call_id = Picker("Equalisation call")
+    effective_on = effective_on()
+
+    def setup(self) -> None:
+        self.offer("call_id", pickers.equalisation_drafts(self.page.consortium))
+
+    def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
+        return s.equalisation_call_approve(
+            actor=actor, slug=self.page.slug or "", call_id=data["call_id"], effective_on=_on(data)
+        )
+
+
 # The list of forms, in the groups and order the list page shows them.
 GROUPS = (
     "Targets",
@@ -842,6 +981,7 @@ GROUPS = (
     "FX",
     "Assets",
     "Periods",  # sealed periods
+    "Interest",  # --- interest and equalisation ---
 )
 FORMS: dict[str, type[CommandForm]] = {
     form.command: form
@@ -871,5 +1011,11 @@ FORMS: dict[str, type[CommandForm]] = {
         PeriodClose,
         PeriodProposeReopening,
         PeriodApproveReopening,
+        # --- interest and equalisation ---
+        InterestRateSet,
+        LateInterestWaiverPropose,
+        LateInterestWaiverApprove,
+        EqualisationPrepare,
+        EqualisationApprove,
     )
 }

@@ -189,3 +189,37 @@ def suggest_id(prefix: str, taken: Collection[str]) -> str:
     while f"{prefix}-{number}" in taken:
         number += 1
     return f"{prefix}-{number}"
+
+
+# --- interest and equalisation ---------------------------------------------------------
+
+
+def late_interest(state: ConsortiumState, *, proposed: bool) -> Choices:
+    """Late-payment interest still owed: with a waiver proposed (``proposed``) or without."""
+    who = names(state)
+    return [
+        (
+            cid,
+            f"{cid}: {who.get(c.organisation_id, c.organisation_id)} owes "
+            f"{_money(c.amount_minor, state.base_currency)} interest"
+            + (f", waiver proposed by {c.waiver_proposed_by}" if c.waiver_proposed_by else ""),
+        )
+        for cid, c in sorted(state.late_interest.items())
+        if c.is_owed and (c.waiver_proposed_by is not None) == proposed
+    ]
+
+
+def equalisation_drafts(state: ConsortiumState) -> Choices:
+    """Equalisation calls prepared and not yet approved."""
+    who = names(state)
+    return [
+        (
+            cid,
+            f"{cid}: {who.get(e.organisation_id, e.organisation_id)} "
+            f"{_money(e.amount_minor, state.base_currency)} + "
+            f"{_money(e.interest_minor, state.base_currency)} interest, due "
+            f"{formatting.iso(e.due_on)}, prepared by {e.prepared_by}",
+        )
+        for cid, e in sorted(state.equalisations.items())
+        if e.approved_on is None
+    ]

@@ -185,7 +185,92 @@ def _concerned(state: ConsortiumState, event: e.Event) -> set[str]:
     if isinstance(event, e.DebtFacilityDrawn | e.DebtFacilityRepaid):
         facility = state.facilities.get(event.facility_id)
         return {facility.lender} if facility else set()
+    return _interest_concerned(state, event)
+
+
+# --- interest and equalisation ---------------------------------------------------------
+
+
+def _interest_concerned(state: ConsortiumState, event: e.Event) -> set[str]:
+    """The organisations an interest or equalisation event concerns."""
+    if isinstance(event, e.LatePaymentInterestCharged):
+        return {event.organisation_id}
+    if isinstance(event, e.LatePaymentInterestWaiverProposed | e.LatePaymentInterestWaived):
+        charge = state.late_interest.get(event.contribution_id)
+        return {charge.organisation_id} if charge else set()
+    if isinstance(event, e.EqualisationCallPrepared):
+        return {event.organisation_id} | {a.organisation_id for a in event.interest_shares}
+    if isinstance(event, e.EqualisationCallApproved):
+        equalisation = state.equalisations.get(event.call_id)
+        if equalisation is None:
+            return set()
+        return {equalisation.organisation_id} | set(equalisation.interest_shares)
     return set()
+
+
+def _interest(run: _Run, org: str) -> Section:
+    """Late-payment interest charged, waived or cancelled in the period, and equalisation
+    (capital called and interest paid by a late joiner, interest received by an earlier
+    partner) issued in it. Interest is never capital: it is not in called or contributed."""
+    c, title = run.currency, "Interest and equalisation in the period"
+    rows: list[tuple[tuple[dt.date, str, int], tuple[Cell, ...]]] = []
+    for charge in run.state.late_interest.values():
+        if charge.organisation_id != org:
+            continue
+        cid, minor = charge.contribution_id, charge.amount_minor
+        lines = [
+            (charge.charged_on, "Late-payment interest charged", minor),
+            (charge.waived_on, f"Late-payment interest waived (by {charge.waived_by})", -minor),
+            (charge.cancelled_on, "Late-payment interest cancelled (payment reversed)", -minor),
+        ]
+        for n, (on, what, figure) in enumerate(lines):
+            if on is not None and run.start <= on <= run.end:
+                rows.append(((on, cid, n), (on, cid, what, amount(figure, c))))
+    for q in run.state.equalisations.values():
+        on = q.approved_on
+        if on is None or not run.start <= on <= run.end:
+            continue
+        if q.organisation_id == org:
+            rows.append(
+                (
+                    (on, q.call_id, 0),
+                    (on, q.call_id, "Equalisation call (capital)", amount(q.amount_minor, c)),
+                )
+            )
+            rows.append(
+                (
+                    (on, q.call_id, 1),
+                    (on, q.call_id, "Equalisation interest to pay", amount(q.interest_minor, c)),
+                )
+            )
+        if q.interest_shares.get(org):
+            share = q.interest_shares[org]
+            rows.append(
+                (
+                    (on, q.call_id, 2),
+                    (on, q.call_id, "Equalisation interest received", amount(share, c)),
+                )
+            )
+    owed = run.closing[org].figures.late_interest_owed_minor
+    facts = (Fact("Late-payment interest owed at the period's end", amount(owed, c)),)
+    if not rows:
+        return Section(title, "Interest", paragraphs=("None.",), facts=facts)
+    rows.sort(key=lambda row: row[0])
+    table = Table(
+        columns=(
+            Column("Date", "date"),
+            Column("Reference"),
+            Column("What"),
+            Column("Amount", "amount"),
+        ),
+        rows=tuple(row[1] for row in rows),
+    )
+    words = (
+        "Late-payment interest is simple, actual/365, at the default rate in force on the "
+        "call's due date, rounded once to the cent half up; equalisation interest runs from "
+        "each earlier call's due date to the equalisation due date. Neither is capital.",
+    )
+    return Section(title, "Interest", paragraphs=words, table=table, facts=facts)
 
 
 def _events_in_period(
@@ -255,6 +340,7 @@ def _statement(run: _Run, org: str) -> Document:
         _commitments(run, opening, closing),
         _calls(run, org),
         _contributions(run, org),
+        _interest(run, org),  # --- interest and equalisation ---
         _ownership(run, org),
         _events(run, org),
     )

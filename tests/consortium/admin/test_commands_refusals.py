@@ -348,6 +348,49 @@ REFUSED: list[tuple[str, str | None, dict[str, str], str, str]] = [
         "rate",
         "An FX rate must be a positive decimal",
     ),
+    # --- interest and equalisation ---
+    (
+        "interest-rate-set",
+        None,
+        {"kind": "default", "rate": "-1", "effective_on": MAY},
+        "rate",
+        "An interest rate cannot be negative; got -1 %.",
+    ),
+    (
+        "interest-rate-set",
+        None,
+        {"kind": "equalisation", "rate": "800", "effective_on": MAY},
+        "rate",
+        "800 % a year is more than 100 %",
+    ),
+    (
+        "late-interest-waiver-propose",
+        None,
+        {"contribution_id": "c-1", "reason": "Bank delay", "effective_on": MAY},
+        "contribution_id",
+        "No late-payment interest is charged on contribution 'c-1'.",
+    ),
+    (
+        "late-interest-waiver-approve",
+        None,
+        {"contribution_id": "c-1", "effective_on": MAY},
+        "contribution_id",
+        "No late-payment interest is charged on contribution 'c-1'.",
+    ),
+    (
+        "equalisation-call-prepare",
+        None,
+        {"call_id": "eq-1", "organisation_id": "mgx", "due_on": "2025-07-01", "effective_on": MAY},
+        "organisation_id",
+        "Mgx was admitted on 2025-01-06; no capital was called before that",
+    ),
+    (
+        "equalisation-call-approve",
+        None,
+        {"call_id": "call-1", "effective_on": MAY},
+        "call_id",
+        "No equalisation call 'call-1' is prepared.",
+    ),
     # assets and stakes
     (
         "asset-register",

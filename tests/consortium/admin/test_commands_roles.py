@@ -22,6 +22,10 @@ FINANCE_FORMS = {
     "period-close",
     "period-propose-reopening",
     "period-approve-reopening",
+    # --- interest and equalisation ---
+    "interest-rate-set",
+    "late-interest-waiver-propose",
+    "late-interest-waiver-approve",
 }
 
 
@@ -52,6 +56,12 @@ API_VIEWS = {
     "period-close": writes.PeriodClose,
     "period-propose-reopening": writes.PeriodReopenPropose,
     "period-approve-reopening": writes.PeriodReopenApprove,
+    # --- interest and equalisation ---
+    "interest-rate-set": writes.InterestRateSet,
+    "late-interest-waiver-propose": writes.LateInterestWaiverPropose,
+    "late-interest-waiver-approve": writes.LateInterestWaiverApprove,
+    "equalisation-call-prepare": writes.EqualisationPrepare,
+    "equalisation-call-approve": writes.EqualisationApprove,
 }
 
 
@@ -122,8 +132,9 @@ def test_the_list_of_forms_shows_only_those_the_role_may_use(world, browser_for,
             "FX",
             "Assets",
             "Periods",
+            "Interest",  # --- interest and equalisation ---
         ],
-        "finance": ["Contributions", "Debt", "FX", "Periods"],
+        "finance": ["Contributions", "Debt", "FX", "Periods", "Interest"],
         "auditor": [],
     }[role]
     assert groups == expected

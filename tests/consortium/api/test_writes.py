@@ -187,6 +187,12 @@ ENDPOINTS: dict[str, tuple[str, dict[str, Any], str]] = {
     "draw": (A + "facilities/fac-1/draws/", {"draw_id": "d-9", "amount": "10.00"}, F),
     "repay": (A + "facilities/fac-1/repayments/", {"repayment_id": "r-9", "amount": "10.00"}, F),
     "fx": (A + "fx-rates/", {"currency": "EUR", "rate": "1.08", "effective_on": D}, F),
+    # --- interest and equalisation (the waiver endpoints: test_interest_writes.py) ---
+    "interest_rate": (
+        A + "interest-rates/",
+        {"kind": "default", "rate": "8", "effective_on": D},
+        F,
+    ),
     "asset": (
         "/api/v1/assets/",
         {
@@ -715,7 +721,8 @@ def test_every_write_is_in_the_schema_with_its_problems(client):
         assert found
     operations = [op for item in paths.values() for op in item.values() if "operationId" in op]
     writes = [op for op in operations if "writes" in op.get("tags", [])]
-    assert len(writes) == len(ENDPOINTS) + len(REOPENING)
+    # + the waiver and equalisation endpoints (test_interest_writes, test_equalisation_writes)
+    assert len(writes) == len(ENDPOINTS) + len(REOPENING) + 4
     assert set(REOPENING) <= {op["operationId"] for op in writes}
     for op in writes:
         codes = set(op["responses"])

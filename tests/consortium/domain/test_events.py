@@ -118,7 +118,7 @@ def test_stored_data_reads_like_a_ledger_row() -> None:
 
 def test_type_names_are_stable_and_unique() -> None:
     assert all(name == cls.TYPE == cls.__name__ for name, cls in EVENT_TYPES.items())
-    assert len(EVENT_TYPES) == 25  # with the three of sealed periods
+    assert len(EVENT_TYPES) == 22 + 3 + 6  # + sealed periods, + interest and equalisation
 
 
 def test_events_are_never_changed() -> None:

@@ -86,6 +86,10 @@ class Scenario:
                     amount=usd(self.draw(st.integers(1, 10_000)) * 100), stage="signed",
                     effective_on=START,
                 )  # fmt: skip
+            s.interest_rate_set(  # --- interest and equalisation: late payments owe interest
+                actor=self.bob, slug=slug, kind="default",
+                rate=Decimal(self.draw(st.integers(1, 2000))) / 100, effective_on=START,
+            )  # fmt: skip
         s.asset_register(
             actor=self.alice, asset_id=self.asset, sponsor=self.slugs[0], kind="data_centre",
             name="Campus", location="Somewhere", capacity_mw=Decimal("100.5"),
@@ -100,7 +104,8 @@ class Scenario:
             st.sampled_from(
                 ["commit", "call", "pay", "commit", "call", "pay", "stake", "advance", "amend",
                  "reverse", "debt", "target", "fx", "role", "stake", "catch_up",
-                 "close", "reopen"]
+                 "close", "reopen",
+                 "interest_rate", "waive", "waive", "pay", "waive", "join_late", "join_late"]
             )
         )  # fmt: skip
         getattr(self, action)(slug, state)
@@ -316,6 +321,60 @@ class Scenario:
             self.run(s.period_approve_reopening, actor=self.alice, slug=slug,
                      effective_on=self.day)  # fmt: skip
 
+    # --- interest and equalisation ---
+    def interest_rate(self, slug, state):
+        self.run(
+            s.interest_rate_set, actor=self.bob, slug=slug,
+            kind=self.draw(st.sampled_from(["default", "default", "equalisation"])),
+            rate=Decimal(self.draw(st.integers(0, 2000))) / 100, effective_on=self.on(),
+        )  # fmt: skip
+
+    def waive(self, slug, state):
+        """Propose waiving some interest owed (alice) and, mostly, approve it at once: by
+        bob, or by alice alone (refused)."""
+        owed = sorted(c for c, v in state.late_interest.items() if v.is_owed)
+        if not owed:
+            return
+        contribution_id = self.draw(st.sampled_from(owed))
+        if state.late_interest[contribution_id].waiver_proposed_by is None:
+            self.run(
+                s.late_interest_waiver_propose, actor=self.alice, slug=slug,
+                contribution_id=contribution_id, reason="Bank delay", effective_on=self.day,
+            )  # fmt: skip
+        if self.draw(st.integers(0, 3)):
+            self.run(
+                s.late_interest_waiver_approve,
+                actor=self.draw(st.sampled_from([self.alice, self.bob, self.bob])),
+                slug=slug, contribution_id=contribution_id, effective_on=self.day,
+            )  # fmt: skip
+
+    def join_late(self, slug, state):
+        """A late joiner (eve): admitted, signed, equalised by alice, approved by bob."""
+        issued = [c.issued_on for c in state.calls.values() if c.issued_on is not None]
+        if not issued or max(issued) >= self.day:
+            return  # admitted after capital was called, or not a late joiner at all
+        if "eve" not in state.partners:
+            s.partner_admit(
+                actor=self.alice, slug=slug, organisation_id="eve", name="Eve", role="member",
+                effective_on=self.day,
+            )  # fmt: skip
+            self.run(
+                s.commitment_record, actor=self.alice, slug=slug, commitment_id=f"{slug}-eve",
+                organisation_id="eve", instrument="equity", stage="signed",
+                amount=usd(self.draw(st.integers(1, 10_000)) * 100), effective_on=self.day,
+            )  # fmt: skip
+        call_id = f"eq{next(self.ids)}"
+        self.run(
+            s.equalisation_call_prepare, actor=self.alice, slug=slug, call_id=call_id,
+            organisation_id="eve", due_on=self.day + dt.timedelta(days=30),
+            effective_on=self.day,
+        )  # fmt: skip
+        if self.draw(st.integers(0, 3)):
+            self.run(
+                s.equalisation_call_approve, actor=self.bob, slug=slug, call_id=call_id,
+                effective_on=self.day,
+            )  # fmt: skip
+
     def catch_up(self, slug, state):
         for name in NAMES:
             runner.catch_up(name, batch=self.draw(st.integers(1, 4)))
@@ -361,6 +420,10 @@ def test_incremental_equals_rebuild_and_as_of_now(data, alice, bob, helpers):
         for p in positions:
             assert 0 <= p.figures.unfunded_minor <= p.figures.equity_signed_minor
             assert 0 <= p.overdue_minor <= p.figures.outstanding_minor
+            assert p.figures.late_interest_owed_minor >= 0  # interest and equalisation
+            assert p.figures.late_interest_waived_minor >= 0
+            assert 0 <= p.figures.equalisation_owed_minor <= p.figures.equalisation_called_minor
+            assert p.figures.equalisation_called_minor <= p.figures.called_minor
         calls = selectors.capital_calls(slug, today=today)
         assert calls == asof.calls_as_of(slug, today=today)
         open_ = ("draft", "approved", "issued", "partly_paid")
@@ -377,6 +440,10 @@ def test_incremental_equals_rebuild_and_as_of_now(data, alice, bob, helpers):
         state = tracker.state
         assert progress_rows(state, tracker.pipeline) == progress_rows(state)
         assert position_rows(state, tracker.signed) == position_rows(state)
+        # Equalisation interest passes in full from the late joiners to the earlier partners.
+        paid = sum(p.equalisation_interest_paid_minor for p in state.partners.values())
+        received = sum(p.equalisation_interest_received_minor for p in state.partners.values())
+        assert paid == received
         facilities = selectors.facilities(slug)
         assert facilities == asof.facilities_as_of(slug) == facility_rows(state)
         assert view.facilities == facilities

@@ -1,0 +1,43 @@
+"""The demo's late payment and late joiner (Atlas Power Partners), checked by hand (see
+``consortium.demo.interest_steps`` for the arithmetic)."""
+
+import pytest
+from django.core.management import call_command
+
+from consortium.domain.events import LatePaymentInterestCharged
+from consortium.streams import consortium_history, load_consortium
+
+pytestmark = pytest.mark.django_db
+
+BN = 1_000_000_000 * 100  # USD 1 bn in cents
+
+
+def test_the_demo_late_payment_and_late_joiner_match_a_hand_computation():
+    call_command("seed_demo", verbosity=0)
+    state = load_consortium("atlas").state
+    softbank, openai, oracle, arm = (
+        state.partners[org] for org in ("brookfield", "temasek", "kkr", "adia")
+    )
+    # KKR paid 1.4 bn 30 days late at 8 %: 1.4 bn x 8 % x 30 / 365 = 9,205,479.45
+    assert oracle.late_interest_minor == 920_547_945
+    assert softbank.late_interest_minor == openai.late_interest_minor == 0
+    [charged] = [
+        d.event
+        for d in consortium_history("atlas")
+        if isinstance(d.event, LatePaymentInterestCharged)
+    ]
+    assert charged.contribution_id == "atlas-c1-kkr"
+    # ADIA (5 bn) is called 20 % like the others: 1 bn, paid on the due date
+    assert (arm.called_minor, arm.equalisation_called_minor, arm.contributed_minor) == (
+        BN,
+        BN,
+        BN,
+    )
+    # 1 bn x 8 % x 61 / 365 = 13,369,863.01, shared 38 : 38 : 14 by largest remainder
+    assert arm.equalisation_interest_paid_minor == 1_336_986_301
+    assert [p.equalisation_interest_received_minor for p in (softbank, openai, oracle)] == [
+        564_505_327,
+        564_505_327,
+        207_975_647,
+    ]
+    assert (softbank.called_minor, oracle.called_minor) == (38 * BN // 10, 14 * BN // 10)
