@@ -24,12 +24,16 @@ from consortium.domain.events import (
     DebtFacilityArranged,
     DebtFacilityDrawn,
     DebtFacilityRepaid,
+    DistributionApproved,
+    DistributionPaid,
+    DistributionPrepared,
     Event,
     FundraisingTargetSet,
     FxRateRecorded,
     PartnerAdmitted,
     PartnerRoleChanged,
     PartnerWithdrew,
+    ProceedsReceived,
     StakeAcquired,
     StakeSold,
     StakeTransferred,
@@ -39,14 +43,18 @@ from consortium.domain.values import Holder
 from consortium.domain.vocabulary import (
     AssetKind,
     CallStatus,
+    DistributionBasis,
+    DistributionKind,
+    DistributionStatus,
     Instrument,
+    ProceedsKind,
     Role,
     Stage,
     TargetInstrument,
 )
 
 # Bump whenever folding changes what a state holds: snapshots are keyed by it.
-STATE_CODE_VERSION: Final = 3
+STATE_CODE_VERSION: Final = 4
 
 
 @dataclass(slots=True)
@@ -66,6 +74,14 @@ class PartnerState:
     call_cursor: int = 0
     called_minor: int = 0
     contributed_minor: int = 0
+    # --- distributions ---
+    # Paid distributions (all, and those of capital); recallable capital not yet recalled,
+    # and what later calls recalled of it. Unfunded = signed - called + recalled +
+    # recallable (see positions.unfunded_minor).
+    distributed_minor: int = 0
+    distributed_capital_minor: int = 0
+    recallable_minor: int = 0
+    recalled_minor: int = 0
 
     @property
     def is_active(self) -> bool:
@@ -166,6 +182,35 @@ class TargetState:
     set_on: date
 
 
+# --- distributions ---
+
+
+@dataclass(slots=True)
+class ProceedsState:
+    proceeds_id: str
+    asset_id: str
+    kind: ProceedsKind
+    amount_minor: int
+    received_on: date
+
+
+@dataclass(slots=True)
+class DistributionState:
+    distribution_id: str
+    amount_minor: int
+    kind: DistributionKind
+    basis: DistributionBasis
+    shares: dict[str, int]
+    recallable: dict[str, int]
+    purpose: str
+    prepared_by: str
+    prepared_on: date
+    status: DistributionStatus = "draft"
+    approved_by: str | None = None
+    approved_on: date | None = None
+    paid_on: date | None = None
+
+
 @dataclass(slots=True)
 class ConsortiumState:
     """Everything the rules need about one consortium; plain data, cheap to pickle."""
@@ -185,6 +230,15 @@ class ConsortiumState:
     targets: dict[str, TargetState] = field(default_factory=dict)
     # Latest effective date of any change to signed equity; an issue may not precede it.
     signed_equity_changed_on: date | None = None
+    # --- distributions ---
+    proceeds: dict[str, ProceedsState] = field(default_factory=dict)
+    distributions: dict[str, DistributionState] = field(default_factory=dict)
+    proceeds_minor: int = 0
+    # Proceeds set aside by distributions prepared (draft, approved or paid).
+    distributions_minor: int = 0
+    # Latest date a paid distribution added recallable capital; a call may not be issued
+    # before it (so an as-of view never shows a recall without what it recalled).
+    recallable_changed_on: date | None = None
 
     @property
     def is_formed(self) -> bool:
@@ -427,6 +481,10 @@ def _attribute_called(state: ConsortiumState, organisation_id: str, amount: int)
                 break  # room left: the next call starts here
         index += 1
     partner.call_cursor = index
+    if amount > 0:  # beyond the signed commitments: a recall of recallable capital
+        recalled = min(amount, partner.recallable_minor)
+        partner.recallable_minor -= recalled
+        partner.recalled_minor += recalled
 
 
 def _call_cancelled(state: ConsortiumState, event: CapitalCallCancelled, on: date) -> None:
@@ -502,6 +560,60 @@ def _fx_rate_recorded(state: ConsortiumState, event: FxRateRecorded, on: date) -
     state.fx_rates.setdefault(event.currency, FxSeries()).record(event.effective_on, event.rate)
 
 
+# --- distributions ---
+
+
+def _proceeds_received(state: ConsortiumState, event: ProceedsReceived, on: date) -> None:
+    amount = event.amount.to_minor()
+    state.proceeds[event.proceeds_id] = ProceedsState(
+        event.proceeds_id, event.asset_id, event.kind, amount, event.received_on
+    )
+    state.proceeds_minor += amount
+
+
+def _distribution_prepared(state: ConsortiumState, event: DistributionPrepared, on: date) -> None:
+    amount = event.amount.to_minor()
+    state.distributions[event.distribution_id] = DistributionState(
+        distribution_id=event.distribution_id,
+        amount_minor=amount,
+        kind=event.kind,
+        basis=event.basis,
+        shares={s.organisation_id: s.amount.to_minor() for s in event.shares},
+        recallable={
+            s.organisation_id: s.recallable.to_minor()
+            for s in event.shares
+            if s.recallable.to_minor() > 0
+        },
+        purpose=event.purpose,
+        prepared_by=event.prepared_by,
+        prepared_on=on,
+    )
+    state.distributions_minor += amount
+
+
+def _distribution_approved(state: ConsortiumState, event: DistributionApproved, on: date) -> None:
+    distribution = state.distributions[event.distribution_id]
+    distribution.status, distribution.approved_by = "approved", event.approved_by
+    distribution.approved_on = on
+
+
+def _distribution_paid(state: ConsortiumState, event: DistributionPaid, on: date) -> None:
+    distribution = state.distributions[event.distribution_id]
+    distribution.status, distribution.paid_on = "paid", on
+    for org, amount in distribution.shares.items():
+        partner = state.partners.get(org)
+        if partner is None:
+            continue
+        partner.distributed_minor += amount
+        if distribution.kind == "capital":
+            partner.distributed_capital_minor += amount
+        partner.recallable_minor += distribution.recallable.get(org, 0)
+    if distribution.recallable and (
+        state.recallable_changed_on is None or on > state.recallable_changed_on
+    ):
+        state.recallable_changed_on = on
+
+
 _CONSORTIUM_APPLIERS: Final[dict[type[Event], Callable[[ConsortiumState, Any, date], None]]] = {
     ConsortiumFormed: _formed,
     FundraisingTargetSet: _target_set,
@@ -521,6 +633,11 @@ _CONSORTIUM_APPLIERS: Final[dict[type[Event], Callable[[ConsortiumState, Any, da
     DebtFacilityDrawn: _facility_drawn,
     DebtFacilityRepaid: _facility_repaid,
     FxRateRecorded: _fx_rate_recorded,
+    # --- distributions ---
+    ProceedsReceived: _proceeds_received,
+    DistributionPrepared: _distribution_prepared,
+    DistributionApproved: _distribution_approved,
+    DistributionPaid: _distribution_paid,
 }
 
 

@@ -23,7 +23,7 @@ from consortium.domain.events import (
     event_to_stored,
 )
 from consortium.domain.money import MINOR_UNITS, Money, Percent
-from consortium.domain.values import Allocation, Holder, Tranche
+from consortium.domain.values import Allocation, DistributionShare, Holder, Tranche
 
 slugs = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,10}[a-z0-9]", fullmatch=True)
 texts = st.text(min_size=0, max_size=30)
@@ -60,6 +60,7 @@ def strategy_for(hint: Any) -> st.SearchStrategy[Any]:
         Holder: st.builds(Holder, st.sampled_from(["consortium", "organisation"]), slugs),
         Tranche: st.builds(Tranche, money(), dates),
         Allocation: st.builds(Allocation, slugs, money()),
+        DistributionShare: st.builds(DistributionShare, slugs, money(), money()),
     }
     return plain[hint]
 
@@ -113,7 +114,7 @@ def test_stored_data_reads_like_a_ledger_row() -> None:
 
 def test_type_names_are_stable_and_unique() -> None:
     assert all(name == cls.TYPE == cls.__name__ for name, cls in EVENT_TYPES.items())
-    assert len(EVENT_TYPES) == 22
+    assert len(EVENT_TYPES) == 22 + 4  # + 4: distributions
 
 
 def test_events_are_never_changed() -> None:
