@@ -37,6 +37,7 @@ class Assets(writes.AssetRegister, reads.AssetList):
 _C = "consortia/<str:slug>/"
 _CALL = _C + "capital-calls/<str:call>/"
 _FAC = _C + "facilities/<str:facility>/"
+_DIST = _C + "distributions/<str:distribution>/"  # --- distributions ---
 
 _ROUTES: list[URLPattern] = [
     path("whoami/", health.WhoAmI.as_view(), name="api-whoami"),
@@ -77,6 +78,11 @@ _ROUTES: list[URLPattern] = [
     path(_FAC + "draws/", writes.FacilityDraw.as_view(), name="api-facility-draws"),
     path(_FAC + "repayments/", writes.FacilityRepay.as_view(), name="api-facility-repayments"),
     path(_C + "fx-rates/", writes.FxRateRecord.as_view(), name="api-fx-rates"),
+    # --- distributions ---
+    path(_C + "proceeds/", writes.ProceedsRecord.as_view(), name="api-proceeds"),
+    path(_C + "distributions/", writes.DistributionPrepare.as_view(), name="api-distributions"),
+    path(_DIST + "approve/", writes.DistributionApprove.as_view(), name="api-distribution-approve"),
+    path(_DIST + "pay/", writes.DistributionPay.as_view(), name="api-distribution-pay"),
     path("assets/", Assets.as_view(), name="api-assets"),
     path("assets/<str:asset>/stakes/", writes.AssetStake.as_view(), name="api-asset-stakes"),
     path("assets/<str:id>/ownership/", reads.AssetOwnershipView.as_view(), name="api-ownership"),
