@@ -44,6 +44,10 @@ class FundraisingProgress(ProjectionRow):
     outstanding_minor = _money()
     signed_percent = models.DecimalField(max_digits=24, decimal_places=2, null=True)
     contributed_percent = models.DecimalField(max_digits=24, decimal_places=2, null=True)
+    # --- distributions ---
+    distributed_minor = models.BigIntegerField(default=0)
+    net_invested_minor = models.BigIntegerField(default=0)
+    dpi = models.DecimalField(max_digits=24, decimal_places=2, null=True)
 
     class Meta:
         indexes = [models.Index(fields=["generation", "consortium"], name="fr_progress_key")]
@@ -129,13 +133,27 @@ class PartnerPositionRow(ProjectionRow):
     unfunded_minor = _money()
     outstanding_minor = _money()
     equity_share_percent = models.DecimalField(max_digits=9, decimal_places=4, null=True)
+    # --- distributions ---
+    distributed_minor = models.BigIntegerField(default=0)
+    distributed_capital_minor = models.BigIntegerField(default=0)
+    recallable_minor = models.BigIntegerField(default=0)
+    net_invested_minor = models.BigIntegerField(default=0)
+    dpi = models.DecimalField(max_digits=24, decimal_places=2, null=True)
 
     class Meta:
         indexes = [models.Index(fields=["generation", "consortium"], name="pos_key")]
         constraints = [
             models.UniqueConstraint(
                 fields=["generation", "consortium", "organisation_id"], name="pos_unique"
-            )
+            ),
+            # --- distributions: what is paid out and recallable is never negative ---
+            models.CheckConstraint(
+                condition=models.Q(distributed_minor__gte=0)
+                & models.Q(distributed_capital_minor__gte=0)
+                & models.Q(distributed_capital_minor__lte=models.F("distributed_minor"))
+                & models.Q(recallable_minor__gte=0),
+                name="pos_distributions_bounds",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -258,6 +258,10 @@ def progress_row(row: Any) -> dict[str, Any]:
         "outstanding": amount(row.outstanding_minor, c),
         "signed_percent": percent(row.signed_percent),
         "contributed_percent": percent(row.contributed_percent),
+        # --- distributions ---
+        "distributed": amount(row.distributed_minor, c),
+        "net_invested": amount(row.net_invested_minor, c),
+        "dpi": percent(row.dpi),
     }
 
 
@@ -311,6 +315,12 @@ def position_body(item: PartnerPosition) -> dict[str, Any]:
         "outstanding": amount(f.outstanding_minor, c),
         "overdue": amount(item.overdue_minor, c),
         "equity_share_percent": percent(f.equity_share_percent),
+        # --- distributions ---
+        "distributed": amount(f.distributed_minor, c),
+        "distributed_capital": amount(f.distributed_capital_minor, c),
+        "recallable": amount(f.recallable_minor, c),
+        "net_invested": amount(f.net_invested_minor, c),
+        "dpi": percent(f.dpi),
     }
 
 
