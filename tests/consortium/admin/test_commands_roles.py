@@ -18,6 +18,10 @@ FINANCE_FORMS = {
     "facility-draw",
     "facility-repay",
     "fx-rate-record",
+    # --- distributions ---
+    "proceeds-record",
+    "distribution-approve",
+    "distribution-pay",
 }
 
 
@@ -44,6 +48,11 @@ API_VIEWS = {
     "stake-acquire": writes.AssetStake,
     "stake-transfer": writes.AssetStake,
     "stake-sell": writes.AssetStake,
+    # --- distributions ---
+    "proceeds-record": writes.ProceedsRecord,
+    "distribution-prepare": writes.DistributionPrepare,
+    "distribution-approve": writes.DistributionApprove,
+    "distribution-pay": writes.DistributionPay,
 }
 
 
@@ -113,8 +122,9 @@ def test_the_list_of_forms_shows_only_those_the_role_may_use(world, browser_for,
             "Debt",
             "FX",
             "Assets",
+            "Distributions",  # --- distributions ---
         ],
-        "finance": ["Contributions", "Debt", "FX"],
+        "finance": ["Contributions", "Debt", "FX", "Distributions"],
         "auditor": [],
     }[role]
     assert groups == expected
