@@ -390,6 +390,7 @@ class RoleGrant(models.Model):
 # instructions) live beside the reports' code.
 from consortium.reports.models import (  # noqa: E402
     Delivery,
+    DistributionNoticeRequest,
     NoticeRequest,
     PartnerRecipient,
     PaymentInstruction,
@@ -400,6 +401,7 @@ from consortium.reports.models import (  # noqa: E402
 
 __all__ = [
     "Delivery",
+    "DistributionNoticeRequest",
     "NoticeRequest",
     "PartnerRecipient",
     "PaymentInstruction",
