@@ -1,6 +1,8 @@
 """The distribution endpoints: proceeds, prepare, approve, pay; each rule broken through
 the API is a 4xx problem+json in a deal team's words and appends nothing."""
 
+from typing import Any
+
 import pytest
 
 from consortium.streams import load_consortium
@@ -12,7 +14,7 @@ pytestmark = pytest.mark.django_db
 A = "/api/v1/consortia/aip/"
 PROBLEM = "application/problem+json"
 D = "2025-06-01"
-BODY = {
+BODY: dict[str, Any] = {
     "distribution_id": "d-1",
     "amount": "250.00",
     "kind": "capital",
@@ -32,10 +34,11 @@ def post(api, path, body):
     return api.post(path, body, format="json")
 
 
-def problem(response, status: int) -> dict:
+def problem(response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.content
     assert response["Content-Type"].startswith(PROBLEM)
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def test_proceeds_then_a_distribution_prepared_approved_and_paid(world, api_client_for):

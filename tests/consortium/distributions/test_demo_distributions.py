@@ -52,7 +52,9 @@ def test_the_demo_distribution_matches_a_hand_computation():
     assert rows["mgx"].dpi == Decimal("0.26")
     # BlackRock: 263,157,894.74 / 1,000,000,000.00 = 0.2631... -> 0.26.
     assert rows["blackrock-gip"].dpi == Decimal("0.26")
-    equity = selectors.progress("aip").instrument("equity")
+    progress = selectors.progress("aip")
+    assert progress is not None
+    equity = progress.instrument("equity")
     assert equity.distributed_minor == 1_000_000_000_00
     assert equity.net_invested_minor == 2_800_000_000_00  # 3.8 bn - 1.0 bn of capital
     assert equity.dpi == Decimal("0.26")  # 1.0 / 3.8 = 0.263...

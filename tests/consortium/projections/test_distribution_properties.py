@@ -186,7 +186,9 @@ def test_with_distributions_incremental_equals_rebuild_and_as_of(data, alice, bo
         # Distributed in total is what the paid distributions' shares add up to.
         paid = sum(d.amount_minor for d in state.distributions.values() if d.status == "paid")
         assert sum(p.figures.distributed_minor for p in positions) == paid
-        assert selectors.progress(slug).instrument("equity").distributed_minor == paid
+        progress = selectors.progress(slug)
+        assert progress is not None
+        assert progress.instrument("equity").distributed_minor == paid
         # Any effective date's fold keeps the bounds (a recall never shows without the
         # recallable capital it recalled).
         for _ in range(3):
