@@ -705,21 +705,22 @@ StakeOut = created(
         "items": {
             "type": "object",
             "properties": {
-                "organisation_id": {"type": "string"},
                 "amount": {"type": "string"},
+                "organisation_id": {"type": "string"},
             },
         },
     }
 )
 class _RecallableOut(serializers.Field[Any, Any, Any, Any]):
-    """The command's (organisation id, Money) pairs as objects."""
+    """The command's (organisation id, Money) pairs as objects, their keys in the order
+    PostgreSQL's jsonb keeps them (shorter first), so a replayed receipt is the same bytes."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("read_only", True)
         super().__init__(**kwargs)
 
     def to_representation(self, value: Any) -> Any:
-        return [{"organisation_id": org, "amount": str(m.amount)} for org, m in value]
+        return [{"amount": str(m.amount), "organisation_id": org} for org, m in value]
 
 
 ProceedsOut = created(

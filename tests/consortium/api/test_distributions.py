@@ -61,7 +61,7 @@ def test_proceeds_then_a_distribution_prepared_approved_and_paid(world, api_clie
     assert prepared.status_code == 201, prepared.content
     body = prepared.json()
     assert body["status"] == "draft" and body["prepared_by"] == "carol"
-    assert body["recallable"] == [{"organisation_id": "mgx", "amount": "60.00"}]
+    assert body["recallable"] == [{"amount": "60.00", "organisation_id": "mgx"}]
     approved = post(finance, A + "distributions/d-1/approve/", {"effective_on": "2025-05-03"})
     assert approved.status_code == 201, approved.content
     assert approved.json()["status"] == "approved"
