@@ -14,5 +14,6 @@ class ConsortiumConfig(AppConfig):
         import consortium.api.schema  # (registers the OpenAPI auth scheme)
         import consortium.periods  # (registers the seal check with ledger.verification)
         import consortium.projections  # (registers the projections)
+        import consortium.reports.distribution_notices  # (--- distributions: its consumer)
         import consortium.reports.notices  # (the notices consumer and its task)
         import consortium.reports.tasks  # noqa: F401  (the reports' tasks, queued by name)

@@ -368,6 +368,106 @@ def asset_steps() -> Iterator[Step]:
     )
 
 
+# --- distributions ---
+DISTRIBUTION_KEY_PREFIX = "seed-demo:v1:dist-"
+
+
+def distribution_steps() -> Iterator[Step]:
+    """Money coming back to AIP, loaded after every other demo event: a third campus, AIP
+    Campus Ohio (AIP holds it whole), pays income twice (USD 120 m and 135 m) and AIP sells
+    25 % of it (USD 1.5 bn of sale proceeds); a capital distribution of USD 1.0 bn follows,
+    pro rata to contributed capital (Microsoft 1.6 bn, MGX 1.2 bn, BlackRock / GIP 1.0 bn:
+    421,052,631.58, 315,789,473.68 and 263,157,894.74 to the cent), MGX's USD 100 m of it
+    recallable. A new campus, so that the earlier assets' ownership stays as it was."""
+    d, slug, campus = dt.date, "aip", "aip-dc-ohio"
+    yield (
+        "alice.deal",
+        s.asset_register,
+        {
+            "asset_id": campus,
+            "sponsor": slug,
+            "kind": "data_centre",
+            "name": f"AIP Campus Ohio {ILLUSTRATIVE}",
+            "location": "New Albany, OH, US",
+            "capacity_mw": Decimal("600"),
+            "estimated_cost": bn("6"),
+            "effective_on": d(2025, 4, 1),
+        },
+    )
+    yield (
+        "alice.deal",
+        s.stake_acquire,
+        {
+            "asset_id": campus,
+            "holder": Holder.consortium(slug),
+            "percent": Percent.of("100"),
+            "effective_on": d(2025, 4, 1),
+        },
+    )
+    for proceeds_id, kind, amount, on in [
+        ("aip-ohio-income-q2", "income", "120000000.00", d(2025, 6, 30)),
+        ("aip-ohio-income-q3", "income", "135000000.00", d(2025, 9, 30)),
+    ]:
+        yield (
+            "bob.finance",
+            s.proceeds_record,
+            {
+                "slug": slug,
+                "proceeds_id": proceeds_id,
+                "asset_id": campus,
+                "kind": kind,
+                "amount": usd(amount),
+                "received_on": on,
+            },
+        )
+    yield (
+        "alice.deal",
+        s.stake_sell,
+        {
+            "asset_id": campus,
+            "holder": Holder.consortium(slug),
+            "percent": Percent.of("25"),
+            "effective_on": d(2025, 10, 15),
+        },
+    )
+    yield (
+        "bob.finance",
+        s.proceeds_record,
+        {
+            "slug": slug,
+            "proceeds_id": "aip-ohio-sale-25",
+            "asset_id": campus,
+            "kind": "sale",
+            "amount": bn("1.5"),
+            "received_on": d(2025, 10, 15),
+        },
+    )
+    distribution = "aip-dist-1"
+    yield (
+        "alice.deal",
+        s.distribution_prepare,
+        {
+            "slug": slug,
+            "distribution_id": distribution,
+            "amount": bn("1"),
+            "kind": "capital",
+            "purpose": f"Return of capital from the sale of 25 % of AIP Campus Ohio {ILLUSTRATIVE}",
+            "recallable": {"mgx": usd("100000000.00")},
+            "effective_on": d(2025, 10, 20),
+        },
+    )
+    yield (
+        "bob.finance",
+        s.distribution_approve,
+        {"slug": slug, "distribution_id": distribution, "effective_on": d(2025, 10, 21)},
+    )
+    yield (
+        "bob.finance",
+        s.distribution_pay,
+        {"slug": slug, "distribution_id": distribution, "effective_on": d(2025, 10, 24)},
+    )
+
+
 # Where partners pay each consortium (illustrative: example banks, valid formats).
 DEMO_INSTRUCTIONS = {
     "aip": {
@@ -621,4 +721,21 @@ def load_demo(progress: Callable[[str], None] | None = None) -> tuple[int, int]:
         appended += not result.replayed
         if progress:
             progress(f"interest {number:3d}/{len(later)} {service.__name__}: {result.stream}")
+    # --- distributions: after every other demo event, so theirs keep their positions ---
+    extra = list(distribution_steps())
+    for number, (username, service, arguments) in enumerate(extra, start=1):
+        actor = s.Actor.keyed(
+            users[username],
+            f"{DISTRIBUTION_KEY_PREFIX}{number:03d}",
+            scope="ledger",
+            source="seed_demo",
+        )
+        result = service(actor=actor, **arguments)
+        replayed += result.replayed
+        appended += not result.replayed
+        if progress:
+            progress(
+                f"dist {number:3d}/{len(extra)} {service.__name__}: {result.stream} "
+                f"v{result.version}{' (already loaded)' if result.replayed else ''}"
+            )
     return appended, replayed

@@ -44,6 +44,10 @@ class FundraisingProgress(ProjectionRow):
     outstanding_minor = _money()
     signed_percent = models.DecimalField(max_digits=24, decimal_places=2, null=True)
     contributed_percent = models.DecimalField(max_digits=24, decimal_places=2, null=True)
+    # --- distributions ---
+    distributed_minor = models.BigIntegerField(default=0)
+    net_invested_minor = models.BigIntegerField(default=0)
+    dpi = models.DecimalField(max_digits=24, decimal_places=2, null=True)
 
     class Meta:
         indexes = [models.Index(fields=["generation", "consortium"], name="fr_progress_key")]
@@ -136,6 +140,12 @@ class PartnerPositionRow(ProjectionRow):
     equalisation_owed_minor = models.BigIntegerField(default=0)
     equalisation_interest_paid_minor = models.BigIntegerField(default=0)
     equalisation_interest_received_minor = models.BigIntegerField(default=0)
+    # --- distributions ---
+    distributed_minor = models.BigIntegerField(default=0)
+    distributed_capital_minor = models.BigIntegerField(default=0)
+    recallable_minor = models.BigIntegerField(default=0)
+    net_invested_minor = models.BigIntegerField(default=0)
+    dpi = models.DecimalField(max_digits=24, decimal_places=2, null=True)
 
     class Meta:
         indexes = [models.Index(fields=["generation", "consortium"], name="pos_key")]
@@ -155,6 +165,14 @@ class PartnerPositionRow(ProjectionRow):
                 & models.Q(equalisation_interest_paid_minor__gte=0)
                 & models.Q(equalisation_interest_received_minor__gte=0),
                 name="pos_equalisation_within_bounds",
+            ),
+            # --- distributions: what is paid out and recallable is never negative ---
+            models.CheckConstraint(
+                condition=models.Q(distributed_minor__gte=0)
+                & models.Q(distributed_capital_minor__gte=0)
+                & models.Q(distributed_capital_minor__lte=models.F("distributed_minor"))
+                & models.Q(recallable_minor__gte=0),
+                name="pos_distributions_bounds",
             ),
         ]
 
@@ -419,6 +437,7 @@ class PeriodRow(ProjectionRow):
 # instructions) live beside the reports' code.
 from consortium.reports.models import (  # noqa: E402
     Delivery,
+    DistributionNoticeRequest,
     NoticeRequest,
     PartnerRecipient,
     PaymentInstruction,
@@ -429,6 +448,7 @@ from consortium.reports.models import (  # noqa: E402
 
 __all__ = [
     "Delivery",
+    "DistributionNoticeRequest",
     "NoticeRequest",
     "PartnerRecipient",
     "PaymentInstruction",

@@ -336,6 +336,41 @@ def _correcting(sentence: str, corrects_position: int | None) -> str:
     return f"{sentence}, correcting position {corrects_position}"
 
 
+# --- distributions ----------------------------------------------------------------------
+
+
+def _proceeds(ev: e.ProceedsReceived, c: _Context) -> str:
+    kind = "income" if ev.kind == "income" else "sale proceeds"
+    return (
+        f"{c.consortium} received {summary(ev.amount)} of {kind} from {c.name(ev.asset_id)}, "
+        f"on {iso(ev.received_on)} ({ev.proceeds_id})"
+    )
+
+
+def _distribution_prepared(ev: e.DistributionPrepared, c: _Context) -> str:
+    recallable = [s for s in ev.shares if s.recallable.is_positive()]
+    sentence = (
+        f"Distribution {ev.distribution_id} of {summary(ev.amount)} ({label(ev.kind)}) "
+        f"prepared by {ev.prepared_by}, to {len(ev.shares)} "
+        f"{'partner' if len(ev.shares) == 1 else 'partners'} pro rata to "
+        f"{'contributed capital' if ev.basis == 'contributed' else 'commitment'}"
+    )
+    if recallable:
+        total = Money.from_minor(
+            sum(s.recallable.to_minor() for s in recallable), ev.amount.currency
+        )
+        sentence += f", {summary(total)} of it recallable"
+    return sentence
+
+
+def _distribution_approved(ev: e.DistributionApproved, c: _Context) -> str:
+    return f"Distribution {ev.distribution_id} approved by {ev.approved_by}"
+
+
+def _distribution_paid(ev: e.DistributionPaid, c: _Context) -> str:
+    return f"Distribution {ev.distribution_id} paid"
+
+
 _SENTENCES: dict[type[e.Event], Callable[[Any, _Context], str]] = {
     e.ConsortiumFormed: _formed,
     e.FundraisingTargetSet: _target,
@@ -364,6 +399,11 @@ _SENTENCES: dict[type[e.Event], Callable[[Any, _Context], str]] = {
     e.PeriodReopenProposed: _reopen_proposed,
     e.PeriodReopened: _reopened,
     **_INTEREST_SENTENCES,
+    # --- distributions ---
+    e.ProceedsReceived: _proceeds,
+    e.DistributionPrepared: _distribution_prepared,
+    e.DistributionApproved: _distribution_approved,
+    e.DistributionPaid: _distribution_paid,
 }
 
 

@@ -80,14 +80,21 @@ from consortium.domain.errors import (
     NotFound,
     UnknownConsortium,
 )
-from consortium.domain.events import Event, asset_stream_id, consortium_stream_id, event_to_stored
+from consortium.domain.events import (
+    Event,
+    StakeAcquired,
+    StakeTransferred,
+    asset_stream_id,
+    consortium_stream_id,
+    event_to_stored,
+)
 from consortium.domain.identifiers import check_person, check_slug
 from consortium.domain.money import Money, Percent
 from consortium.domain.rules import check_corrects_position
 from consortium.domain.state import ConsortiumState
 from consortium.domain.values import Holder, Tranche
 from consortium.periods import seal_basis
-from consortium.streams import load_consortium
+from consortium.streams import asset_history, load_consortium
 from ledger import commands, states
 from ledger.commands import ConcurrentChange as ConcurrentChange
 from ledger.commands import StaleVersion as StaleVersion
@@ -904,3 +911,100 @@ def stake_sell(
     """A holder sells part or all of its stake out of the recorded holders."""
     on = effective_on or _today()
     return _asset_command(actor, asset_id, c.SellStake(asset_id, holder, percent, on))
+
+
+# --- distributions ------------------------------------------------------------------------
+
+
+def _stake_history(slug: str, asset_id: str) -> c.StakeHistory:
+    """Whether ``asset_id`` is registered and the first day consortium ``slug`` held a stake
+    in it (acquired or transferred to it), read from the asset's stream."""
+    events = asset_history(asset_id)  # an id no asset can have is InvalidInput here
+    holder = Holder.consortium(slug)
+    held = [
+        dated.effective_on
+        for dated in events
+        if (isinstance(dated.event, StakeAcquired) and dated.event.holder == holder)
+        or (isinstance(dated.event, StakeTransferred) and dated.event.to_holder == holder)
+    ]
+    return c.StakeHistory(asset_id, bool(events), min(held) if held else None)
+
+
+def proceeds_record(
+    *,
+    actor: Actor,
+    slug: str,
+    proceeds_id: str,
+    asset_id: str,
+    kind: str,
+    amount: Money | c.Amount,
+    received_on: dt.date | None = None,
+) -> CommandResult:
+    """Record income or sale proceeds the consortium received from an asset it holds (or
+    held) a stake in, in its base currency."""
+    command = c.RecordProceeds(
+        proceeds_id,
+        asset_id,
+        kind,
+        _priced(amount, _base_currency(slug)),
+        received_on or _today(),
+    )
+    holding = _stake_history(slug, asset_id)
+    today = _today()
+    result = _execute(
+        _answering(actor, command),
+        consortium_stream_id(slug),
+        lambda state: decide(state, command, today=today, holding=holding),
+        command.effective_on,
+    )
+    return dataclasses.replace(result, command=command)
+
+
+def distribution_prepare(
+    *,
+    actor: Actor,
+    slug: str,
+    distribution_id: str,
+    amount: Money | c.Amount,
+    kind: str,
+    purpose: str,
+    basis: str = "contributed",
+    recallable: Mapping[str, Money | c.Amount] | None = None,
+    effective_on: dt.date | None = None,
+) -> CommandResult:
+    """Prepare a draft distribution; the acting user is its preparer. Shares are fixed now,
+    pro rata to contributed capital (``basis="contributed"``) or to signed equity
+    (``"commitment"``); ``recallable`` names partners and the recallable part of each one's
+    share."""
+    currency = _base_currency(slug)
+    parts = tuple(
+        (org, _priced(value, currency, "recallable"))
+        for org, value in sorted((recallable or {}).items())
+    )
+    command = c.PrepareDistribution(
+        distribution_id,
+        _priced(amount, currency),
+        kind,
+        basis,
+        parts,
+        purpose,
+        actor.username,
+        effective_on or _today(),
+    )
+    return _consortium_command(actor, slug, command)
+
+
+def distribution_approve(
+    *, actor: Actor, slug: str, distribution_id: str, effective_on: dt.date | None = None
+) -> CommandResult:
+    """Approve a draft distribution; the acting user must not be the one who prepared it."""
+    command = c.ApproveDistribution(distribution_id, actor.username, effective_on or _today())
+    return _consortium_command(actor, slug, command)
+
+
+def distribution_pay(
+    *, actor: Actor, slug: str, distribution_id: str, effective_on: dt.date | None = None
+) -> CommandResult:
+    """Pay an approved distribution: its recallable parts add back to unfunded."""
+    command = c.PayDistribution(distribution_id, effective_on or _today())
+    return _consortium_command(actor, slug, command)

@@ -31,7 +31,11 @@ from consortium.admin.journal import readable_consortia
 from consortium.domain.allocation import allocate_call
 from consortium.domain.errors import DomainError
 from consortium.domain.money import Money
-from consortium.domain.positions import signed_equity_by_partner, unfunded_by_partner
+from consortium.domain.positions import (
+    recallable_by_partner,
+    signed_equity_by_partner,
+    unfunded_by_partner,
+)
 from consortium.domain.rules import check_call_within_unfunded
 from consortium.domain.state import CallState, ConsortiumState
 from consortium.models import CapitalCallRow
@@ -79,7 +83,9 @@ def allocation_now(state: ConsortiumState, call: CallState) -> tuple[tuple[Share
     try:
         check_call_within_unfunded(state, Money.from_minor(call.amount_minor, currency))
         signed, unfunded = signed_equity_by_partner(state), unfunded_by_partner(state)
-        allocation = allocate_call(call.amount_minor, signed, unfunded)
+        allocation = allocate_call(
+            call.amount_minor, signed, unfunded, recallable_by_partner(state)
+        )
     except DomainError as refusal:
         return (), str(refusal)
     shares = tuple(

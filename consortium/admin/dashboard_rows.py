@@ -463,6 +463,40 @@ def asset_rows(assets: list[Ownership], names: Mapping[str, str]) -> list[dict[s
     return result
 
 
+# --- distributions ---
+
+
+def distribution_rows(positions: list[PartnerPosition], progress: Progress) -> dict[str, Any]:
+    """The distributions section: each partner that was paid a distribution or holds
+    recallable capital (distributed, of it capital, recallable not yet recalled, net
+    invested capital, DPI), and the consortium's totals from the equity progress row."""
+    equity = progress.instrument("equity")
+    currency = progress.currency
+    rows = [
+        {
+            "organisation_id": f.organisation_id,
+            "name": f.name,
+            "distributed": figure(f.distributed_minor, currency),
+            "capital": figure(f.distributed_capital_minor, currency),
+            "recallable": figure(f.recallable_minor, currency),
+            "net_invested": figure(f.net_invested_minor, currency),
+            "dpi": formatting.MISSING if f.dpi is None else f"{f.dpi}x",
+        }
+        for f in (p.figures for p in positions)
+        if f.distributed_minor or f.recallable_minor
+    ]
+    recallable = sum(p.figures.recallable_minor for p in positions)
+    capital = sum(p.figures.distributed_capital_minor for p in positions)
+    return {
+        "rows": rows,
+        "distributed": figure(equity.distributed_minor, currency),
+        "capital": figure(capital, currency),
+        "recallable": figure(recallable, currency),
+        "net_invested": figure(equity.net_invested_minor, currency),
+        "dpi": formatting.MISSING if equity.dpi is None else f"{equity.dpi}x",
+    }
+
+
 # An asset held by a consortium of hundreds of partners has as many look-through owners:
 # the largest are listed, the rest summed in one line (the ownership API lists them all).
 LOOK_THROUGH_SHOWN = 12
@@ -492,6 +526,7 @@ def dashboard(figures: Figures, *, today: dt.date) -> dict[str, Any]:
         "assets": asset_rows(figures.assets, names),
         "today": today,
         "periods": period_calendar(figures.periods),  # sealed periods
+        "distributions": distribution_rows(figures.positions, progress),  # --- distributions
     }
 
 

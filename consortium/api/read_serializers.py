@@ -98,8 +98,17 @@ class FeedParams(_QueryParams):
 _AMOUNT = "A decimal string in `currency` with its ISO 4217 minor digits."
 
 
-def _money(*, allow_null: bool = False) -> serializers.CharField:
-    return serializers.CharField(help_text=_AMOUNT, allow_null=allow_null)
+def _money(*, allow_null: bool = False, help_text: str = "") -> serializers.CharField:
+    text = f"{help_text} {_AMOUNT}" if help_text else _AMOUNT
+    return serializers.CharField(help_text=text, allow_null=allow_null)
+
+
+# --- distributions ---
+_NET_INVESTED = "Net invested capital: contributions less distributions of capital."
+_DPI = (
+    "Distributions / contributions as a ratio (e.g. '0.25'), rounded half up to 2 places; "
+    "null while nothing is contributed."
+)
 
 
 class ViewSerializer(serializers.Serializer[Any]):
@@ -127,6 +136,10 @@ class ProgressRowSerializer(serializers.Serializer[Any]):
     outstanding = _money()
     signed_percent = serializers.CharField(allow_null=True)
     contributed_percent = serializers.CharField(allow_null=True)
+    # --- distributions ---
+    distributed = _money()
+    net_invested = _money(help_text=_NET_INVESTED)
+    dpi = serializers.CharField(allow_null=True, help_text=_DPI)
 
 
 class TrancheSerializer(serializers.Serializer[Any]):
@@ -209,6 +222,12 @@ class PositionSerializer(serializers.Serializer[Any]):
     equalisation_owed = _money()
     equalisation_interest_paid = _money()
     equalisation_interest_received = _money()
+    # --- distributions ---
+    distributed = _money()
+    distributed_capital = _money()
+    recallable = _money(help_text="Recallable capital not yet recalled (counted in unfunded).")
+    net_invested = _money(help_text=_NET_INVESTED)
+    dpi = serializers.CharField(allow_null=True, help_text=_DPI)
 
 
 class PositionsSerializer(ViewSerializer):

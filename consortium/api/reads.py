@@ -258,6 +258,10 @@ def progress_row(row: Any) -> dict[str, Any]:
         "outstanding": amount(row.outstanding_minor, c),
         "signed_percent": percent(row.signed_percent),
         "contributed_percent": percent(row.contributed_percent),
+        # --- distributions ---
+        "distributed": amount(row.distributed_minor, c),
+        "net_invested": amount(row.net_invested_minor, c),
+        "dpi": percent(row.dpi),
     }
 
 
@@ -318,6 +322,12 @@ def position_body(item: PartnerPosition) -> dict[str, Any]:
         "equalisation_owed": amount(f.equalisation_owed_minor, c),
         "equalisation_interest_paid": amount(f.equalisation_interest_paid_minor, c),
         "equalisation_interest_received": amount(f.equalisation_interest_received_minor, c),
+        # --- distributions ---
+        "distributed": amount(f.distributed_minor, c),
+        "distributed_capital": amount(f.distributed_capital_minor, c),
+        "recallable": amount(f.recallable_minor, c),
+        "net_invested": amount(f.net_invested_minor, c),
+        "dpi": percent(f.dpi),
     }
 
 

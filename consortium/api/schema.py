@@ -28,6 +28,7 @@ PATH_IDS = {
     "commitment": _IDENTIFIER,
     "contribution": _IDENTIFIER,
     "facility": _IDENTIFIER,
+    "distribution": _IDENTIFIER,  # --- distributions ---
 }
 
 

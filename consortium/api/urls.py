@@ -37,6 +37,7 @@ class Assets(writes.AssetRegister, reads.AssetList):
 _C = "consortia/<str:slug>/"
 _CALL = _C + "capital-calls/<str:call>/"
 _FAC = _C + "facilities/<str:facility>/"
+_DIST = _C + "distributions/<str:distribution>/"  # --- distributions ---
 
 _ROUTES: list[URLPattern] = [
     path("whoami/", health.WhoAmI.as_view(), name="api-whoami"),
@@ -105,6 +106,11 @@ _ROUTES: list[URLPattern] = [
         writes.LateInterestWaiverApprove.as_view(),
         name="api-late-interest-waiver-approve",
     ),
+    # --- distributions ---
+    path(_C + "proceeds/", writes.ProceedsRecord.as_view(), name="api-proceeds"),
+    path(_C + "distributions/", writes.DistributionPrepare.as_view(), name="api-distributions"),
+    path(_DIST + "approve/", writes.DistributionApprove.as_view(), name="api-distribution-approve"),
+    path(_DIST + "pay/", writes.DistributionPay.as_view(), name="api-distribution-pay"),
     path("assets/", Assets.as_view(), name="api-assets"),
     path("assets/<str:asset>/stakes/", writes.AssetStake.as_view(), name="api-asset-stakes"),
     path("assets/<str:id>/ownership/", reads.AssetOwnershipView.as_view(), name="api-ownership"),

@@ -39,8 +39,11 @@ from consortium.domain.identifiers import (
 from consortium.domain.money import MINOR_UNITS
 from consortium.domain.vocabulary import (
     ASSET_KINDS,
+    DISTRIBUTION_BASES,
+    DISTRIBUTION_KINDS,
     HOLDER_KINDS,
     INSTRUMENTS,
+    PROCEEDS_KINDS,
     ROLES,
     STAGES,
     TARGET_INSTRUMENTS,
@@ -442,6 +445,42 @@ class StakeIn(InputSerializer):
         return attrs
 
 
+# --- distributions ---
+
+
+class ProceedsIn(InputSerializer):
+    proceeds_id = identifier("Default: a new UUID.", required=False)
+    asset_id = identifier("The asset the proceeds came from (the consortium holds a stake).")
+    kind = choice(PROCEEDS_KINDS, "income or sale.")
+    amount = amount()
+    currency = currency("Default (and only accepted value): the base currency.")
+    received_on = serializers.DateField(required=False, help_text="Default: today.")
+
+
+class RecallableIn(InputSerializer):
+    organisation_id = slug("The partner whose share is partly recallable.")
+    amount = amount()
+
+
+class DistributionIn(InputSerializer):
+    distribution_id = identifier("Default: a new UUID.", required=False)
+    amount = amount()
+    currency = currency("Default (and only accepted value): the base currency.")
+    kind = choice(DISTRIBUTION_KINDS, "income, or capital (counts against net invested capital).")
+    basis = serializers.ChoiceField(
+        choices=list(DISTRIBUTION_BASES),
+        required=False,
+        help_text="contributed (default: pro rata to contributed capital) or commitment.",
+    )
+    recallable = RecallableIn(
+        many=True,
+        required=False,
+        help_text="Recallable parts by partner, each at most that partner's share.",
+    )
+    purpose = text("What is distributed, e.g. the sale it comes from.", PURPOSE)
+    effective_on = effective_on()
+
+
 # --- responses ---------------------------------------------------------------------------------
 #
 # A 201 body is its serializer's rendering of the command as the service resolved it (ids
@@ -778,6 +817,71 @@ EqualisationApprovedOut = created(
         "call_id": _s(),
         "approved_by": _s(),
         "status": _Text("status", help_text="issued."),
+        "effective_on": _d(),
+    },
+)
+
+
+# --- distributions ---
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "amount": {"type": "string"},
+                "organisation_id": {"type": "string"},
+            },
+        },
+    }
+)
+class _RecallableOut(serializers.Field[Any, Any, Any, Any]):
+    """The command's (organisation id, Money) pairs as objects, their keys in the order
+    PostgreSQL's jsonb keeps them (shorter first), so a replayed receipt is the same bytes."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        return [{"amount": str(m.amount), "organisation_id": org} for org, m in value]
+
+
+ProceedsOut = created(
+    "ProceedsReceived",
+    {
+        "consortium": _consortium(),
+        "proceeds_id": _s(),
+        "asset_id": _s(),
+        "kind": _s(),
+        **_money_fields(),
+        "received_on": _d("effective_on"),
+    },
+)
+DistributionOut = created(
+    "DistributionPrepared",
+    {
+        "consortium": _consortium(),
+        "distribution_id": _s(),
+        **_money_fields(),
+        "kind": _s(),
+        "basis": _s(),
+        "recallable": _RecallableOut(),
+        "purpose": _s(),
+        "prepared_by": _s(),
+        "status": _Text("status", help_text="draft."),
+        "effective_on": _d(),
+    },
+)
+DistributionStepOut = created(
+    "DistributionChanged",
+    {
+        "consortium": _consortium(),
+        "distribution_id": _s(),
+        "status": _Text("status", help_text="approved or paid."),
+        "by": _Text("by", help_text="The acting user."),
         "effective_on": _d(),
     },
 )

@@ -804,3 +804,88 @@ __all__ = [
     "PeriodReopenPropose",  # sealed periods
     "TargetSet",
 ]
+
+
+# --- distributions ----------------------------------------------------------------------
+
+
+@documented(ws.ProceedsIn, ws.ProceedsOut, "Record proceeds from an asset", "proceeds_record")
+class ProceedsRecord(CommandView):
+    """Record income or sale proceeds received from an asset the consortium holds a stake
+    in (finance), in the base currency."""
+
+    capability = {"POST": FINANCE_WRITE}
+
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return s.proceeds_record(
+            actor=actor,
+            slug=kwargs["slug"],
+            proceeds_id=data.get("proceeds_id") or _new_id(),
+            asset_id=data["asset_id"],
+            kind=data["kind"],
+            amount=_amount(data),
+            received_on=data.get("received_on"),
+        )
+
+
+@documented(ws.DistributionIn, ws.DistributionOut, "Prepare a distribution", "distribution_prepare")
+class DistributionPrepare(CommandView):
+    """Prepare a draft distribution (deal team); the key's user is its preparer. Shares
+    are fixed now, pro rata to contributed capital (or to commitment), to the cent."""
+
+    status_after = "draft"
+
+    def call(self, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        recallable: dict[str, Amount] = {}
+        for part in data.get("recallable") or []:
+            org = part["organisation_id"]
+            if org in recallable:
+                raise exceptions.ValidationError(
+                    {"recallable": [f"{org} is named twice in the recallable amounts."]}
+                )
+            recallable[org] = Amount(part["amount"], data.get("currency"))
+        return s.distribution_prepare(
+            actor=actor,
+            slug=kwargs["slug"],
+            distribution_id=data.get("distribution_id") or _new_id(),
+            amount=_amount(data),
+            kind=data["kind"],
+            basis=data.get("basis") or "contributed",
+            recallable=recallable,
+            purpose=data["purpose"],
+            effective_on=data.get("effective_on"),
+        )
+
+
+def _distribution_step(
+    action: Callable[..., s.CommandResult],
+) -> Callable[..., s.CommandResult]:
+    def call(self: CommandView, actor: s.Actor, data: Body, **kwargs: str) -> s.CommandResult:
+        return action(
+            actor=actor,
+            slug=kwargs["slug"],
+            distribution_id=kwargs["distribution"],
+            effective_on=data.get("effective_on"),
+        )
+
+    return call
+
+
+@documented(ws.DatedIn, ws.DistributionStepOut, "Approve a distribution", "distribution_approve")
+class DistributionApprove(CommandView):
+    """Approve a draft distribution (deal team or finance): the key's user must not be its
+    preparer."""
+
+    capability = {"POST": FINANCE_WRITE}
+    status_after = "approved"
+    call = _distribution_step(s.distribution_approve)
+
+
+@documented(ws.DatedIn, ws.DistributionStepOut, "Pay a distribution", "distribution_pay")
+class DistributionPay(CommandView):
+    """Record an approved distribution as paid (finance): recallable parts add back to the
+    partners' unfunded commitments."""
+
+    capability = {"POST": FINANCE_WRITE}
+    status_after = "paid"
+    call = _distribution_step(s.distribution_pay)

@@ -9,7 +9,10 @@ from consortium.domain.errors import CallExceedsUnfunded
 
 
 def allocate_call(
-    amount_minor: int, signed: Mapping[str, int], unfunded: Mapping[str, int]
+    amount_minor: int,
+    signed: Mapping[str, int],
+    unfunded: Mapping[str, int],
+    recallable: Mapping[str, int] | None = None,
 ) -> dict[str, int]:
     """Split `amount_minor` over the partners in `signed`, in minor units.
 
@@ -19,8 +22,11 @@ def allocate_call(
     result sums to `amount_minor` exactly, never exceeds a partner's unfunded amount, and
     has one entry (possibly 0) per partner in `signed`. Raises CallExceedsUnfunded when the
     amount is more than the total unfunded, ValueError on malformed input.
+
+    ``recallable``: recallable capital not yet recalled, by partner; a partner's unfunded
+    amount (its cap) may exceed its signed commitment by that much, never more.
     """
-    _check_inputs(amount_minor, signed, unfunded)
+    _check_inputs(amount_minor, signed, unfunded, recallable or {})
     total_unfunded = sum(unfunded.values())
     if amount_minor > total_unfunded:
         raise CallExceedsUnfunded(
@@ -32,7 +38,12 @@ def allocate_call(
     return _largest_remainder(amount_minor, shares)
 
 
-def _check_inputs(amount: int, signed: Mapping[str, int], unfunded: Mapping[str, int]) -> None:
+def _check_inputs(
+    amount: int,
+    signed: Mapping[str, int],
+    unfunded: Mapping[str, int],
+    recallable: Mapping[str, int],
+) -> None:
     if not _is_count(amount):
         raise ValueError(f"The call amount must be a non-negative integer, not {amount!r}.")
     stray = set(unfunded) - set(signed)
@@ -42,8 +53,13 @@ def _check_inputs(amount: int, signed: Mapping[str, int], unfunded: Mapping[str,
         open_amount = unfunded.get(org, 0)
         if not (_is_count(commitment) and _is_count(open_amount)):
             raise ValueError(f"{org}: amounts must be non-negative integers.")
-        if open_amount > commitment:
-            raise ValueError(f"{org}: unfunded {open_amount} exceeds signed {commitment}.")
+        extra = recallable.get(org, 0)
+        if not _is_count(extra):
+            raise ValueError(f"{org}: amounts must be non-negative integers.")
+        if open_amount > commitment + extra:
+            raise ValueError(
+                f"{org}: unfunded {open_amount} exceeds signed {commitment} + recallable {extra}."
+            )
 
 
 def _is_count(value: object) -> bool:
@@ -58,11 +74,14 @@ def _capped_shares(
     active = sorted(org for org in signed if unfunded.get(org, 0) > 0)
     remaining = amount
     while active and remaining > 0:
-        weight = sum(signed[org] for org in active)
-        capped = [org for org in active if remaining * signed[org] > unfunded[org] * weight]
+        weights = signed
+        if sum(signed[org] for org in active) == 0:  # only recallable capital is left
+            weights = unfunded
+        weight = sum(weights[org] for org in active)
+        capped = [org for org in active if remaining * weights[org] > unfunded[org] * weight]
         if not capped:
             for org in active:
-                shares[org] = Fraction(remaining * signed[org], weight)
+                shares[org] = Fraction(remaining * weights[org], weight)
             break
         for org in capped:
             shares[org] = Fraction(unfunded[org])
@@ -81,15 +100,23 @@ def _largest_remainder(amount: int, shares: Mapping[str, Fraction]) -> dict[str,
     return floors
 
 
-# --- interest and equalisation ---------------------------------------------------------
+# --- distributions, and equalisation interest passed to the earlier partners ---
 
 
 def allocate_pro_rata(amount_minor: int, weights: Mapping[str, int]) -> dict[str, int]:
-    """Split ``amount_minor`` pro rata to non-negative ``weights`` (whose total is
-    positive), rounded by the largest-remainder rule (ties to the lower id): the shares
-    sum to ``amount_minor`` exactly. ValueError on malformed input."""
+    """Split `amount_minor` over `weights` (contributed capital or commitments), pro rata,
+    rounded by the largest-remainder rule with ties to the lower organisation id.
+
+    The result sums to `amount_minor` exactly and has one entry (possibly 0) per key of
+    `weights`. ValueError on a negative amount or weight, or weights summing to 0.
+    """
+    if not _is_count(amount_minor):
+        raise ValueError(f"The amount must be a non-negative integer, not {amount_minor!r}.")
+    for org, weight in weights.items():
+        if not _is_count(weight):
+            raise ValueError(f"{org}: weights must be non-negative integers.")
     total = sum(weights.values())
-    if not _is_count(amount_minor) or total <= 0 or not all(map(_is_count, weights.values())):
-        raise ValueError("Pro rata needs a non-negative amount and non-negative weights.")
-    shares = {org: Fraction(amount_minor * weight, total) for org, weight in weights.items()}
+    if total == 0:
+        raise ValueError("There is nothing to allocate pro rata to: the weights sum to 0.")
+    shares = {org: Fraction(amount_minor * w, total) for org, w in weights.items()}
     return _largest_remainder(amount_minor, shares)

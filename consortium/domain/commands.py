@@ -304,6 +304,57 @@ class ApproveEqualisationCall:
     effective_on: date
 
 
+# --- distributions ---
+
+
+@dataclass(frozen=True, slots=True)
+class RecordProceeds:
+    """`effective_on` is the day the proceeds were received (the event's `received_on`)."""
+
+    proceeds_id: str
+    asset_id: str
+    kind: str
+    amount: Money
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class StakeHistory:
+    """What a proceeds decision needs from the asset's stream, read by the service:
+    whether the asset is registered and since when (if ever) the consortium held a stake."""
+
+    asset_id: str
+    registered: bool
+    held_from: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class PrepareDistribution:
+    """`recallable`: (organisation id, amount) pairs, each at most that partner's share."""
+
+    distribution_id: str
+    amount: Money
+    kind: str
+    basis: str
+    recallable: tuple[tuple[str, Money], ...]
+    purpose: str
+    prepared_by: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ApproveDistribution:
+    distribution_id: str
+    approved_by: str
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class PayDistribution:
+    distribution_id: str
+    effective_on: date
+
+
 ConsortiumCommand = (
     FormConsortium
     | SetFundraisingTarget
@@ -333,5 +384,10 @@ ConsortiumCommand = (
     | ApproveLateInterestWaiver
     | PrepareEqualisationCall
     | ApproveEqualisationCall
+    # --- distributions ---
+    | RecordProceeds
+    | PrepareDistribution
+    | ApproveDistribution
+    | PayDistribution
 )
 AssetCommand = RegisterAsset | AcquireStake | TransferStake | SellStake

@@ -7,13 +7,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
-from consortium.domain.allocation import allocate_call
+from consortium.domain.allocation import allocate_call, allocate_pro_rata
 from consortium.domain.commands import (
     AcquireStake,
     AdmitPartner,
     AdvanceCommitmentStage,
     AmendCommitment,
     ApproveCapitalCall,
+    ApproveDistribution,
     ApproveEqualisationCall,
     ApproveLateInterestWaiver,
     ApproveReopening,
@@ -26,19 +27,23 @@ from consortium.domain.commands import (
     DrawDebtFacility,
     FormConsortium,
     IssueCapitalCall,
+    PayDistribution,
     PrepareCapitalCall,
+    PrepareDistribution,
     PrepareEqualisationCall,
     ProposeLateInterestWaiver,
     ProposeReopening,
     ReceiveContribution,
     RecordCommitment,
     RecordFxRate,
+    RecordProceeds,
     RegisterAsset,
     RepayDebtFacility,
     ReverseContribution,
     SellStake,
     SetFundraisingTarget,
     SetInterestRate,
+    StakeHistory,
     TransferStake,
     WithdrawPartner,
 )
@@ -51,6 +56,7 @@ from consortium.domain.errors import (
     InvalidTransition,
     NotAPartner,
     NotFound,
+    NothingToDistributeOn,
     SamePersonCannotApprove,
     SealBasisMoved,
 )
@@ -69,6 +75,9 @@ from consortium.domain.events import (
     DebtFacilityArranged,
     DebtFacilityDrawn,
     DebtFacilityRepaid,
+    DistributionApproved,
+    DistributionPaid,
+    DistributionPrepared,
     EqualisationCallApproved,
     EqualisationCallPrepared,
     Event,
@@ -84,6 +93,7 @@ from consortium.domain.events import (
     PeriodClosed,
     PeriodReopened,
     PeriodReopenProposed,
+    ProceedsReceived,
     StakeAcquired,
     StakeSold,
     StakeTransferred,
@@ -118,7 +128,11 @@ from consortium.domain.interest import (
     late_interest_minor,
 )
 from consortium.domain.money import Money, Percent, minor_digits
-from consortium.domain.positions import signed_equity_by_partner, unfunded_by_partner
+from consortium.domain.positions import (
+    recallable_by_partner,
+    signed_equity_by_partner,
+    unfunded_by_partner,
+)
 from consortium.domain.rules import (
     check_advisor_role_allowed,
     check_amend_not_below_called,
@@ -131,6 +145,10 @@ from consortium.domain.rules import (
     check_commitment,
     check_contribution,
     check_corrects_position,
+    # --- distributions ---
+    check_distribution,
+    check_distribution_approver,
+    check_distribution_status,
     check_draw_within_available,
     check_effective_on,
     check_facility,
@@ -146,7 +164,9 @@ from consortium.domain.rules import (
     check_open_period,
     check_partner,
     check_positive,
+    check_proceeds_source,
     check_rate,
+    check_recallable_within_share,
     check_registered,
     check_repayment_within_drawn,
     check_same_currency,
@@ -155,13 +175,17 @@ from consortium.domain.rules import (
     check_tranches,
     check_unfunded_of,
     check_within_owed,
+    check_within_proceeds,
     spoken_date,
 )
 from consortium.domain.state import AssetState, CallState, ConsortiumState
-from consortium.domain.values import Allocation, Holder
+from consortium.domain.values import Allocation, DistributionShare, Holder
 from consortium.domain.vocabulary import (
     ASSET_KINDS,
+    DISTRIBUTION_BASES,
+    DISTRIBUTION_KINDS,
     INSTRUMENTS,
+    PROCEEDS_KINDS,
     ROLES,
     STAGES,
     TARGET_INSTRUMENTS,
@@ -361,6 +385,9 @@ def decide_issue_capital_call(state: ConsortiumState, command: IssueCapitalCall)
     check_call_status(call, ("approved",), "issued")
     check_not_before(on, call.approved_on, f"capital call {call.call_id!r} was approved")
     check_not_before(on, state.signed_equity_changed_on, "the last change to signed equity")
+    check_not_before(
+        on, state.recallable_changed_on, "the last distribution with recallable capital was paid"
+    )
     if on > call.due_on:
         raise InvalidDate(
             f"Capital call {call.call_id!r} is due on {call.due_on}; it cannot be issued "
@@ -370,7 +397,10 @@ def decide_issue_capital_call(state: ConsortiumState, command: IssueCapitalCall)
     amount = Money.from_minor(call.amount_minor, state.base_currency)
     check_call_within_unfunded(state, amount)
     shares = allocate_call(
-        call.amount_minor, signed_equity_by_partner(state), unfunded_by_partner(state)
+        call.amount_minor,
+        signed_equity_by_partner(state),
+        unfunded_by_partner(state),
+        recallable_by_partner(state),
     )
     for org, share in shares.items():
         check_unfunded_of(state, org, share)
@@ -820,6 +850,125 @@ _INTEREST_DECIDERS: Final[dict[type[Any], Callable[[ConsortiumState, Any], list[
 }
 
 
+# --- distributions ---------------------------------------------------------------------
+
+
+def decide_record_proceeds(
+    state: ConsortiumState, command: RecordProceeds, holding: StakeHistory
+) -> list[Event]:
+    on = _start(state, command.effective_on)
+    proceeds_id = check_identifier(command.proceeds_id, field="proceeds_id", what="A proceeds id")
+    check_new_id(state.proceeds, proceeds_id, "Proceeds", field="proceeds_id")
+    if holding.asset_id != command.asset_id:
+        raise TypeError("The stake history is of another asset than the command's.")
+    kind = check_choice(command.kind, PROCEEDS_KINDS, field="kind", what="The proceeds kind")
+    amount = check_base_currency(state, command.amount, "Proceeds")
+    check_proceeds_source(state, holding, on)
+    return [ProceedsReceived(proceeds_id, command.asset_id, kind, amount, on)]
+
+
+def decide_prepare_distribution(
+    state: ConsortiumState, command: PrepareDistribution
+) -> list[Event]:
+    _start(state, command.effective_on)
+    distribution_id = check_identifier(
+        command.distribution_id, field="distribution_id", what="A distribution id"
+    )
+    check_new_id(state.distributions, distribution_id, "Distribution", field="distribution_id")
+    amount = check_base_currency(state, command.amount, "A distribution")
+    kind = check_choice(
+        command.kind, DISTRIBUTION_KINDS, field="kind", what="The distribution kind"
+    )
+    basis = check_choice(
+        command.basis, DISTRIBUTION_BASES, field="basis", what="The distribution basis"
+    )
+    purpose = check_text(command.purpose, field="purpose", what="The purpose", kind=PURPOSE)
+    preparer = check_person(command.prepared_by, field="prepared_by", what="The preparer")
+    check_within_proceeds(state, amount)
+    weights = _distribution_weights(state, basis)
+    if sum(weights.values()) <= 0:
+        what = "contributed capital" if basis == "contributed" else "signed equity"
+        raise NothingToDistributeOn(
+            f"No partner of {state.name} has any {what} yet; there is nothing to distribute "
+            f"pro rata to.",
+            field="basis",
+        )
+    shares = allocate_pro_rata(amount.to_minor(), weights)
+    recallable = _recallable_parts(state, command.recallable, shares)
+    currency = state.base_currency
+    parts = tuple(
+        DistributionShare(
+            org,
+            Money.from_minor(share, currency),
+            Money.from_minor(recallable.get(org, 0), currency),
+        )
+        for org, share in sorted(shares.items())
+        if share > 0
+    )
+    return [DistributionPrepared(distribution_id, amount, kind, basis, parts, purpose, preparer)]
+
+
+def _distribution_weights(state: ConsortiumState, basis: str) -> dict[str, int]:
+    """Contributed capital (net of reversals) or signed equity, by partner with any."""
+    if basis == "contributed":
+        found = {org: p.contributed_minor for org, p in state.partners.items()}
+    else:
+        found = signed_equity_by_partner(state)
+    return {org: minor for org, minor in sorted(found.items()) if minor > 0}
+
+
+def _recallable_parts(
+    state: ConsortiumState, recallable: object, shares: dict[str, int]
+) -> dict[str, int]:
+    """The recallable amounts by partner: each a partner with a share, named once, in the
+    base currency, and at most its share."""
+    if not isinstance(recallable, tuple | list):
+        raise InvalidInput(
+            "The recallable amounts must be a list of partners and amounts.", field="recallable"
+        )
+    parts: dict[str, int] = {}
+    for entry in recallable:
+        if not (isinstance(entry, tuple | list) and len(entry) == 2):
+            raise InvalidInput(
+                "Each recallable amount names a partner and an amount.", field="recallable"
+            )
+        org, amount = entry
+        if org not in state.partners:
+            raise NotAPartner(f"{shown(org)} is not a partner of {state.name}.", field="recallable")
+        if org in parts:
+            raise InvalidInput(
+                f"{state.partners[org].name} is named twice in the recallable amounts.",
+                field="recallable",
+            )
+        money = check_base_currency(state, amount, "A recallable amount", field="recallable")
+        check_recallable_within_share(state, org, money, shares.get(org, 0))
+        parts[org] = money.to_minor()
+    return parts
+
+
+def decide_approve_distribution(
+    state: ConsortiumState, command: ApproveDistribution
+) -> list[Event]:
+    on = _start(state, command.effective_on)
+    distribution = check_distribution(state, command.distribution_id)
+    check_distribution_status(distribution, ("draft",), "approved")
+    check_not_before(
+        on, distribution.prepared_on, f"distribution {distribution.distribution_id!r} was prepared"
+    )
+    approver = check_distribution_approver(distribution, command.approved_by)
+    return [DistributionApproved(distribution.distribution_id, approver)]
+
+
+def decide_pay_distribution(state: ConsortiumState, command: PayDistribution) -> list[Event]:
+    on = _start(state, command.effective_on)
+    distribution = check_distribution(state, command.distribution_id)
+    check_distribution_status(distribution, ("approved",), "paid")
+    check_not_before(
+        on, distribution.approved_on, f"distribution {distribution.distribution_id!r} was approved"
+    )
+    return [DistributionPaid(distribution.distribution_id)]
+
+
 # --- dispatch ---------------------------------------------------------------------------
 
 _CONSORTIUM_DECIDERS: Final[dict[type[Any], Callable[[ConsortiumState, Any], list[Event]]]] = {
@@ -846,17 +995,31 @@ _CONSORTIUM_DECIDERS: Final[dict[type[Any], Callable[[ConsortiumState, Any], lis
     ProposeReopening: decide_propose_reopening,
     ApproveReopening: decide_approve_reopening,
     **_INTEREST_DECIDERS,
+    # --- distributions ---
+    PrepareDistribution: decide_prepare_distribution,
+    ApproveDistribution: decide_approve_distribution,
+    PayDistribution: decide_pay_distribution,
 }
 
 
 def decide(
-    state: ConsortiumState, command: ConsortiumCommand, *, today: date | None = None
+    state: ConsortiumState,
+    command: ConsortiumCommand,
+    *,
+    today: date | None = None,
+    holding: StakeHistory | None = None,
 ) -> list[Event]:
     """Decide a consortium command; every event takes effect on `command.effective_on`.
 
     With `today`, an effective date after today is refused. The state is never changed.
     No command takes effect inside a closed period (sealed periods).
+    RecordProceeds also needs `holding`, the asset's stake history as the service read it.
     """
+    if isinstance(command, RecordProceeds):
+        if holding is None:
+            raise TypeError("RecordProceeds needs the asset's stake history.")
+        check_not_in_future(_effective_on(command), today)
+        return decide_record_proceeds(state, command, holding)
     decider = _CONSORTIUM_DECIDERS.get(type(command))
     if decider is None:
         raise TypeError(f"{type(command).__name__} is not a consortium command.")

@@ -180,3 +180,30 @@ class SealBasisMoved(DomainError):
     """The ledger moved while a close was being sealed; deciding again settles it."""
 
     code = "seal_basis_moved"
+
+
+# --- distributions ---
+
+
+class NoStakeInAsset(DomainError):
+    """Proceeds from an asset the consortium never held a stake in (by that date)."""
+
+    code = "no_stake_in_asset"
+
+
+class DistributionExceedsProceeds(DomainError):
+    """A distribution of more than the proceeds received and not yet distributed."""
+
+    code = "distribution_exceeds_proceeds"
+
+
+class RecallableExceedsShare(DomainError):
+    """A partner's recallable amount above its share of the distribution."""
+
+    code = "recallable_exceeds_share"
+
+
+class NothingToDistributeOn(InvalidInput):
+    """No partner has contributed (or committed) anything to distribute pro rata to."""
+
+    code = "nothing_to_distribute_on"

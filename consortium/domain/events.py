@@ -11,10 +11,13 @@ from typing import Any, ClassVar, Final, Self
 from consortium.domain.codec import decode_fields, encode_fields
 from consortium.domain.identifiers import check_identifier, check_slug
 from consortium.domain.money import Money, Percent
-from consortium.domain.values import Allocation, ClosingBalance, Holder, Tranche
+from consortium.domain.values import Allocation, ClosingBalance, DistributionShare, Holder, Tranche
 from consortium.domain.vocabulary import (
     AssetKind,
+    DistributionBasis,
+    DistributionKind,
     Instrument,
+    ProceedsKind,
     Role,
     Stage,
     TargetInstrument,
@@ -353,6 +356,52 @@ class EqualisationCallApproved(Event):
     approved_by: str
 
 
+# --- distributions ---
+
+
+@dataclass(frozen=True, slots=True)
+class ProceedsReceived(Event):
+    """Income or sale proceeds the consortium received from an asset it holds a stake in,
+    in the base currency."""
+
+    TYPE: ClassVar[str] = "ProceedsReceived"
+    proceeds_id: str
+    asset_id: str
+    kind: ProceedsKind
+    amount: Money
+    received_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class DistributionPrepared(Event):
+    """A draft distribution; its shares (one per partner with a positive share, by org id)
+    are fixed here, so the approver approves the figures that will be paid."""
+
+    TYPE: ClassVar[str] = "DistributionPrepared"
+    distribution_id: str
+    amount: Money
+    kind: DistributionKind
+    basis: DistributionBasis
+    shares: tuple[DistributionShare, ...]
+    purpose: str
+    prepared_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class DistributionApproved(Event):
+    TYPE: ClassVar[str] = "DistributionApproved"
+    distribution_id: str
+    approved_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class DistributionPaid(Event):
+    """The approved shares were paid; recallable parts add back to unfunded from now."""
+
+    TYPE: ClassVar[str] = "DistributionPaid"
+    distribution_id: str
+
+
 # --- asset stream ---------------------------------------------------------------------
 
 
@@ -427,6 +476,11 @@ CONSORTIUM_EVENTS: Final[tuple[type[Event], ...]] = (
     LatePaymentInterestWaived,
     EqualisationCallPrepared,
     EqualisationCallApproved,
+    # --- distributions ---
+    ProceedsReceived,
+    DistributionPrepared,
+    DistributionApproved,
+    DistributionPaid,
 )
 ASSET_EVENTS: Final[tuple[type[Event], ...]] = (
     AssetRegistered,

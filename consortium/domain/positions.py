@@ -47,9 +47,26 @@ def signed_equity_minor(state: ConsortiumState, organisation_id: str) -> int:
 
 
 def unfunded_minor(state: ConsortiumState, organisation_id: str) -> int:
-    """Signed equity not yet called, in base minor units."""
-    called = state.partners[organisation_id].called_minor
-    return signed_equity_minor(state, organisation_id) - called
+    """What may still be called from the partner, in base minor units: its signed equity
+    not yet called, plus recallable capital not yet recalled. As ``called`` counts the
+    recalls too, that is ``signed - called + recalled + recallable`` (DOMAIN.md's "signed
+    - called + recallable not yet recalled", with "called" the calls on the commitment);
+    it stays within 0 and ``signed + recallable``."""
+    partner = state.partners[organisation_id]
+    return (
+        signed_equity_minor(state, organisation_id)
+        - partner.called_minor
+        + partner.recalled_minor
+        + partner.recallable_minor
+    )
+
+
+# --- distributions ---
+
+
+def recallable_by_partner(state: ConsortiumState) -> dict[str, int]:
+    """Recallable capital not yet recalled, by partner (base minor units)."""
+    return {org: state.partners[org].recallable_minor for org in sorted(state.partners)}
 
 
 def signed_equity_by_partner(state: ConsortiumState) -> dict[str, int]:
@@ -64,7 +81,11 @@ def total_unfunded_minor(state: ConsortiumState) -> int:
     return sum(unfunded_by_partner(state).values())
 
 
-def _figures(state: ConsortiumState, signed: int, called: int, contributed: int) -> EquityFigures:
+def _figures(
+    state: ConsortiumState, signed: int, called: int, contributed: int, recall: int = 0
+) -> EquityFigures:
+    """``recall``: recalled + recallable not yet recalled (what adds back to unfunded)."""
+
     def money(minor: int) -> Money:
         return Money.from_minor(minor, state.base_currency)
 
@@ -72,7 +93,7 @@ def _figures(state: ConsortiumState, signed: int, called: int, contributed: int)
         signed_equity=money(signed),
         called=money(called),
         contributed=money(contributed),
-        unfunded=money(signed - called),
+        unfunded=money(signed - called + recall),
         outstanding=money(called - contributed),
     )
 
@@ -80,7 +101,8 @@ def _figures(state: ConsortiumState, signed: int, called: int, contributed: int)
 def partner_position(state: ConsortiumState, organisation_id: str) -> PartnerPosition:
     partner = state.partners[organisation_id]
     signed = signed_equity_minor(state, organisation_id)
-    figures = _figures(state, signed, partner.called_minor, partner.contributed_minor)
+    recall = partner.recalled_minor + partner.recallable_minor
+    figures = _figures(state, signed, partner.called_minor, partner.contributed_minor, recall)
     return PartnerPosition(
         partner.organisation_id, partner.name, partner.role, partner.is_active, figures
     )
@@ -98,6 +120,7 @@ def total_position(state: ConsortiumState) -> EquityFigures:
         sum(signed_equity_by_partner(state).values()),
         sum(p.called_minor for p in partners),
         sum(p.contributed_minor for p in partners),
+        sum(p.recalled_minor + p.recallable_minor for p in partners),
     )
 
 

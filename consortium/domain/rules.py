@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
+from consortium.domain.commands import StakeHistory
 from consortium.domain.errors import (
     AdvisorCannotCommit,
     AlreadyExists,
@@ -18,15 +19,18 @@ from consortium.domain.errors import (
     DateBeforeDependency,
     DateBeforeFormation,
     DateInFuture,
+    DistributionExceedsProceeds,
     DrawExceedsAvailable,
     FacilityMatured,
     InvalidAmount,
     InvalidInput,
     InvalidTransition,
+    NoStakeInAsset,
     NotAPartner,
     NotFound,
     PartnerHasOpenCommitments,
     PeriodIsClosed,
+    RecallableExceedsShare,
     RepaymentExceedsDrawn,
     SamePersonCannotApprove,
     StakeExceedsHolding,
@@ -45,11 +49,19 @@ from consortium.domain.state import (
     CommitmentState,
     ConsortiumState,
     ContributionState,
+    DistributionState,
     FacilityState,
     PartnerState,
 )
 from consortium.domain.values import Holder, Tranche
-from consortium.domain.vocabulary import STAGE_RANK, TECHNICAL_ADVISOR, CallStatus, Stage, label
+from consortium.domain.vocabulary import (
+    STAGE_RANK,
+    TECHNICAL_ADVISOR,
+    CallStatus,
+    DistributionStatus,
+    Stage,
+    label,
+)
 
 MAX_RATE_PLACES = 10
 MAX_CAPACITY_MW = Decimal(1_000_000)
@@ -512,3 +524,83 @@ def check_corrects_position(value: object) -> int | None:
             field="corrects_position",
         )
     return value
+
+
+# --- distributions ---
+
+
+def check_proceeds_source(state: ConsortiumState, holding: StakeHistory, on: date) -> None:
+    """Proceeds come from a registered asset the consortium held a stake in by that date."""
+    if not holding.registered:
+        raise UnknownAsset(f"No asset {shown(holding.asset_id)} is registered.", field="asset_id")
+    if holding.held_from is None:
+        raise NoStakeInAsset(
+            f"{state.name} has never held a stake in asset {holding.asset_id!r}; it cannot "
+            f"receive proceeds from it.",
+            field="asset_id",
+        )
+    if on < holding.held_from:
+        raise NoStakeInAsset(
+            f"{state.name} first held a stake in asset {holding.asset_id!r} on "
+            f"{holding.held_from}; it cannot have received proceeds from it on {on}.",
+            field="effective_on",
+        )
+
+
+def check_distribution(state: ConsortiumState, distribution_id: str) -> DistributionState:
+    distribution = state.distributions.get(distribution_id)
+    if distribution is None:
+        raise NotFound(
+            f"No distribution {shown(distribution_id)} is recorded.", field="distribution_id"
+        )
+    return distribution
+
+
+def check_distribution_status(
+    distribution: DistributionState, allowed: tuple[DistributionStatus, ...], action: str
+) -> None:
+    if distribution.status not in allowed:
+        needed = " or ".join(allowed)
+        raise InvalidTransition(
+            f"Distribution {distribution.distribution_id!r} is {distribution.status}; it can "
+            f"be {action} only while {needed}.",
+            field="distribution_id",
+        )
+
+
+def check_distribution_approver(distribution: DistributionState, approver: object) -> str:
+    """As rule 7 for calls: the approver is a named person other than the preparer."""
+    person = check_person(approver, field="approved_by", what="The approver")
+    if same_person(person, distribution.prepared_by):
+        raise SamePersonCannotApprove(
+            f"{person} prepared distribution {distribution.distribution_id!r}; a second "
+            f"person must approve it.",
+            field="approved_by",
+        )
+    return person
+
+
+def check_within_proceeds(state: ConsortiumState, amount: Money) -> None:
+    """A distribution never pays out more than the proceeds received and not yet set
+    aside by an earlier distribution (prepared, approved or paid)."""
+    available = state.proceeds_minor - state.distributions_minor
+    if amount.to_minor() > available:
+        raise DistributionExceedsProceeds(
+            f"{state.name} has {format_minor(max(available, 0), state.base_currency)} of "
+            f"proceeds not yet distributed; a distribution of {amount} exceeds it.",
+            field="amount",
+        )
+
+
+def check_recallable_within_share(
+    state: ConsortiumState, organisation_id: str, recallable: Money, share: int
+) -> None:
+    """A partner's recallable amount is never more than its share of the distribution."""
+    if recallable.to_minor() > share:
+        name = state.partners[organisation_id].name
+        raise RecallableExceedsShare(
+            f"{name}'s share of the distribution is "
+            f"{format_minor(share, state.base_currency)}; a recallable amount of {recallable} "
+            f"exceeds it.",
+            field="recallable",
+        )

@@ -24,6 +24,9 @@ from consortium.domain.events import (
     DebtFacilityArranged,
     DebtFacilityDrawn,
     DebtFacilityRepaid,
+    DistributionApproved,
+    DistributionPaid,
+    DistributionPrepared,
     EqualisationCallApproved,
     EqualisationCallPrepared,
     Event,
@@ -39,6 +42,7 @@ from consortium.domain.events import (
     PeriodClosed,
     PeriodReopened,
     PeriodReopenProposed,
+    ProceedsReceived,
     StakeAcquired,
     StakeSold,
     StakeTransferred,
@@ -48,14 +52,18 @@ from consortium.domain.values import Holder
 from consortium.domain.vocabulary import (
     AssetKind,
     CallStatus,
+    DistributionBasis,
+    DistributionKind,
+    DistributionStatus,
     Instrument,
+    ProceedsKind,
     Role,
     Stage,
     TargetInstrument,
 )
 
 # Bump whenever folding changes what a state holds: snapshots are keyed by it.
-STATE_CODE_VERSION: Final = 5  # 4: sealed periods; 5: interest and equalisation
+STATE_CODE_VERSION: Final = 6  # 4: sealed periods; 5: interest; 6: distributions
 
 
 @dataclass(slots=True)
@@ -81,6 +89,14 @@ class PartnerState:
     equalisation_called_minor: int = 0  # capital called by equalisation calls (issued)
     equalisation_interest_paid_minor: int = 0  # equalisation interest the joiner pays
     equalisation_interest_received_minor: int = 0  # its share as an earlier partner
+    # --- distributions ---
+    # Paid distributions (all, and those of capital); recallable capital not yet recalled,
+    # and what later calls recalled of it. Unfunded = signed - called + recalled +
+    # recallable (see positions.unfunded_minor).
+    distributed_minor: int = 0
+    distributed_capital_minor: int = 0
+    recallable_minor: int = 0
+    recalled_minor: int = 0
 
     @property
     def is_active(self) -> bool:
@@ -248,6 +264,35 @@ class ReopenProposal:
     proposed_on: date
 
 
+# --- distributions ---
+
+
+@dataclass(slots=True)
+class ProceedsState:
+    proceeds_id: str
+    asset_id: str
+    kind: ProceedsKind
+    amount_minor: int
+    received_on: date
+
+
+@dataclass(slots=True)
+class DistributionState:
+    distribution_id: str
+    amount_minor: int
+    kind: DistributionKind
+    basis: DistributionBasis
+    shares: dict[str, int]
+    recallable: dict[str, int]
+    purpose: str
+    prepared_by: str
+    prepared_on: date
+    status: DistributionStatus = "draft"
+    approved_by: str | None = None
+    approved_on: date | None = None
+    paid_on: date | None = None
+
+
 @dataclass(slots=True)
 class ConsortiumState:
     """Everything the rules need about one consortium; plain data, cheap to pickle."""
@@ -280,6 +325,16 @@ class ConsortiumState:
         series = self.interest_rates.get(kind)
         rate = series.rate_on(on) if series is not None else None
         return rate if rate is not None else Decimal(0)
+
+    # --- distributions ---
+    proceeds: dict[str, ProceedsState] = field(default_factory=dict)
+    distributions: dict[str, DistributionState] = field(default_factory=dict)
+    proceeds_minor: int = 0
+    # Proceeds set aside by distributions prepared (draft, approved or paid).
+    distributions_minor: int = 0
+    # Latest date a paid distribution added recallable capital; a call may not be issued
+    # before it (so an as-of view never shows a recall without what it recalled).
+    recallable_changed_on: date | None = None
 
     @property
     def is_formed(self) -> bool:
@@ -527,6 +582,10 @@ def _attribute_called(state: ConsortiumState, organisation_id: str, amount: int)
                 break  # room left: the next call starts here
         index += 1
     partner.call_cursor = index
+    if amount > 0:  # beyond the signed commitments: a recall of recallable capital
+        recalled = min(amount, partner.recallable_minor)
+        partner.recallable_minor -= recalled
+        partner.recalled_minor += recalled
 
 
 def _call_cancelled(state: ConsortiumState, event: CapitalCallCancelled, on: date) -> None:
@@ -623,6 +682,60 @@ def _period_reopened(state: ConsortiumState, event: PeriodReopened, on: date) ->
     state.reopen_proposal = None
 
 
+# --- distributions ---
+
+
+def _proceeds_received(state: ConsortiumState, event: ProceedsReceived, on: date) -> None:
+    amount = event.amount.to_minor()
+    state.proceeds[event.proceeds_id] = ProceedsState(
+        event.proceeds_id, event.asset_id, event.kind, amount, event.received_on
+    )
+    state.proceeds_minor += amount
+
+
+def _distribution_prepared(state: ConsortiumState, event: DistributionPrepared, on: date) -> None:
+    amount = event.amount.to_minor()
+    state.distributions[event.distribution_id] = DistributionState(
+        distribution_id=event.distribution_id,
+        amount_minor=amount,
+        kind=event.kind,
+        basis=event.basis,
+        shares={s.organisation_id: s.amount.to_minor() for s in event.shares},
+        recallable={
+            s.organisation_id: s.recallable.to_minor()
+            for s in event.shares
+            if s.recallable.to_minor() > 0
+        },
+        purpose=event.purpose,
+        prepared_by=event.prepared_by,
+        prepared_on=on,
+    )
+    state.distributions_minor += amount
+
+
+def _distribution_approved(state: ConsortiumState, event: DistributionApproved, on: date) -> None:
+    distribution = state.distributions[event.distribution_id]
+    distribution.status, distribution.approved_by = "approved", event.approved_by
+    distribution.approved_on = on
+
+
+def _distribution_paid(state: ConsortiumState, event: DistributionPaid, on: date) -> None:
+    distribution = state.distributions[event.distribution_id]
+    distribution.status, distribution.paid_on = "paid", on
+    for org, amount in distribution.shares.items():
+        partner = state.partners.get(org)
+        if partner is None:
+            continue
+        partner.distributed_minor += amount
+        if distribution.kind == "capital":
+            partner.distributed_capital_minor += amount
+        partner.recallable_minor += distribution.recallable.get(org, 0)
+    if distribution.recallable and (
+        state.recallable_changed_on is None or on > state.recallable_changed_on
+    ):
+        state.recallable_changed_on = on
+
+
 _CONSORTIUM_APPLIERS: Final[dict[type[Event], Callable[[ConsortiumState, Any, date], None]]] = {
     ConsortiumFormed: _formed,
     FundraisingTargetSet: _target_set,
@@ -646,6 +759,11 @@ _CONSORTIUM_APPLIERS: Final[dict[type[Event], Callable[[ConsortiumState, Any, da
     PeriodClosed: _period_closed,
     PeriodReopenProposed: _reopen_proposed,
     PeriodReopened: _period_reopened,
+    # --- distributions ---
+    ProceedsReceived: _proceeds_received,
+    DistributionPrepared: _distribution_prepared,
+    DistributionApproved: _distribution_approved,
+    DistributionPaid: _distribution_paid,
 }
 
 

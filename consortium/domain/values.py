@@ -64,3 +64,17 @@ class ClosingBalance:
     contributed: Money
     unfunded: Money
     outstanding: Money
+
+
+# --- distributions ---
+
+
+@dataclass(frozen=True, slots=True)
+class DistributionShare:
+    """One partner's share of a distribution, fixed when it is prepared; ``recallable`` is
+    the part of ``amount`` that adds back to the partner's unfunded commitment once paid
+    (zero when none; never more than ``amount``)."""
+
+    organisation_id: str
+    amount: Money
+    recallable: Money

@@ -25,6 +25,17 @@ TECHNICAL_ADVISOR: Final[Role] = "technical_advisor"
 STAGE_RANK: Final[dict[Stage, int]] = {"indicated": 0, "soft_circled": 1, "signed": 2}
 
 
+# --- distributions ---
+ProceedsKind = Literal["income", "sale"]
+DistributionKind = Literal["income", "capital"]
+DistributionBasis = Literal["contributed", "commitment"]
+DistributionStatus = Literal["draft", "approved", "paid"]
+PROCEEDS_KINDS: Final[tuple[ProceedsKind, ...]] = get_args(ProceedsKind)
+DISTRIBUTION_KINDS: Final[tuple[DistributionKind, ...]] = get_args(DistributionKind)
+DISTRIBUTION_BASES: Final[tuple[DistributionBasis, ...]] = get_args(DistributionBasis)
+DISTRIBUTION_STATUSES: Final[tuple[DistributionStatus, ...]] = get_args(DistributionStatus)
+
+
 def label(word: str) -> str:
     """Turn a vocabulary word into message text: "technical_advisor" -> "technical advisor"."""
     return word.replace("_", " ")

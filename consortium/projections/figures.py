@@ -21,7 +21,7 @@ Conventions:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -84,6 +84,16 @@ def money(row: object, name: str) -> Money:
     return Money.from_minor(getattr(row, name), row.currency)  # type: ignore[attr-defined]
 
 
+def dpi_of(distributed: int, contributed: int) -> Decimal | None:
+    """DPI (distributions to paid-in): ``distributed / contributed`` as a ratio, rounded
+    half up to 2 places, computed exactly in integers (0.505 -> 0.51); None while nothing
+    is contributed."""
+    if contributed <= 0:
+        return None
+    hundredths = (2 * 100 * distributed + contributed) // (2 * contributed)
+    return Decimal(hundredths).scaleb(-2)
+
+
 def percent_of(part: int, whole: int | None, places: Decimal = _CENT) -> Decimal | None:
     """``part`` as a percentage of ``whole``, rounded half up; None without a positive whole."""
     if not whole or whole <= 0:
@@ -114,6 +124,10 @@ class ProgressRow:
     - ``outstanding_minor``: ``called - contributed`` (0 for debt, asset and corporate).
     - ``total``: sums of the four instruments' figures, against the ``total`` target.
     - ``signed_percent``/``contributed_percent``: of the target, 2 places, None without one.
+    - ``distributed_minor``: distributions paid (equity and total rows; 0 on the others);
+      ``net_invested_minor``: ``contributed - distributions of capital`` (equity: net of
+      reversals; total: the equity figure); ``dpi``: ``distributed / contributed`` as a
+      ratio, 2 places half up, None while nothing is contributed (see ``dpi_of``).
     """
 
     instrument: ProgressInstrument
@@ -129,6 +143,10 @@ class ProgressRow:
     outstanding_minor: int
     signed_percent: Decimal | None
     contributed_percent: Decimal | None
+    # --- distributions ---
+    distributed_minor: int = 0
+    net_invested_minor: int = 0
+    dpi: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +211,7 @@ class Progress:
 
 # Bump whenever a tracker's folding changes what it holds: stored copies of trackers (the
 # as-of views') are keyed by it, with the state's own version.
-TRACKER_CODE_VERSION: Final = 5  # 4: sealed periods; 5: interest and equalisation
+TRACKER_CODE_VERSION: Final = 6  # 4: sealed periods; 5: interest; 6: distributions
 
 _COMMITMENT_EVENTS: Final = (CommitmentRecorded, CommitmentStageAdvanced, CommitmentAmended)
 
@@ -397,10 +415,13 @@ def progress_rows(
     it running)."""
     if pipeline is None:
         pipeline = pipeline_of(state)
-    called = contributed = 0
+    called = contributed = distributed = distributed_capital = recall = 0
     for partner in state.partners.values():
         called += partner.called_minor
         contributed += partner.contributed_minor
+        distributed += partner.distributed_minor
+        distributed_capital += partner.distributed_capital_minor
+        recall += partner.recalled_minor + partner.recallable_minor
     debt_signed = debt_drawn = debt_available = 0
     for f in state.facilities.values():
         debt_signed += f.base_amount_minor
@@ -423,7 +444,7 @@ def progress_rows(
                 signed,
                 called,
                 contributed,
-                signed - called,
+                signed - called + recall,
                 called - contributed,
             )
         else:
@@ -435,7 +456,14 @@ def progress_rows(
     totals = [a + b for a, b in zip(totals, debt, strict=True)]
     total = (totals[0], totals[1], totals[2], totals[3], totals[4], totals[5], totals[6])
     rows.append(_instrument_row("total", currency, targets.get("total"), total))
-    return rows
+    # --- distributions: on the equity and total rows ---
+    net_invested, dpi = contributed - distributed_capital, dpi_of(distributed, contributed)
+    return [
+        replace(row, distributed_minor=distributed, net_invested_minor=net_invested, dpi=dpi)
+        if row.instrument in ("equity", "total")
+        else row
+        for row in rows
+    ]
 
 
 def in_tranche(figure: int, before: int, amount: int) -> int:
@@ -519,6 +547,12 @@ class PositionRow:
     ``outstanding`` are equity figures: ``unfunded = equity signed - called``,
     ``outstanding = called - contributed``. ``equity_share_percent``: the partner's share of
     the consortium's signed equity, 4 places half up (None while nobody has signed equity).
+
+    Distributions: ``distributed_minor`` paid to the partner (``distributed_capital_minor``
+    of it as return of capital), ``recallable_minor`` recallable capital not yet recalled,
+    which counts in ``unfunded = signed - called + recalled + recallable`` (within 0 and
+    signed + recallable); ``net_invested_minor = contributed - distributed_capital``;
+    ``dpi = distributed / contributed`` (``dpi_of``).
     """
 
     organisation_id: str
@@ -548,6 +582,12 @@ class PositionRow:
     equalisation_owed_minor: int = 0
     equalisation_interest_paid_minor: int = 0
     equalisation_interest_received_minor: int = 0
+    # --- distributions ---
+    distributed_minor: int = 0
+    distributed_capital_minor: int = 0
+    recallable_minor: int = 0
+    net_invested_minor: int = 0
+    dpi: Decimal | None = None
 
 
 def _signed_amount(c: CommitmentState) -> int:
@@ -606,7 +646,10 @@ def position_rows(
                 debt_drawn_minor=lent[1],
                 called_minor=partner.called_minor,
                 contributed_minor=partner.contributed_minor,
-                unfunded_minor=equity - partner.called_minor,
+                unfunded_minor=equity
+                - partner.called_minor
+                + partner.recalled_minor
+                + partner.recallable_minor,
                 outstanding_minor=partner.called_minor - partner.contributed_minor,
                 equity_share_percent=percent_of(equity, total_equity, _BASIS),
                 late_interest_owed_minor=partner.late_interest_minor,
@@ -615,6 +658,11 @@ def position_rows(
                 equalisation_owed_minor=equalisation_owed.get(org, 0),
                 equalisation_interest_paid_minor=partner.equalisation_interest_paid_minor,
                 equalisation_interest_received_minor=(partner.equalisation_interest_received_minor),
+                distributed_minor=partner.distributed_minor,
+                distributed_capital_minor=partner.distributed_capital_minor,
+                recallable_minor=partner.recallable_minor,
+                net_invested_minor=partner.contributed_minor - partner.distributed_capital_minor,
+                dpi=dpi_of(partner.distributed_minor, partner.contributed_minor),
             )
         )
     return rows

@@ -286,3 +286,29 @@ class NoticeRequest(ProjectionRow):
 
     def __str__(self) -> str:
         return f"{self.consortium} {self.call_id} @ {self.position}"
+
+
+# --- distributions ---
+
+
+class DistributionNoticeRequest(ProjectionRow):
+    """A distribution paid in the ledger, seen by the distribution notices consumer (its
+    own checkpoint): each row asks for the distribution's notices, one per partner with a
+    share (``consortium.reports.distribution_notices``)."""
+
+    projection_name = "distribution_notices"
+
+    consortium = models.CharField(max_length=SLUG)
+    distribution_id = models.CharField(max_length=IDENTIFIER)
+    paid_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["generation", "consortium", "distribution_id"],
+                name="consortium_distribution_notice_request",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consortium} {self.distribution_id} @ {self.position}"

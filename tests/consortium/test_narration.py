@@ -9,7 +9,7 @@ import pytest
 from consortium import services as s
 from consortium.domain import events as e
 from consortium.domain.money import Money, Percent
-from consortium.domain.values import Allocation, ClosingBalance, Holder, Tranche
+from consortium.domain.values import Allocation, ClosingBalance, DistributionShare, Holder, Tranche
 from consortium.narration import describe, names_for
 from ledger.store import RecordedEvent, read_all
 
@@ -298,6 +298,35 @@ CASES = [
         "consortium-aip",
         "Equalisation call eq-1 approved by bob and issued",
     ),
+    # --- distributions ---
+    (
+        e.ProceedsReceived("p-1", "abilene", "sale", usd("250000000"), dt.date(2026, 3, 31)),
+        "consortium-stargate",
+        "Stargate received USD 250.0 m of sale proceeds from Abilene campus, on 2026-03-31 (p-1)",
+    ),
+    (
+        e.DistributionPrepared(
+            "d-1",
+            usd("100"),
+            "capital",
+            "contributed",
+            (
+                DistributionShare("mgx", usd("60"), usd("20")),
+                DistributionShare("openai", usd("40"), usd("0")),
+            ),
+            "Sale",
+            "alice",
+        ),
+        "consortium-stargate",
+        "Distribution d-1 of USD 100.00 (capital) prepared by alice, to 2 partners pro rata "
+        "to contributed capital, USD 20.00 of it recallable",
+    ),
+    (
+        e.DistributionApproved("d-1", "bob"),
+        "consortium-stargate",
+        "Distribution d-1 approved by bob",
+    ),
+    (e.DistributionPaid("d-1"), "consortium-stargate", "Distribution d-1 paid"),
 ]
 
 

@@ -26,7 +26,14 @@ from consortium.domain.commands import Amount
 from consortium.domain.decisions import RECORDABLE_STAGES
 from consortium.domain.errors import DomainError
 from consortium.domain.money import MINOR_UNITS, Percent
-from consortium.domain.vocabulary import ASSET_KINDS, INSTRUMENTS, ROLES, TARGET_INSTRUMENTS
+from consortium.domain.vocabulary import (
+    ASSET_KINDS,
+    DISTRIBUTION_KINDS,
+    INSTRUMENTS,
+    PROCEEDS_KINDS,
+    ROLES,
+    TARGET_INSTRUMENTS,
+)
 from consortium.roles import FINANCE_WRITE
 
 TRANCHE_ROWS = 6
@@ -970,6 +977,177 @@ class EqualisationApprove(CommandForm):
         )
 
 
+# --- distributions ------------------------------------------------------------------------
+
+RECALLABLE_ROWS = 4
+
+
+class ProceedsRecord(CommandForm):
+    command = "proceeds-record"
+    title = "Record proceeds from an asset"
+    records = (
+        "Records income (rent, power sales) or sale proceeds received from an asset the "
+        "consortium holds a stake in, in the base currency."
+    )
+    group = "Distributions"
+    capability = FINANCE_WRITE
+    error_fields = {"effective_on": "received_on"}
+
+    proceeds_id = id_field("Proceeds id")
+    asset_id = Picker("Asset")
+    kind = choice_field("Kind", words(PROCEEDS_KINDS))
+    amount = amount_field(help_text="In the base currency.")
+    received_on = effective_on("Received on")
+
+    def setup(self) -> None:
+        state = self.page.consortium
+        self.offer("asset_id", pickers.held_assets(state.slug or ""))
+        self.suggest("proceeds_id", pickers.suggest_id(f"{state.slug}-proceeds", state.proceeds))
+
+    def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
+        return s.proceeds_record(
+            actor=actor,
+            slug=self.page.slug or "",
+            proceeds_id=data["proceeds_id"],
+            asset_id=data["asset_id"],
+            kind=data["kind"],
+            amount=Amount(data["amount"]),
+            received_on=_on(data, "received_on"),
+        )
+
+
+class DistributionPrepare(CommandForm):
+    command = "distribution-prepare"
+    title = "Prepare a distribution"
+    records = (
+        "Records a draft distribution (you are its preparer) of proceeds not yet distributed, "
+        "shared pro rata to contributed capital (or to commitment) to the cent. Part of a "
+        "partner's share may be recallable: once paid, it adds back to that partner's "
+        "unfunded commitment. A second person approves it."
+    )
+    group = "Distributions"
+    error_fields = {"prepared_by": ""}
+    rows = tuple(
+        (f"recallable_{row}_partner", f"recallable_{row}_amount")
+        for row in range(1, RECALLABLE_ROWS + 1)
+    )
+
+    distribution_id = id_field("Distribution id")
+    amount = amount_field(help_text="In the base currency; at most the proceeds not distributed.")
+    kind = choice_field(
+        "Kind", words(DISTRIBUTION_KINDS), help_text="Capital counts against net invested capital."
+    )
+    basis = choice_field("Pro rata to", [("contributed", "Contributed capital"),
+                                          ("commitment", "Signed commitment")])  # fmt: skip
+    purpose = text_field("Purpose", multiline=True)
+    effective_on = effective_on()
+
+    def setup(self) -> None:
+        state = self.page.consortium
+        self.suggest(
+            "distribution_id", pickers.suggest_id(f"{state.slug}-distribution", state.distributions)
+        )
+        for row in range(1, RECALLABLE_ROWS + 1):
+            partner = Picker(
+                f"Recallable {row}: partner",
+                required=False,
+                help_text="Leave the recallable rows blank for none." if row == 1 else "",
+            )
+            self.fields[f"recallable_{row}_partner"] = partner
+            self.offer(f"recallable_{row}_partner", [("", "—"), *pickers.partners(state)])
+            self.fields[f"recallable_{row}_amount"] = amount_field(
+                f"Recallable {row}: amount", help_text="At most the partner's share."
+            )
+            self.fields[f"recallable_{row}_amount"].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for row in range(1, RECALLABLE_ROWS + 1):
+            partner, amount = (
+                data.get(f"recallable_{row}_partner"),
+                data.get(f"recallable_{row}_amount"),
+            )
+            if bool(partner) != (amount is not None):
+                missing = f"recallable_{row}_partner" if not partner else f"recallable_{row}_amount"
+                self.add_error(missing, "A recallable row needs both a partner and an amount.")
+        return data
+
+    def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
+        recallable: dict[str, Amount] = {}
+        for row in range(1, RECALLABLE_ROWS + 1):
+            partner, amount = (
+                data.get(f"recallable_{row}_partner"),
+                data.get(f"recallable_{row}_amount"),
+            )
+            if partner and amount is not None:
+                if partner in recallable:
+                    raise DomainError(
+                        f"{partner} is named in two recallable rows; give one amount.",
+                        field=f"recallable_{row}_partner",
+                    )
+                recallable[partner] = Amount(amount)
+        return s.distribution_prepare(
+            actor=actor,
+            slug=self.page.slug or "",
+            distribution_id=data["distribution_id"],
+            amount=Amount(data["amount"]),
+            kind=data["kind"],
+            basis=data["basis"],
+            recallable=recallable,
+            purpose=data["purpose"],
+            effective_on=_on(data),
+        )
+
+
+class _DistributionStep(CommandForm):
+    group = "Distributions"
+    capability = FINANCE_WRITE
+    error_fields = {"approved_by": "distribution_id"}
+    offers: tuple[str, ...] = ()
+
+    distribution_id = Picker("Distribution")
+    effective_on = effective_on()
+
+    def setup(self) -> None:
+        self.offer("distribution_id", pickers.distributions(self.page.consortium, self.offers))
+
+
+class DistributionApprove(_DistributionStep):
+    command = "distribution-approve"
+    title = "Approve a distribution"
+    records = (
+        "Records your approval of a draft distribution and its shares. Its preparer cannot "
+        "approve it: a second person must."
+    )
+    offers = ("draft",)
+
+    def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
+        return s.distribution_approve(
+            actor=actor,
+            slug=self.page.slug or "",
+            distribution_id=data["distribution_id"],
+            effective_on=_on(data),
+        )
+
+
+class DistributionPay(_DistributionStep):
+    command = "distribution-pay"
+    title = "Pay a distribution"
+    records = (
+        "Records that an approved distribution was paid to the partners; recallable parts "
+        "add back to their unfunded commitments from this date."
+    )
+    offers = ("approved",)
+
+    def record(self, actor: s.Actor, data: dict[str, Any]) -> s.CommandResult:
+        return s.distribution_pay(
+            actor=actor,
+            slug=self.page.slug or "",
+            distribution_id=data["distribution_id"],
+            effective_on=_on(data),
+        )
+
+
 # The list of forms, in the groups and order the list page shows them.
 GROUPS = (
     "Targets",
@@ -982,6 +1160,7 @@ GROUPS = (
     "Assets",
     "Periods",  # sealed periods
     "Interest",  # --- interest and equalisation ---
+    "Distributions",  # --- distributions ---
 )
 FORMS: dict[str, type[CommandForm]] = {
     form.command: form
@@ -1017,5 +1196,10 @@ FORMS: dict[str, type[CommandForm]] = {
         LateInterestWaiverApprove,
         EqualisationPrepare,
         EqualisationApprove,
+        # --- distributions ---
+        ProceedsRecord,
+        DistributionPrepare,
+        DistributionApprove,
+        DistributionPay,
     )
 }

@@ -223,3 +223,34 @@ def equalisation_drafts(state: ConsortiumState) -> Choices:
         for cid, e in sorted(state.equalisations.items())
         if e.approved_on is None
     ]
+
+
+# --- distributions ---
+
+
+def held_assets(slug: str) -> Choices:
+    """Every registered asset (proceeds may come from one the consortium no longer
+    holds, or does not sponsor: the service checks the stake)."""
+    found = []
+    for asset_id in asset_ids():
+        asset = load_asset(asset_id).state
+        held = asset.holdings.get(Holder.consortium(slug))
+        note = f"{formatting.percent(held)} held" if held is not None else "no stake held now"
+        found.append((asset_id, f"{asset.name} ({asset_id}, {note})"))
+    return found
+
+
+def distributions(state: ConsortiumState, statuses: Collection[str]) -> Choices:
+    """Distributions in one of ``statuses``, by the date they were prepared."""
+    chosen = sorted(
+        (d for d in state.distributions.values() if d.status in statuses),
+        key=lambda d: (d.prepared_on, d.distribution_id),
+    )
+    return [
+        (
+            d.distribution_id,
+            f"{d.distribution_id}: {_money(d.amount_minor, state.base_currency)} "
+            f"({label(d.kind)}), {d.status}, prepared by {d.prepared_by}",
+        )
+        for d in chosen
+    ]

@@ -8,6 +8,7 @@ position, as of the report date): the same rows the API's ``progress`` and
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from consortium.domain.vocabulary import label
 from consortium.projections.figures import (
@@ -53,6 +54,7 @@ def build_progress(consortium: str, anchor: Anchor, report_date: dt.date) -> Doc
         _instruments(progress),
         _partner_commitments(progress.currency, view.positions),
         _partner_capital(progress.currency, view.positions),
+        _distributions(progress, view.positions),  # --- distributions ---
         _facilities(progress.currency, view.facilities),
         _months(progress),
     )
@@ -271,6 +273,49 @@ def _partner_capital(currency: str, positions: list[PartnerPosition]) -> Section
         "outstanding past its due date at the report date.",
     )
     return Section("Called and contributed by partner", "Capital", paragraphs=words, table=table)
+
+
+# --- distributions ---
+
+
+def _dpi(value: Decimal | None) -> str:
+    return "none" if value is None else f"{value}x"
+
+
+def _distributions(progress: Progress, positions: list[PartnerPosition]) -> Section:
+    """Distributions paid, recallable capital, net invested capital and DPI, by partner
+    and for the consortium (the equity progress row)."""
+    c = progress.currency
+    table = _partner_table(
+        c,
+        positions,
+        (
+            ("Contributed", "contributed_minor"),
+            ("Distributed", "distributed_minor"),
+            ("Of it capital", "distributed_capital_minor"),
+            ("Recallable, not recalled", "recallable_minor"),
+            ("Net invested capital", "net_invested_minor"),
+        ),
+    )
+    equity = progress.instrument("equity")
+    table = Table(
+        columns=(*table.columns, Column("DPI")),
+        rows=tuple(
+            (*row, _dpi(p.figures.dpi)) for row, p in zip(table.rows, positions, strict=True)
+        ),
+        total=(*(table.total or ()), _dpi(equity.dpi)),
+    )
+    words = (
+        "Net invested capital is what was contributed less the distributions that return "
+        "capital; DPI is all distributions divided by contributions, as a ratio rounded half "
+        "up to two places. Recallable capital not yet recalled counts in unfunded.",
+    )
+    return Section(
+        "Distributions, net invested capital and DPI",
+        "Distributions",
+        paragraphs=words,
+        table=table,
+    )
 
 
 def _facilities(currency: str, facilities: list[FacilityRow]) -> Section:

@@ -205,6 +205,12 @@ def _interest_concerned(state: ConsortiumState, event: e.Event) -> set[str]:
         if equalisation is None:
             return set()
         return {equalisation.organisation_id} | set(equalisation.interest_shares)
+    # --- distributions: the partners with a share ---
+    if isinstance(event, e.DistributionPrepared):
+        return {share.organisation_id for share in event.shares}
+    if isinstance(event, e.DistributionApproved | e.DistributionPaid):
+        distribution = state.distributions.get(event.distribution_id)
+        return set(distribution.shares) if distribution else set()
     return set()
 
 
@@ -341,6 +347,7 @@ def _statement(run: _Run, org: str) -> Document:
         _calls(run, org),
         _contributions(run, org),
         _interest(run, org),  # --- interest and equalisation ---
+        _distributions(run, org, closing),  # --- distributions ---
         _ownership(run, org),
         _events(run, org),
     )
@@ -522,6 +529,71 @@ def _contributions(run: _Run, org: str) -> Section:
         "error or returned by the bank) is shown as a negative line on its own date.",
     )
     return Section("Contributions in the period", "Contributions", paragraphs=words, table=table)
+
+
+# --- distributions ---
+
+
+def _distributions(run: _Run, org: str, closing: PositionRow) -> Section:
+    """The distributions paid to the partner in the period (its share, and the part of it
+    that is recallable), then its distribution figures at the end of the period."""
+    c = run.currency
+    paid = sorted(
+        (
+            d
+            for d in run.state.distributions.values()
+            if d.paid_on is not None and run.start <= d.paid_on <= run.end and org in d.shares
+        ),
+        key=lambda d: (d.paid_on or run.end, d.distribution_id),
+    )
+    facts = (
+        Fact("Distributed at the end (all periods)", amount(closing.distributed_minor, c)),
+        Fact("Of it, return of capital", amount(closing.distributed_capital_minor, c)),
+        Fact(
+            "Recallable at the end (not yet recalled; counted in unfunded)",
+            amount(closing.recallable_minor, c),
+        ),
+        Fact("Net invested capital at the end", amount(closing.net_invested_minor, c)),
+        Fact(
+            "DPI at the end (distributions / contributions)",
+            "none" if closing.dpi is None else f"{closing.dpi}x",
+        ),
+    )
+    words = (
+        "A distribution is shared pro rata to contributed capital (or to commitment, where it "
+        "says so) to the cent. A recallable part adds back to your unfunded commitment and "
+        "may be called again.",
+    )
+    title = "Distributions in the period"
+    if not paid:
+        return Section(title, "Distributions", paragraphs=("None.", *words), facts=facts)
+    table = Table(
+        columns=(
+            Column("Paid on", "date"),
+            Column("Distribution"),
+            Column("Kind"),
+            Column("Your share", "amount"),
+            Column("Of it recallable", "amount"),
+        ),
+        rows=tuple(
+            (
+                d.paid_on or run.end,
+                d.distribution_id,
+                "return of capital" if d.kind == "capital" else "income",
+                amount(d.shares[org], c),
+                amount(d.recallable.get(org, 0), c),
+            )
+            for d in paid
+        ),
+        total=(
+            "In the period",
+            None,
+            None,
+            amount(total(d.shares[org] for d in paid), c),
+            amount(total(d.recallable.get(org, 0) for d in paid), c),
+        ),
+    )
+    return Section(title, "Distributions", paragraphs=words, facts=facts, table=table)
 
 
 def _ownership(run: _Run, org: str) -> Section:

@@ -62,7 +62,9 @@ def world(formed, alice, bob) -> str:
     300, microsoft 200) with mgx's contribution c-1 of 100.00; call-2 a draft and call-3
     approved (both prepared by alice; call-3 approved by bob); facility f-1 from banks
     (1,000.00 USD, non-revolving, 400.00 drawn as d-1); asset dc-1 sponsored by aip,
-    held 60 % by aip and 20 % by microsoft. Also 'sg', with partner openai."""
+    held 60 % by aip and 20 % by microsoft; proceeds p-0 (200.00) from dc-1, distribution
+    dist-1 a draft (40.00) and dist-2 approved (20.00), both prepared by alice. Also 'sg',
+    with partner openai."""
     formed()
     slug = "aip"
     for org, role in (("nvidia", "technical_advisor"), ("banks", "lender")):
@@ -165,6 +167,28 @@ def world(formed, alice, bob) -> str:
             percent=Percent.of(percent),
             effective_on=on(1, 16),
         )
+    # --- distributions: 200.00 of proceeds; dist-1 a draft (40.00) and dist-2 approved
+    # (20.00), both prepared by alice, all to mgx (the only partner who contributed) ---
+    s.proceeds_record(
+        actor=bob,
+        slug=slug,
+        proceeds_id="p-0",
+        asset_id="dc-1",
+        kind="income",
+        amount=usd("200.00"),
+        received_on=on(4, 20),
+    )
+    for distribution_id, amount in (("dist-1", "40.00"), ("dist-2", "20.00")):
+        s.distribution_prepare(
+            actor=alice,
+            slug=slug,
+            distribution_id=distribution_id,
+            amount=usd(amount),
+            kind="income",
+            purpose="Rent",
+            effective_on=on(4, 21),
+        )
+    s.distribution_approve(actor=bob, slug=slug, distribution_id="dist-2", effective_on=on(4, 22))
     s.consortium_form(
         actor=alice, slug="sg", name="Stargate", base_currency="USD", formed_on=FORMED
     )

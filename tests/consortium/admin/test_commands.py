@@ -14,7 +14,7 @@ from consortium.admin.commands.catalogue import FORMS
 from consortium.domain import events as e
 from consortium.domain.events import event_from_stored
 from consortium.domain.money import Money, Percent
-from consortium.domain.values import Allocation, Holder, Tranche
+from consortium.domain.values import Allocation, DistributionShare, Holder, Tranche
 from tests.consortium.admin.commands_support import eur
 from tests.consortium.conftest import usd
 
@@ -239,6 +239,54 @@ VALID: list[tuple[str, str | None, dict[str, Any], e.Event]] = [
         {"kind": "default", "rate": "8.25", "effective_on": MAY},
         e.InterestRateSet("default", Decimal("8.25"), MAY),
     ),
+    # --- distributions ---
+    (
+        "proceeds-record",
+        None,
+        {
+            "proceeds_id": "p-9",
+            "asset_id": "dc-1",
+            "kind": "sale",
+            "amount": "50",
+            "received_on": MAY,
+        },
+        e.ProceedsReceived("p-9", "dc-1", "sale", usd("50.00"), MAY),
+    ),
+    (
+        "distribution-prepare",
+        None,
+        {
+            "distribution_id": "dist-9",
+            "amount": "30",
+            "kind": "capital",
+            "basis": "contributed",
+            "recallable_1_partner": "mgx",
+            "recallable_1_amount": "10",
+            "purpose": "Sale",
+            "effective_on": MAY,
+        },
+        e.DistributionPrepared(
+            "dist-9",
+            usd("30.00"),
+            "capital",
+            "contributed",
+            (DistributionShare("mgx", usd("30.00"), usd("10.00")),),
+            "Sale",
+            ME,
+        ),
+    ),
+    (
+        "distribution-approve",
+        None,
+        {"distribution_id": "dist-1", "effective_on": MAY},
+        e.DistributionApproved("dist-1", ME),
+    ),
+    (
+        "distribution-pay",
+        None,
+        {"distribution_id": "dist-2", "effective_on": MAY},
+        e.DistributionPaid("dist-2"),
+    ),
 ]
 # Forms whose valid case needs interest charged first: tests/consortium/admin/test_interest_forms.py
 VALID_ELSEWHERE = {
@@ -259,8 +307,8 @@ def test_every_form_has_a_valid_case():
     assert {command for command, *_ in VALID} | {"consortium-form"} | elsewhere == set(FORMS) | {
         "consortium-form"
     }
-    # with consortium-form: one per service (+ sealed periods, + interest)
-    assert len(FORMS) == 21 + 3 + 5
+    # with consortium-form: one per service (+ sealed periods, interest, distributions)
+    assert len(FORMS) == 21 + 3 + 5 + 4
 
 
 @pytest.mark.parametrize(

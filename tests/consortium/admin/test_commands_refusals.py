@@ -499,6 +499,56 @@ REFUSED: list[tuple[str, str | None, dict[str, str], str, str]] = [
         "",
         "Nobody has proposed reopening a period of AIP; propose it first.",
     ),
+    # --- distributions ---
+    (
+        "proceeds-record",
+        None,
+        {"asset_id": "dc-1", "kind": "income", "amount": "5", "received_on": "2025-01-15"},
+        "received_on",
+        "AIP first held a stake in asset 'dc-1' on 2025-01-16",
+    ),
+    (
+        "distribution-prepare",
+        None,
+        {
+            "amount": "140.01",
+            "kind": "income",
+            "basis": "contributed",
+            "purpose": "Rent",
+            "effective_on": MAY,
+        },
+        "amount",
+        "AIP has USD 140.00 of proceeds not yet distributed",
+    ),
+    (
+        "distribution-prepare",
+        None,
+        {
+            "amount": "30",
+            "kind": "capital",
+            "basis": "contributed",
+            "purpose": "Sale",
+            "recallable_1_partner": "mgx",
+            "recallable_1_amount": "30.01",
+            "effective_on": MAY,
+        },
+        "",
+        "Mgx's share of the distribution is USD 30.00; a recallable amount of USD 30.01",
+    ),
+    (
+        "distribution-approve",
+        None,
+        {"distribution_id": "dist-2", "effective_on": MAY},
+        "distribution_id",
+        "Distribution 'dist-2' is approved; it can be approved only while draft.",
+    ),
+    (
+        "distribution-pay",
+        None,
+        {"distribution_id": "dist-1", "effective_on": MAY},
+        "distribution_id",
+        "Distribution 'dist-1' is draft; it can be paid only while approved.",
+    ),
 ]
 
 # Bad input: the form's own errors, before any service is asked.
@@ -643,3 +693,48 @@ def test_a_refused_form_keeps_what_was_typed(world, browser_for, submit):
     html = response.content.decode()
     assert 'value="299.99"' in html
     assert form_url("commitment-amend") in html  # posts back to itself
+
+
+# --- distributions ---
+
+
+def test_the_preparer_cannot_approve_their_own_distribution(world, browser_for, submit):
+    alice = browser_for("deal_team", username="alice")  # she prepared dist-1
+    response, appended = submit(
+        alice, "distribution-approve", distribution_id="dist-1", effective_on=MAY
+    )
+    assert appended == []
+    _refused(
+        response,
+        "distribution_id",
+        "alice prepared distribution 'dist-1'; a second person must approve it.",
+    )
+
+
+def test_a_call_above_unfunded_including_recallable_is_refused_in_the_form(
+    world, browser_for, submit
+):
+    """dist-2 paid with 20.00 recallable by mgx: unfunded is 1,000 - 500 + 20 = 520.00."""
+    finance = browser_for("finance")
+    deal = browser_for("deal_team")
+    response, appended = submit(
+        deal, "distribution-prepare", distribution_id="dist-9", amount="20", kind="capital",
+        basis="contributed", purpose="Sale", recallable_1_partner="mgx",
+        recallable_1_amount="20", effective_on=MAY,
+    )  # fmt: skip
+    assert response.status_code == 302 and len(appended) == 1
+    other = browser_for("finance")
+    for browser, command in ((other, "distribution-approve"), (finance, "distribution-pay")):
+        response, appended = submit(browser, command, distribution_id="dist-9", effective_on=MAY)
+        assert response.status_code == 302, response.context["form"].errors
+    response, appended = submit(
+        deal, "capital-call-prepare", call_id="call-9", amount="520.01", due_on="2025-06-30",
+        purpose="Build", effective_on=MAY,
+    )  # fmt: skip
+    assert appended == []
+    _refused(response, "amount", "The total unfunded equity is USD 520.00")
+    response, appended = submit(
+        deal, "capital-call-prepare", call_id="call-9", amount="520.00", due_on="2025-06-30",
+        purpose="Build", effective_on=MAY,
+    )  # fmt: skip
+    assert response.status_code == 302 and len(appended) == 1

@@ -26,6 +26,10 @@ FINANCE_FORMS = {
     "interest-rate-set",
     "late-interest-waiver-propose",
     "late-interest-waiver-approve",
+    # --- distributions ---
+    "proceeds-record",
+    "distribution-approve",
+    "distribution-pay",
 }
 
 
@@ -62,6 +66,11 @@ API_VIEWS = {
     "late-interest-waiver-approve": writes.LateInterestWaiverApprove,
     "equalisation-call-prepare": writes.EqualisationPrepare,
     "equalisation-call-approve": writes.EqualisationApprove,
+    # --- distributions ---
+    "proceeds-record": writes.ProceedsRecord,
+    "distribution-prepare": writes.DistributionPrepare,
+    "distribution-approve": writes.DistributionApprove,
+    "distribution-pay": writes.DistributionPay,
 }
 
 
@@ -133,8 +142,9 @@ def test_the_list_of_forms_shows_only_those_the_role_may_use(world, browser_for,
             "Assets",
             "Periods",
             "Interest",  # --- interest and equalisation ---
+            "Distributions",  # --- distributions ---
         ],
-        "finance": ["Contributions", "Debt", "FX", "Periods", "Interest"],
+        "finance": ["Contributions", "Debt", "FX", "Periods", "Interest", "Distributions"],
         "auditor": [],
     }[role]
     assert groups == expected

@@ -143,7 +143,14 @@ def test_the_aip_dashboard_shows_targets_partners_calls_debt_and_assets(client, 
     )
     assert row is not None
     assert "600,000,000.00" in row.group(0)
-    assert "Total 22,000,000,000.00 4,400,000,000.00 3,800,000,000.00 17,600,000,000.00" in words
+    # Unfunded 17.6 bn + MGX's 0.1 bn recallable (the demo's aip-dist-1).
+    assert "Total 22,000,000,000.00 4,400,000,000.00 3,800,000,000.00 17,700,000,000.00" in words
+    # --- distributions: 1.0 bn paid, 2.8 bn net invested, DPI 1.0 / 3.8 = 0.26x ---
+    assert (
+        "Distributions paid 1,000,000,000.00 · net invested capital 2,800,000,000.00 · "
+        "DPI 0.26x" in words
+    )
+    assert "MGX 315,789,473.68 315,789,473.68 100,000,000.00 884,210,526.32 0.26x" in words
     # The open call, its state and due date.
     assert "aip-call-1" in words and "Partly paid · overdue" in words and "2025-03-14" in words
     # The term loan: 20 bn arranged, 5 bn drawn, 15 bn available, maturing 2032-12-31.

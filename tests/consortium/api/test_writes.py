@@ -31,6 +31,7 @@ def usd(amount: str) -> Money:
 @pytest.fixture
 def world(issued_call, alice, bob):
     """'aip' with mgx 600 / microsoft 400 signed; call-1 (500) issued, mgx paid 50 (c-1);
+    100.00 of proceeds, distribution dist-1 a draft and dist-2 approved (10.00 each);
     call-2 a draft and call-3 approved (both prepared by alice); a pipeline commitment;
     facility fac-1 with 100 drawn; asset dc-1, half held by aip."""
     on = dt.date(2025, 2, 5)
@@ -109,6 +110,27 @@ def world(issued_call, alice, bob):
         percent=Percent.of("50"),
         effective_on=on,
     )
+    # --- distributions: 100.00 of proceeds; dist-1 a draft, dist-2 approved ---
+    s.proceeds_record(
+        actor=bob,
+        slug="aip",
+        proceeds_id="p-0",
+        asset_id="dc-1",
+        kind="income",
+        amount=usd("100.00"),
+        received_on=on,
+    )
+    for distribution_id in ("dist-1", "dist-2"):
+        s.distribution_prepare(
+            actor=alice,
+            slug="aip",
+            distribution_id=distribution_id,
+            amount=usd("10.00"),
+            kind="income",
+            purpose="Rent",
+            effective_on=on,
+        )
+    s.distribution_approve(actor=bob, slug="aip", distribution_id="dist-2", effective_on=on)
     return store.head()
 
 
@@ -222,6 +244,36 @@ ENDPOINTS: dict[str, tuple[str, dict[str, Any], str]] = {
     "close": (A + "periods/close/", {"closing_date": "2025-01-31", "effective_on": D}, F),
 }
 REOPENING = ("period_reopen_propose", "period_reopen_approve")
+# --- distributions ---
+ENDPOINTS.update(
+    {
+        "proceeds": (
+            A + "proceeds/",
+            {
+                "proceeds_id": "p-9",
+                "asset_id": "dc-1",
+                "kind": "sale",
+                "amount": "10.00",
+                "received_on": D,
+            },
+            F,
+        ),
+        "distribute": (
+            A + "distributions/",
+            {
+                "distribution_id": "dist-9",
+                "amount": "10.00",
+                "kind": "capital",
+                "purpose": "Sale",
+                "recallable": [{"organisation_id": "mgx", "amount": "1.00"}],
+                "effective_on": D,
+            },
+            W,
+        ),
+        "distribution-approve": (A + "distributions/dist-1/approve/", {"effective_on": D}, F),
+        "distribution-pay": (A + "distributions/dist-2/pay/", {"effective_on": D}, F),
+    }
+)
 KEY_FIELDS: dict[str, dict[str, Any]] = {
     "form": {"slug": "newco"},
     "commit": {"commitment_id": "aip-new"},
@@ -237,6 +289,11 @@ KEY_FIELDS: dict[str, dict[str, Any]] = {
     "asset": {"asset_id": "dc-9", "sponsor": "aip"},
     "stake": {"asset_id": "dc-1", "action": "acquire", "percent": "10"},
     "close": {"closing_date": "2025-01-31"},
+    # --- distributions ---
+    "proceeds": {"proceeds_id": "p-9", "kind": "sale", "amount": "10.00"},
+    "distribute": {"distribution_id": "dist-9", "status": "draft"},
+    "distribution-approve": {"distribution_id": "dist-1", "status": "approved"},
+    "distribution-pay": {"distribution_id": "dist-2", "status": "paid"},
 }
 
 

@@ -23,7 +23,7 @@ from consortium.domain.events import (
     event_to_stored,
 )
 from consortium.domain.money import MINOR_UNITS, Money, Percent
-from consortium.domain.values import Allocation, ClosingBalance, Holder, Tranche
+from consortium.domain.values import Allocation, ClosingBalance, DistributionShare, Holder, Tranche
 
 slugs = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,10}[a-z0-9]", fullmatch=True)
 texts = st.text(min_size=0, max_size=30)
@@ -65,6 +65,7 @@ def strategy_for(hint: Any) -> st.SearchStrategy[Any]:
         ClosingBalance: st.builds(
             ClosingBalance, slugs, money(), money(), money(), money(), money()
         ),
+        DistributionShare: st.builds(DistributionShare, slugs, money(), money()),
     }
     return plain[hint]
 
@@ -118,7 +119,9 @@ def test_stored_data_reads_like_a_ledger_row() -> None:
 
 def test_type_names_are_stable_and_unique() -> None:
     assert all(name == cls.TYPE == cls.__name__ for name, cls in EVENT_TYPES.items())
-    assert len(EVENT_TYPES) == 22 + 3 + 6  # + sealed periods, + interest and equalisation
+    assert (
+        len(EVENT_TYPES) == 22 + 3 + 6 + 4
+    )  # + sealed periods, interest and equalisation, distributions
 
 
 def test_events_are_never_changed() -> None:

@@ -160,7 +160,19 @@ def test_progress_holds_the_hand_computed_demo_figures(demo):
     its first 100 bn tranche."""
     document = builders.build_progress("aip", demo, DAY)
     by_instrument = rows(document, "By instrument")
-    assert by_instrument["equity"] == (bn("22"), bn("4.4"), bn("3.8"), bn("17.6"), bn("0.6"))
+    # Unfunded 17.6 bn + MGX's 0.1 bn recallable from the demo's distribution aip-dist-1.
+    assert by_instrument["equity"] == (bn("22"), bn("4.4"), bn("3.8"), bn("17.7"), bn("0.6"))
+    # --- distributions: MGX's 315,789,473.68 of the 1.0 bn, 100 m of it recallable ---
+    paid = rows(document, "Distributions, net invested capital and DPI")
+    assert paid["MGX"][1:] == (
+        bn("1.2"),
+        Amount(Decimal("315789473.68"), "USD"),
+        Amount(Decimal("315789473.68"), "USD"),
+        Amount(Decimal("100000000.00"), "USD"),
+        Amount(Decimal("884210526.32"), "USD"),
+        "0.26x",
+    )
+    assert paid["Total"][1:] == (bn("3.8"), bn("1"), bn("1"), bn("0.1"), bn("2.8"), "0.26x")
     site = Amount(Decimal("1000021750.00"), "USD")
     assert by_instrument["asset contribution"] == (site, bn("0"), bn("0"), site, bn("0"))
     assert by_instrument["debt"] == (bn("20"), bn("5"), bn("5"), bn("15"), bn("0"))
