@@ -41,3 +41,31 @@ def test_the_demo_late_payment_and_late_joiner_match_a_hand_computation():
         207_975_647,
     ]
     assert (softbank.called_minor, oracle.called_minor) == (38 * BN // 10, 14 * BN // 10)
+
+
+def test_the_progress_pack_shows_the_demo_interest_and_equalisation_by_partner():
+    """The progress pack's "Interest and equalisation" section carries the same figures,
+    partner by partner, with their totals (paid equals received)."""
+    from decimal import Decimal
+
+    from consortium.reports.builders.progress import build_progress
+    from consortium.reports.document import Amount, Anchor
+    from ledger.store import head_state
+
+    call_command("seed_demo", verbosity=0)
+    position, chain_hash = head_state()
+    state = load_consortium("atlas").state
+    day = max(d.effective_on for d in consortium_history("atlas"))
+    document = build_progress("atlas", Anchor(position, chain_hash), day)
+    [section] = [s for s in document.sections if s.title == "Interest and equalisation"]
+    assert section.table is not None
+    titles = [c.title for c in section.table.columns]
+    rows = {row[0]: dict(zip(titles, row, strict=True)) for row in section.table.rows}
+    usd = lambda value: Amount(Decimal(value), "USD")  # noqa: E731
+    kkr, adia = state.partners["kkr"].name, state.partners["adia"].name
+    assert rows[kkr]["Late interest owed"] == usd("9205479.45")
+    assert rows[kkr]["Equalisation interest received"] == usd("2079756.47")
+    assert rows[adia]["Equalisation called"] == usd("1000000000.00")
+    assert rows[adia]["Equalisation interest paid"] == usd("13369863.01")
+    total = dict(zip(titles, section.table.total or (), strict=True))
+    assert total["Equalisation interest paid"] == total["Equalisation interest received"]

@@ -55,6 +55,7 @@ def build_progress(consortium: str, anchor: Anchor, report_date: dt.date) -> Doc
         _partner_commitments(progress.currency, view.positions),
         _partner_capital(progress.currency, view.positions),
         _distributions(progress, view.positions),  # --- distributions ---
+        _interest(progress.currency, view.positions),  # --- interest and equalisation ---
         _facilities(progress.currency, view.facilities),
         _months(progress),
     )
@@ -316,6 +317,33 @@ def _distributions(progress: Progress, positions: list[PartnerPosition]) -> Sect
         paragraphs=words,
         table=table,
     )
+
+
+# --- interest and equalisation ---
+
+
+def _interest(currency: str, positions: list[PartnerPosition]) -> Section:
+    """Late-payment interest and equalisation of late joiners, by partner."""
+    table = _partner_table(
+        currency,
+        positions,
+        (
+            ("Late interest owed", "late_interest_owed_minor"),
+            ("Late interest waived", "late_interest_waived_minor"),
+            ("Equalisation called", "equalisation_called_minor"),
+            ("Equalisation owed", "equalisation_owed_minor"),
+            ("Equalisation interest paid", "equalisation_interest_paid_minor"),
+            ("Equalisation interest received", "equalisation_interest_received_minor"),
+        ),
+    )
+    words = (
+        "Late interest: simple interest at the consortium's default rate, actual/365, on "
+        "contributions received after their call's due date, less what two people waived. "
+        "Equalisation: a late joiner is called the fraction of its commitment the earlier "
+        "partners were called (part of called capital) and pays interest on it, which the "
+        "earlier partners receive; interest is never called capital.",
+    )
+    return Section("Interest and equalisation", "Interest", paragraphs=words, table=table)
 
 
 def _facilities(currency: str, facilities: list[FacilityRow]) -> Section:
