@@ -31,10 +31,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from consortium.domain.events import DistributionPaid
-from consortium.models import DistributionNoticeRequest, StoredReport
+from consortium.models import DistributionNoticeRequest
 from consortium.projections.common import slug_of
 from consortium.reports.errors import ReportError
-from consortium.reports.instructions import notice_recipients
+from consortium.reports.notices import queue_to_partners
 from consortium.streams import load_consortium
 from ledger.models import ProjectionState
 from ledger.projections import registry
@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 NAME = "distribution_notices"
 TASK = "consortium.reports.distribution_notices.make_distribution_notices"
 FORMATS = ("pdf", "html")
-ATTACHED = ("pdf",)
 REQUESTED_BY = "distribution_notices"
 RETRIES = 6
 RETRY_FIRST_SECONDS = 30
@@ -127,7 +126,6 @@ def distribution_notices_make(*, consortium: str, distribution_id: str) -> dict[
     """Generate each partner's notice (its statement for the day of payment) and queue it
     to that partner's recipients, in one transaction; returns the addresses queued per
     partner. Idempotent (keys)."""
-    from consortium.reports.delivery import queue_deliveries
     from consortium.reports.services import generate_reports
 
     key = notice_key(consortium, distribution_id)
@@ -160,45 +158,17 @@ def distribution_notices_make(*, consortium: str, distribution_id: str) -> dict[
             position=paid.position,
             report_date=day,
         )
-        subject = f"Distribution notice: {state.name or consortium}, distribution {distribution_id}"
-        queued: dict[str, list[str]] = {}
-        for organisation_id, own in sorted(_by_partner(reports).items()):
-            recipients = notice_recipients(consortium, organisation_id)
-            if not recipients:
-                log.warning(
-                    "%s has no recipient of notices in %s: its notice of distribution %s is "
-                    "stored, not sent.",
-                    organisation_id,
-                    consortium,
-                    distribution_id,
-                )
-                continue
-            queue_deliveries(
-                reports=[r for r in own if r.format in ATTACHED],
-                recipients=recipients,
-                subject=subject,
-                body_html=_body(own),
-                key=delivery_key(consortium, distribution_id, organisation_id),
-            )
-            queued[organisation_id] = recipients
-    return queued
-
-
-def _by_partner(reports: Sequence[StoredReport]) -> dict[str, list[StoredReport]]:
-    grouped: dict[str, list[StoredReport]] = {}
-    for report in reports:
-        if report.organisation_id:
-            grouped.setdefault(report.organisation_id, []).append(report)
-    return grouped
-
-
-def _body(reports: Sequence[StoredReport]) -> str:
-    for report in reports:
-        if report.format == "html":
-            with report.file.open("rb") as stored:
-                content: bytes = stored.read()
-                return content.decode("utf-8")
-    return ""
+        return queue_to_partners(
+            consortium,
+            reports,
+            subject=(
+                f"Distribution notice: {state.name or consortium}, distribution {distribution_id}"
+            ),
+            what=f"notice of distribution {distribution_id}",
+            key_of=lambda organisation_id: delivery_key(
+                consortium, distribution_id, organisation_id
+            ),
+        )
 
 
 registry.register(DistributionNoticesProjection())

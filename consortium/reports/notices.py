@@ -28,7 +28,7 @@ are imported when the task runs, so start-up does not load the renderers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from celery import shared_task
@@ -135,7 +135,6 @@ def make_notices(self: object, consortium: str, call_id: str) -> None:
 def notices_make(*, consortium: str, call_id: str) -> dict[str, list[str]]:
     """Generate the call's notices and queue each partner's to its own recipients, in one
     transaction; returns the addresses queued per partner. Idempotent (keys)."""
-    from consortium.reports.delivery import queue_deliveries
     from consortium.reports.services import generate_reports
 
     key = notice_key(consortium, call_id)
@@ -158,27 +157,48 @@ def notices_make(*, consortium: str, call_id: str) -> dict[str, list[str]]:
             position=issue.position if issue else None,
             report_date=min(issue.issued_on, timezone.localdate()) if issue else None,
         )
-        subject = _subject(consortium, call_id)
-        queued: dict[str, list[str]] = {}
-        for organisation_id, own in sorted(_by_partner(reports).items()):
-            recipients = notice_recipients(consortium, organisation_id)
-            if not recipients:
-                log.warning(
-                    "%s has no recipient of notices in %s: its notice of call %s is stored, "
-                    "not sent.",
-                    organisation_id,
-                    consortium,
-                    call_id,
-                )
-                continue
-            queue_deliveries(
-                reports=[r for r in own if r.format in ATTACHED],
-                recipients=recipients,
-                subject=subject,
-                body_html=_body(own),
-                key=delivery_key(consortium, call_id, organisation_id),
+        return queue_to_partners(
+            consortium,
+            reports,
+            subject=_subject(consortium, call_id),
+            what=f"notice of call {call_id}",
+            key_of=lambda organisation_id: delivery_key(consortium, call_id, organisation_id),
+        )
+
+
+def queue_to_partners(
+    consortium: str,
+    reports: Sequence[StoredReport],
+    *,
+    subject: str,
+    what: str,
+    key_of: Callable[[str], str],
+) -> dict[str, list[str]]:
+    """Queue each partner's own reports (its PDF attached, its HTML as the body) to that
+    partner's recipients of notices, and nobody else's; returns the addresses queued per
+    partner. A partner with no recipient has its ``what`` stored, not sent (logged).
+    Keyed by ``key_of(organisation_id)``: a repeat queues nothing twice."""
+    from consortium.reports.delivery import queue_deliveries
+
+    queued: dict[str, list[str]] = {}
+    for organisation_id, own in sorted(_by_partner(reports).items()):
+        recipients = notice_recipients(consortium, organisation_id)
+        if not recipients:
+            log.warning(
+                "%s has no recipient of notices in %s: its %s is stored, not sent.",
+                organisation_id,
+                consortium,
+                what,
             )
-            queued[organisation_id] = recipients
+            continue
+        queue_deliveries(
+            reports=[r for r in own if r.format in ATTACHED],
+            recipients=recipients,
+            subject=subject,
+            body_html=_body(own),
+            key=key_of(organisation_id),
+        )
+        queued[organisation_id] = recipients
     return queued
 
 
