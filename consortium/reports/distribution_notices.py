@@ -22,24 +22,17 @@ rebuild queues a task only for payments the live generation had not yet seen.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
 
 from celery import shared_task
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from consortium.domain.events import DistributionPaid
 from consortium.models import DistributionNoticeRequest
-from consortium.projections.common import slug_of
 from consortium.reports.errors import ReportError
-from consortium.reports.notices import queue_to_partners
+from consortium.reports.notices import RequestsConsumer, queue_to_partners, retry_later
 from consortium.streams import load_consortium
-from ledger.models import ProjectionState
 from ledger.projections import registry
-from ledger.projections.base import Keys, Projection, replace_rows
-from ledger.store import RecordedEvent
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +41,6 @@ TASK = "consortium.reports.distribution_notices.make_distribution_notices"
 FORMATS = ("pdf", "html")
 REQUESTED_BY = "distribution_notices"
 RETRIES = 6
-RETRY_FIRST_SECONDS = 30
 
 
 def notice_key(consortium: str, distribution_id: str) -> str:
@@ -61,37 +53,18 @@ def delivery_key(consortium: str, distribution_id: str, organisation_id: str) ->
     return f"{notice_key(consortium, distribution_id)}:{organisation_id}"
 
 
-class DistributionNoticesProjection(Projection):
+class DistributionNoticesProjection(RequestsConsumer):
     """One ``DistributionNoticeRequest`` per paid distribution; queues its notices once
     committed."""
 
     name = NAME
     event_types = frozenset({DistributionPaid.TYPE})
     models = (DistributionNoticeRequest,)
+    id_field = "distribution_id"
+    date_field = "paid_on"
 
-    def apply(self, events: Sequence[RecordedEvent], *, generation: int, after: int) -> None:
-        paid = [(slug_of(e.stream), str(e.data["distribution_id"])) for e in events]
-        requests: list[dict[str, Any]] = [
-            {
-                "generation": generation,
-                "position": event.position,
-                "consortium": consortium,
-                "distribution_id": distribution_id,
-                "paid_on": event.effective_on,
-            }
-            for event, (consortium, distribution_id) in zip(events, paid, strict=True)
-        ]
-        keys = Keys(DistributionNoticeRequest, ("consortium", "distribution_id"), paid)
-        replace_rows(generation, [keys], [(DistributionNoticeRequest, requests)])
-        unseen = _live_checkpoint()
-        for event, (consortium, distribution_id) in zip(events, paid, strict=True):
-            if event.position > unseen:
-                queue_distribution_notices(consortium, distribution_id)
-
-
-def _live_checkpoint() -> int:
-    state = ProjectionState.objects.filter(name=NAME).values_list("checkpoint", flat=True)
-    return state.first() or 0
+    def queue(self, consortium: str, identifier: str) -> None:
+        queue_distribution_notices(consortium, identifier)
 
 
 def queue_distribution_notices(consortium: str, distribution_id: str) -> None:
@@ -114,12 +87,7 @@ def make_distribution_notices(self: object, consortium: str, distribution_id: st
             "Notices of distribution %s in %s refused: %s", distribution_id, consortium, refused
         )
     except Exception as error:
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            log.exception("Notices of distribution %s in %s failed.", distribution_id, consortium)
-            return
-        retries = getattr(getattr(self, "request", None), "retries", 0) or 0
-        countdown = RETRY_FIRST_SECONDS * 2**retries
-        raise self.retry(exc=error, countdown=countdown) from error  # type: ignore[attr-defined]
+        retry_later(self, error, f"Notices of distribution {distribution_id} in {consortium}")
 
 
 def distribution_notices_make(*, consortium: str, distribution_id: str) -> dict[str, list[str]]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from celery import shared_task
 from django.conf import settings
@@ -69,38 +69,69 @@ def delivery_key(consortium: str, call_id: str, organisation_id: str) -> str:
     return f"{notice_key(consortium, call_id)}:{organisation_id}"
 
 
-class NoticesProjection(Projection):
-    """One ``NoticeRequest`` per issued call; queues its notices once committed."""
+class RequestsConsumer(Projection):
+    """A ledger consumer that records one request row per event (``models[0]``: the
+    consortium, the event's ``id_field`` and its effective date as ``date_field``) in the
+    runner's transaction, and queues ``queue(consortium, id)`` on commit for the events the
+    live generation has not seen (a rebuild replays the others, already handled)."""
 
-    name = NAME
-    event_types = frozenset({CapitalCallIssued.TYPE})
-    models = (NoticeRequest,)
+    id_field: ClassVar[str]
+    date_field: ClassVar[str]
+
+    def queue(self, consortium: str, identifier: str) -> None:
+        raise NotImplementedError
 
     def apply(self, events: Sequence[RecordedEvent], *, generation: int, after: int) -> None:
-        calls = [(slug_of(event.stream), str(event.data["call_id"])) for event in events]
+        model = self.models[0]
+        found = [(slug_of(event.stream), str(event.data[self.id_field])) for event in events]
         requests: list[dict[str, Any]] = [
             {
                 "generation": generation,
                 "position": event.position,
                 "consortium": consortium,
-                "call_id": call_id,
-                "issued_on": event.effective_on,
+                self.id_field: identifier,
+                self.date_field: event.effective_on,
             }
-            for event, (consortium, call_id) in zip(events, calls, strict=True)
+            for event, (consortium, identifier) in zip(events, found, strict=True)
         ]
-        keys = Keys(NoticeRequest, ("consortium", "call_id"), calls)
-        replace_rows(generation, [keys], [(NoticeRequest, requests)])
-        unseen = _live_checkpoint()
-        for event, (consortium, call_id) in zip(events, calls, strict=True):
+        keys = Keys(model, ("consortium", self.id_field), found)
+        replace_rows(generation, [keys], [(model, requests)])
+        unseen = _live_checkpoint(self.name)
+        for event, (consortium, identifier) in zip(events, found, strict=True):
             if event.position > unseen:
-                queue_notices(consortium, call_id)
+                self.queue(consortium, identifier)
 
 
-def _live_checkpoint() -> int:
+def _live_checkpoint(name: str) -> int:
     """The live generation's checkpoint as committed (its runner holds the row: it has not
     moved it yet for the batch being applied). Events past it have not been seen live."""
-    state = ProjectionState.objects.filter(name=NAME).values_list("checkpoint", flat=True)
+    state = ProjectionState.objects.filter(name=name).values_list("checkpoint", flat=True)
     return state.first() or 0
+
+
+def retry_later(task: Any, error: Exception, what: str) -> None:
+    """After a failed notices task: in-process (eager) there is no worker to retry later,
+    so it is logged; else Celery retries it after ``RETRY_FIRST_SECONDS``, doubling."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        log.exception("%s failed.", what)
+        return
+    retries = getattr(getattr(task, "request", None), "retries", 0) or 0
+    log.warning("%s failed (%s); retrying.", what, error)
+    countdown = RETRY_FIRST_SECONDS * 2**retries
+    raise task.retry(exc=error, countdown=countdown) from error
+
+
+class NoticesProjection(RequestsConsumer):
+    """One ``NoticeRequest`` per issued call; queues its notices once committed."""
+
+    name = NAME
+    event_types = frozenset({CapitalCallIssued.TYPE})
+    models = (NoticeRequest,)
+    id_field = "call_id"
+    date_field = "issued_on"
+
+    def queue(self, consortium: str, identifier: str) -> None:
+        queue_notices(consortium, identifier)
 
 
 def queue_notices(consortium: str, call_id: str) -> None:
@@ -123,13 +154,7 @@ def make_notices(self: object, consortium: str, call_id: str) -> None:
     except ReportError as refused:
         log.error("The notices of call %s in %s were refused: %s", call_id, consortium, refused)
     except Exception as error:
-        if settings.CELERY_TASK_ALWAYS_EAGER:  # in-process: no worker to retry later
-            log.exception("Notices of call %s in %s failed.", call_id, consortium)
-            return
-        retries = getattr(getattr(self, "request", None), "retries", 0) or 0
-        log.warning("Notices of call %s in %s failed (%s); retrying.", call_id, consortium, error)
-        countdown = RETRY_FIRST_SECONDS * 2**retries
-        raise self.retry(exc=error, countdown=countdown) from error  # type: ignore[attr-defined]
+        retry_later(self, error, f"Notices of call {call_id} in {consortium}")
 
 
 def notices_make(*, consortium: str, call_id: str) -> dict[str, list[str]]:
