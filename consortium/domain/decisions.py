@@ -57,7 +57,6 @@ from consortium.domain.errors import (
     NotAPartner,
     NotFound,
     NothingToDistributeOn,
-    SamePersonCannotApprove,
     SealBasisMoved,
 )
 from consortium.domain.events import (
@@ -112,7 +111,6 @@ from consortium.domain.identifiers import (
     check_person,
     check_slug,
     check_text,
-    same_person,
     shown,
 )
 from consortium.domain.interest import (
@@ -170,6 +168,7 @@ from consortium.domain.rules import (
     check_registered,
     check_repayment_within_drawn,
     check_same_currency,
+    check_second_person,
     check_stage_move,
     check_stakes_total,
     check_tranches,
@@ -614,13 +613,8 @@ def decide_approve_reopening(state: ConsortiumState, command: ApproveReopening) 
         raise InvalidTransition(
             f"Nobody has proposed reopening a period of {state.name}; propose it first."
         )
-    approver = check_person(command.approved_by, field="approved_by", what="The approver")
-    if same_person(approver, proposal.proposed_by):
-        raise SamePersonCannotApprove(
-            f"{approver} proposed reopening the period closed up to "
-            f"{spoken_date(proposal.closing_date)}; a second person must approve it.",
-            field="approved_by",
-        )
+    did = f"proposed reopening the period closed up to {spoken_date(proposal.closing_date)}"
+    approver = check_second_person(command.approved_by, proposal.proposed_by, did)
     return [PeriodReopened(proposal.closing_date, proposal.proposed_by, approver)]
 
 

@@ -21,10 +21,10 @@ from consortium.domain.errors import (
     InvalidInput,
     InvalidTransition,
     NotFound,
-    SamePersonCannotApprove,
 )
-from consortium.domain.identifiers import check_choice, check_person, same_person, shown
+from consortium.domain.identifiers import check_choice, check_person, shown
 from consortium.domain.positions import signed_equity_by_partner
+from consortium.domain.rules import check_second_person
 from consortium.domain.state import (
     CallState,
     ConsortiumState,
@@ -147,12 +147,7 @@ def check_waiver_approver(proposed_by: str | None, approver: object, contributio
             "one person proposes the waiver, then a second approves it.",
             field="contribution_id",
         )
-    if same_person(person, proposed_by):
-        raise SamePersonCannotApprove(
-            f"{person} proposed this waiver; a second person must approve it.",
-            field="approved_by",
-        )
-    return person
+    return check_second_person(person, proposed_by, "proposed this waiver")
 
 
 # --- equalisation -----------------------------------------------------------------------
@@ -250,11 +245,5 @@ def equalisation_figures(
 
 def check_equalisation_approver(equalisation: EqualisationState, approver: object) -> str:
     """Like a capital call: a named person other than the one who prepared it."""
-    person = check_person(approver, field="approved_by", what="The approver")
-    if same_person(person, equalisation.prepared_by):
-        raise SamePersonCannotApprove(
-            f"{person} prepared equalisation call {equalisation.call_id!r}; a second person "
-            "must approve it.",
-            field="approved_by",
-        )
-    return person
+    did = f"prepared equalisation call {equalisation.call_id!r}"
+    return check_second_person(approver, equalisation.prepared_by, did)

@@ -342,15 +342,22 @@ def check_call_status(call: CallState, allowed: tuple[CallStatus, ...], action: 
         )
 
 
-def check_approver(call: CallState, approver: object) -> str:
-    """Rule 7: the approver is a named person other than the preparer."""
+def check_second_person(approver: object, first: str, did: str) -> str:
+    """Rule 7 and every two-person rule: the approver is a named person other than
+    ``first``, who ``did`` what is to be approved ("prepared capital call 'c-1'")."""
     person = check_person(approver, field="approved_by", what="The approver")
-    if same_person(person, call.prepared_by):
+    if same_person(person, first):
         raise SamePersonCannotApprove(
-            f"{person} prepared capital call {call.call_id!r}; a second person must approve it.",
-            field="approved_by",
+            f"{person} {did}; a second person must approve it.", field="approved_by"
         )
     return person
+
+
+def check_approver(call: CallState, approver: object) -> str:
+    """Rule 7: the approver is a named person other than the preparer."""
+    return check_second_person(
+        approver, call.prepared_by, f"prepared capital call {call.call_id!r}"
+    )
 
 
 def check_call_within_unfunded(state: ConsortiumState, amount: Money) -> None:
@@ -570,14 +577,8 @@ def check_distribution_status(
 
 def check_distribution_approver(distribution: DistributionState, approver: object) -> str:
     """As rule 7 for calls: the approver is a named person other than the preparer."""
-    person = check_person(approver, field="approved_by", what="The approver")
-    if same_person(person, distribution.prepared_by):
-        raise SamePersonCannotApprove(
-            f"{person} prepared distribution {distribution.distribution_id!r}; a second "
-            f"person must approve it.",
-            field="approved_by",
-        )
-    return person
+    did = f"prepared distribution {distribution.distribution_id!r}"
+    return check_second_person(approver, distribution.prepared_by, did)
 
 
 def check_within_proceeds(state: ConsortiumState, amount: Money) -> None:
