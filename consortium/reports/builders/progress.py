@@ -269,7 +269,8 @@ def _partner_capital(currency: str, positions: list[PartnerPosition]) -> Section
         overdue=True,
     )
     words = (
-        "Equity: unfunded is the signed equity commitment less what was called, "
+        "Equity: unfunded is the signed equity commitment less what was called (plus "
+        "recallable capital not yet recalled), "
         "outstanding what was called less what was contributed, overdue the part of "
         "outstanding past its due date at the report date.",
     )

@@ -400,7 +400,8 @@ def _summary(run: _Run, org: str, opening: PositionRow | None, closing: Position
         ),
     )
     words = (
-        "Unfunded is the signed equity commitment less what was called; outstanding is what "
+        "Unfunded is the signed equity commitment less what was called, plus recallable "
+        "capital not yet recalled; outstanding is what "
         "was called less what was contributed; overdue is the part of outstanding whose due "
         "date had passed at the period's end.",
     )
