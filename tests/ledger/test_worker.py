@@ -20,7 +20,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from ledger import tasks
+from ledger import queueing, tasks
 from ledger.models import ProjectionState
 from ledger.projections import runner, triggers
 from ledger.store import NewEvent, append, head, iter_stored
@@ -238,6 +238,7 @@ def test_the_sweep_queues_a_stale_rebuild_once(broker: RedisServer, celery: Proc
     # Three sweeps while nothing consumes: the resumption is queued once, not three times.
     for _ in range(3):
         tasks.sweep_projections()
+    assert queueing.drain(), "the outbox sends what the sweeps queued"  # sent by its thread
     messages = [json.loads(raw) for raw in broker.client().lrange("celery", 0, -1)]
     names = [message["headers"]["task"] for message in messages]
     assert names.count("ledger.tasks.rebuild_projection") == 1, names
