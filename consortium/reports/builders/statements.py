@@ -81,6 +81,7 @@ class _Run:
     contributions: dict[str, list[ContributionState]]
     assets: list[Ownership]
     events: dict[str, list[tuple[dt.date, str]]]
+    seal: tuple[str, ...]  # the seal of the closed period the end falls in, if any
 
 
 def build_statements(
@@ -137,6 +138,7 @@ def build_statements(
         contributions=_by_partner(state),
         assets=assets,
         events=_events_in_period(consortium, state, assets, start, end, recorded, anchor.position),
+        seal=seal_notes(consortium, anchor, end),
     )
     return [_statement(run, org) for org in wanted]
 
@@ -369,7 +371,7 @@ def _statement(run: _Run, org: str) -> Document:
         organisation_id=org,
         notes=(
             anchor_note(run.anchor, run.report_date),
-            *seal_notes(run.slug, run.anchor, run.end),
+            *run.seal,
         ),
     )
 
